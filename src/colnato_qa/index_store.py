@@ -1,0 +1,209 @@
+"""The index on disk: a directory of plain files plus a manifest, saved atomically, checked on load.
+
+Layout of ``index/``::
+
+    manifest.json          what is built, from what, with which model; names the live generation
+    g-<id>/passages.faiss  FAISS index of the searchable passages' vectors
+    g-<id>/passages.jsonl  every passage (text, offsets, sentences), one JSON object a line
+    g-<id>/vectors.npz     passage and sentence vectors (float32), row-aligned with passages
+    g-<id>/bm25/           the bm25s index (its own params file included)
+
+A build writes a new generation into a temporary directory, renames it into place, then
+replaces ``manifest.json`` (temp file + ``os.replace``). A build killed at any point leaves the
+previous generation and manifest untouched. Builds take a file lock, so two processes building
+at once do not write over each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexStoreError
+from .types import Passage
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+LOCK = ".build.lock"
+FILES = ("passages.faiss", "passages.jsonl", "vectors.npz")
+
+
+@dataclass
+class IndexData:
+    """Everything a loaded (or freshly built) index holds, in memory."""
+
+    manifest: dict[str, Any]
+    passages: list[Passage]            # all passages, searchable or not
+    searchable: list[int]              # passages[searchable[row]] is FAISS/BM25 row ``row``
+    passage_vectors: np.ndarray        # (len(searchable), dim)
+    sentence_vectors: np.ndarray       # (total sentences of searchable passages, dim)
+    sentence_offsets: np.ndarray       # row r's sentences are sentence_vectors[off[r]:off[r+1]]
+    faiss_index: Any
+    bm25: Any
+
+
+class StaleIndex(Exception):
+    """Raised internally when the stored index cannot be used; the message says why."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _file_table(gen_dir: Path) -> dict[str, dict[str, Any]]:
+    table = {}
+    for f in sorted(p for p in gen_dir.rglob("*") if p.is_file()):
+        table[str(f.relative_to(gen_dir))] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+    return table
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_index_dir(index_dir: Path) -> None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"Index path {index_dir} exists but is not a directory. Remove it or pass --index DIR.")
+    if index_dir.exists() and not os.access(index_dir, os.R_OK | os.X_OK):
+        raise IndexStoreError(f"Index directory {index_dir} is not readable. Fix its permissions or pass --index DIR.")
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StaleIndex(f"manifest unreadable ({exc})") from exc
+    if not isinstance(data, dict):
+        raise StaleIndex("manifest is not a JSON object")
+    return data
+
+
+def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Raise StaleIndex naming the first field whose stored value differs from the expected one."""
+    for key, want in expected.items():
+        have = manifest.get(key)
+        if have != want:
+            raise StaleIndex(f"{key} is {have!r}, expected {want!r}")
+
+
+def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
+    """Write ``data`` as a new generation and switch the manifest to it. Returns the manifest."""
+    from .retrieval.bm25 import save_bm25
+
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    manifest = dict(data.manifest)
+    gen = "g-" + manifest["corpus_hash"][:8] + "-" + next(tempfile._get_candidate_names())
+    tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-" + gen + "-", dir=index_dir))
+    try:
+        faiss.write_index(data.faiss_index, str(tmp_dir / "passages.faiss"))
+        with open(tmp_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
+            for p in data.passages:
+                fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        with open(tmp_dir / "vectors.npz", "wb") as fh:
+            np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors,
+                     sentence_offsets=data.sentence_offsets, searchable=np.asarray(data.searchable, dtype=np.int64))
+        save_bm25(data.bm25, tmp_dir / "bm25")
+        for f in tmp_dir.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        manifest["generation"] = gen
+        manifest["files"] = _file_table(tmp_dir)
+        os.replace(tmp_dir, index_dir / gen)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    _write_json_atomic(index_dir / MANIFEST, manifest)
+    _remove_old_generations(index_dir, keep=gen)
+    return manifest
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for child in index_dir.iterdir():
+        if child.is_dir() and child.name != keep and (child.name.startswith("g-") or child.name.startswith(".tmp-g-")):
+            # Another process may still be building into its .tmp dir: leave recent ones alone.
+            if child.name.startswith(".tmp-") and (os.path.getmtime(child) > _now() - 3600):
+                continue
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
+    """Load and verify the live generation; raise StaleIndex saying why it cannot be used."""
+    from .retrieval.bm25 import load_bm25
+
+    import faiss
+
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise StaleIndex("no index built yet")
+    check_manifest(manifest, expected)
+    gen_dir = index_dir / str(manifest.get("generation", ""))
+    files = manifest.get("files")
+    if not manifest.get("generation") or not gen_dir.is_dir() or not isinstance(files, dict):
+        raise StaleIndex(f"generation directory {gen_dir.name!r} missing")
+    for name, meta in files.items():
+        f = gen_dir / name
+        if not f.is_file():
+            raise StaleIndex(f"{name} missing")
+        if f.stat().st_size != meta.get("bytes") or _sha256(f) != meta.get("sha256"):
+            raise StaleIndex(f"{name} is truncated or corrupted (checksum mismatch)")
+    try:
+        faiss_index = faiss.read_index(str(gen_dir / "passages.faiss"))
+        with open(gen_dir / "passages.jsonl", encoding="utf-8") as fh:
+            passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
+        with np.load(gen_dir / "vectors.npz") as z:
+            passage_vectors = z["passages"]
+            sentence_vectors = z["sentences"]
+            sentence_offsets = z["sentence_offsets"]
+            searchable = [int(i) for i in z["searchable"]]
+        bm25 = load_bm25(gen_dir / "bm25")
+    except (OSError, RuntimeError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise StaleIndex(f"index files unreadable ({exc})") from exc
+    if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
+        raise StaleIndex("vector counts disagree with the passages")
+    return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
+                     sentence_vectors=sentence_vectors, sentence_offsets=sentence_offsets,
+                     faiss_index=faiss_index, bm25=bm25)
+
+
+def build_lock(index_dir: Path, timeout: float = 600.0):
+    """A cross-process lock for builds into ``index_dir``."""
+    from filelock import FileLock
+
+    return FileLock(str(index_dir / LOCK), timeout=timeout)

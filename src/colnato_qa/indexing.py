@@ -1,0 +1,107 @@
+"""Build the in-memory index from documents: chunk, embed (reusing unchanged vectors), FAISS, BM25."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+
+from . import __version__
+from .chunking import CHUNKER_VERSION, Chunker
+from .corpus import Document, corpus_hash
+from .embedding import Embedder
+from .index_store import FORMAT_VERSION, IndexData
+from .retrieval.bm25 import build_bm25
+from .retrieval.dense import make_faiss_index
+
+log = logging.getLogger(__name__)
+
+
+def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int,
+                      n_searchable: int | None = None) -> dict:
+    """The manifest fields an index must match to be used for these documents and this model."""
+    fields = {
+        "format_version": FORMAT_VERSION,
+        "model": embedder.model_name,
+        "model_fingerprint": embedder.fingerprint(),
+        "chunker_version": CHUNKER_VERSION,
+        "corpus_hash": corpus_hash(documents),
+        "approximate_above": approximate_above,
+    }
+    return fields
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def vector_cache_from(old: IndexData | None) -> dict[str, np.ndarray]:
+    """Vectors of an earlier index by text hash, so unchanged text is not embedded again."""
+    cache: dict[str, np.ndarray] = {}
+    if old is None:
+        return cache
+    for row, i in enumerate(old.searchable):
+        p = old.passages[i]
+        cache[_text_key(p.index_text)] = old.passage_vectors[row]
+        start = int(old.sentence_offsets[row])
+        for j, s in enumerate(p.sentence_texts()):
+            cache[_text_key(s)] = old.sentence_vectors[start + j]
+    return cache
+
+
+def _embed_with_cache(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray], batch_size: int) -> tuple[np.ndarray, int]:
+    keys = [_text_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if missing:
+        vectors = embedder.encode([t for _, t in missing], batch_size=batch_size)
+        for (k, _), v in zip(missing, vectors):
+            cache[k] = v
+    dim = embedder.dimension
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        out[i] = cache[k]
+    return out, len(missing)
+
+
+def build_index(documents: list[Document], embedder: Embedder, approximate_above: int,
+                previous: IndexData | None = None, batch_size: int = 64) -> IndexData:
+    t0 = time.perf_counter()
+    chunker = Chunker(max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
+    passages = chunker.run(documents)
+    searchable = [i for i, p in enumerate(passages) if p.searchable]
+    cache = vector_cache_from(previous)
+    passage_vectors, n_new_p = _embed_with_cache([passages[i].index_text for i in searchable], embedder, cache, batch_size)
+    sentence_texts: list[str] = []
+    offsets = [0]
+    for i in searchable:
+        sentence_texts.extend(passages[i].sentence_texts())
+        offsets.append(len(sentence_texts))
+    sentence_vectors, n_new_s = _embed_with_cache(sentence_texts, embedder, cache, batch_size)
+    approximate = len(searchable) > approximate_above
+    faiss_index = make_faiss_index(passage_vectors, approximate=approximate)
+    bm25 = build_bm25([passages[i].index_text for i in searchable])
+    manifest = expected_manifest(documents, embedder, approximate_above)
+    manifest.update({
+        "colnato_qa_version": __version__,
+        "dimension": embedder.dimension,
+        "index_type": "hnsw" if approximate else "flat",
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - t0, 3),
+        "counts": {
+            "documents": len(documents),
+            "passages": len(passages),
+            "searchable_passages": len(searchable),
+            "sentences": len(sentence_texts),
+            "embedded_now": n_new_p + n_new_s,
+            "reused_vectors": len(searchable) + len(sentence_texts) - n_new_p - n_new_s,
+        },
+        "documents": [{"doc_id": d.doc_id, "path": d.path, "content_hash": d.content_hash} for d in documents],
+    })
+    log.info("built index: %d passages (%d searchable), %d sentences, %d embedded, %.2fs",
+             len(passages), len(searchable), len(sentence_texts), n_new_p + n_new_s, time.perf_counter() - t0)
+    return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
+                     sentence_vectors=sentence_vectors, sentence_offsets=np.asarray(offsets, dtype=np.int64),
+                     faiss_index=faiss_index, bm25=bm25)

@@ -1,0 +1,173 @@
+"""The question side: validation, what kind of answer it asks for, and reading follow-ups."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidHistoryError, InvalidQuestionError
+from .text import content_terms
+
+# ---------------------------------------------------------------- validation
+
+_ALLOWED_CONTROL = {"\n", "\t", "\r"}
+
+
+def validate_question(question: Any, max_chars: int) -> str:
+    """The question trimmed; raise InvalidQuestionError saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"The question must be a string, got {type(question).__name__}.")
+    bad = sorted({f"U+{ord(c):04X}" for c in question
+                  if unicodedata.category(c) in ("Cc", "Cs") and c not in _ALLOWED_CONTROL})
+    if bad:
+        raise InvalidQuestionError(
+            f"The question contains control characters ({', '.join(bad[:5])}); remove them and ask again."
+        )
+    q = " ".join(question.split())
+    if not q:
+        raise InvalidQuestionError("The question is empty. Ask something about the article.")
+    if len(q) > max_chars:
+        raise InvalidQuestionError(
+            f"The question is {len(q)} characters long; the limit is {max_chars}. Ask a shorter question."
+        )
+    return q
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str      # "user" | "assistant"
+    content: str
+
+
+def validate_history(history: Any, max_chars: int) -> list[Turn]:
+    """Turns from a list of strings (user questions) or {"role", "content"} objects."""
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise InvalidHistoryError(
+            f"history must be a list of turns (strings or {{'role', 'content'}} objects), got {type(history).__name__}."
+        )
+    turns: list[Turn] = []
+    for i, item in enumerate(history):
+        if isinstance(item, str):
+            role, content = "user", item
+        elif isinstance(item, dict):
+            role, content = item.get("role", "user"), item.get("content")
+            if role not in ("user", "assistant"):
+                raise InvalidHistoryError(f"history[{i}].role must be 'user' or 'assistant', got {role!r}.")
+            if content is None:
+                content = ""
+            if not isinstance(content, str):
+                raise InvalidHistoryError(f"history[{i}].content must be a string, got {type(content).__name__}.")
+        else:
+            raise InvalidHistoryError(
+                f"history[{i}] must be a string or an object with 'role' and 'content', got {type(item).__name__}."
+            )
+        content = "".join(c for c in content if unicodedata.category(c) not in ("Cc", "Cs") or c in _ALLOWED_CONTROL)
+        content = " ".join(content.split())[: max_chars * 4]
+        if content:
+            turns.append(Turn(role, content))
+    return turns
+
+
+# ---------------------------------------------------------------- answer type
+
+YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, OTHER = (
+    "year", "number", "person", "place", "reason", "yes_no", "list", "other")
+
+_TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (YEAR, re.compile(r"\b(when|what year|which year|in what year|since when|what date|how long ago|what decade)\b", re.I)),
+    (NUMBER, re.compile(r"\b(how many|how much|what number of|what percentage|what share|how large|how big|number of)\b", re.I)),
+    (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|president|leader|minister|official|general)\b", re.I)),
+    (PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|city|region|place|continent)\b", re.I)),
+    (REASON, re.compile(r"^\s*why\b|\b(what|which) (reason|motive|motivation)s?\b|\bhow come\b|\bwhat for\b", re.I)),
+    (LIST, re.compile(r"\b(list|name (the|some|all)|what are (the|some)|which (areas|goals|objectives|benefits|fields))\b", re.I)),
+    (YES_NO, re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.I)),
+]
+
+
+def answer_type(question: str) -> str:
+    for kind, pattern in _TYPE_RULES:
+        if pattern.search(question):
+            return kind
+    return OTHER
+
+
+_YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
+_MONTH_RE = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_NUMBER_RE = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
+_PROPER_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)+)")
+_REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|believed|sought|saw|aim|help|could)\b", re.I)
+
+
+def type_match(kind: str, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing asked for, 0.0 when it cannot, 0.5 unknown."""
+    if kind == YEAR:
+        return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
+    if kind == NUMBER:
+        return 1.0 if _NUMBER_RE.search(sentence) else 0.0
+    if kind == PERSON:
+        return 1.0 if _PROPER_RE.search(sentence) or re.search(r"\b[A-Z]{2,}\b", sentence) else 0.3
+    if kind == PLACE:
+        return 1.0 if re.search(r"\b[A-Z][a-z]+", sentence[1:]) else 0.3
+    if kind == REASON:
+        return 0.8 if _REASON_RE.search(sentence) else 0.4
+    return 0.5
+
+
+# ---------------------------------------------------------------- follow-ups
+
+_ANAPHORA = re.compile(
+    r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|such|the same)\b", re.I)
+_TOPIC_PATTERNS = [
+    re.compile(r"^(?:what|who|which)\s+(?:is|are|was|were)\s+(?P<topic>.+)$", re.I),
+    re.compile(r"^(?:tell me about|what about|how about|explain|describe|talk about)\s+(?P<topic>.+)$", re.I),
+    re.compile(r"^what\s+(?:does|do|did)\s+(?P<topic>.+?)\s+(?:mean|stand for|do|involve|include|offer)$", re.I),
+]
+
+
+@dataclass(frozen=True)
+class ReadQuestion:
+    text: str                   # what retrieval and scoring use
+    interpreted_as: str | None  # set when history changed how the question was read
+
+
+def _topic_of(question: str) -> str | None:
+    q = question.strip().rstrip("?.! ").strip()
+    for pattern in _TOPIC_PATTERNS:
+        m = pattern.match(q)
+        if m:
+            return m.group("topic").strip()
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    terms = content_terms(question)
+    return bool(_ANAPHORA.search(question)) or len(terms) <= 1 or bool(re.match(r"^\s*(and|what about|how about)\b", question, re.I))
+
+
+def read_question(question: str, history: list[Turn], turns_used: int) -> ReadQuestion:
+    """Resolve a follow-up against the previous user question; otherwise the question as asked."""
+    users = [t.content for t in history if t.role == "user"][-turns_used:] if turns_used else []
+    if not users or not is_follow_up(question):
+        return ReadQuestion(question, None)
+    # The previous question, itself resolved against the turns before it.
+    previous = read_question(users[-1], [Turn("user", u) for u in users[:-1]], turns_used).text
+    topic = _topic_of(previous)
+    if topic and _ANAPHORA.search(question):
+        def swap(m: re.Match[str]) -> str:
+            w = m.group(0).lower()
+            if w in ("its", "their", "theirs", "his", "her"):
+                return topic + "’s" if not topic.endswith("s") else topic + "’"
+            if w in ("there",):
+                return m.group(0)
+            return topic
+
+        rewritten, n = _ANAPHORA.subn(swap, question, count=1)
+        if n and rewritten != question:
+            return ReadQuestion(rewritten, rewritten)
+    return ReadQuestion(f"{question} {previous}", f"{question} (following up on: {previous})")

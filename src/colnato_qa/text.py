@@ -1,0 +1,60 @@
+"""Word-level text helpers shared by BM25, question analysis and answer scoring."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
+
+# Function words: ignored when matching question words against the article. English only,
+# no words of the article's topic in here.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+down during each either else ever every few for from further get gets got had hadn't has hasn't have
+haven't having he he'd he'll he's her here here's hers herself him himself his how how's however i i'd
+i'll i'm i've if in into is isn't it it's its itself just let's like many may me might more most much
+must mustn't my myself no nor not now of off on once only or other ought our ours ourselves out over own
+per please same shall shan't she she'd she'll she's should shouldn't so some such tell than that that's
+the their theirs them themselves then there there's these they they'd they'll they're they've this
+those through to too under until up upon us very was wasn't we we'd we'll we're we've were weren't what
+what's when when's where where's whether which while who who's whom whose why why's will with won't
+would wouldn't yes yet you you'd you'll you're you've your yours yourself yourselves
+article text story piece says say said according mention mentioned mentions explain describe
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower-case, NFKC, curly quotes to straight; for matching only, never for display."""
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').casefold()
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens (keeps "u.s", "2002-2010", "nato's" whole)."""
+    return _WORD.findall(fold(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def strip_possessive(word: str) -> str:
+    return word[:-2] if word.endswith("'s") else word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words: no stopwords, possessives dropped, hyphenated words also split."""
+    out: list[str] = []
+    for w in words(text):
+        w = strip_possessive(w).strip(".")
+        if not w or w in STOPWORDS:
+            continue
+        parts = [w] + ([p for p in re.split(r"[-.']", w) if p and p not in STOPWORDS] if re.search(r"[-.']", w) else [])
+        out.extend(parts)
+    return _stemmer().stemWords(out) if out else []

@@ -1,0 +1,131 @@
+"""The data that flows through the pipeline: passages in, answers with citations out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """Half-open character range ``[start, end)``."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start <= self.end):
+            raise ValueError(f"Invalid span [{self.start}, {self.end}): need 0 <= start <= end")
+
+    def shift(self, offset: int) -> "Span":
+        return Span(self.start + offset, self.end + offset)
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable chunk of a document: a paragraph (or a lead-in merged with its paragraph).
+
+    ``text`` is verbatim ``document.text[span.start:span.end]``. ``context`` is extra text
+    (such as the lead-in line of a list) used for retrieval only, never shown as the answer.
+    ``sentences`` are spans relative to ``text``.
+    """
+
+    passage_id: str
+    doc_id: str
+    title: str
+    paragraph: int              # as a reader counts body paragraphs, from 1; 0 for title/byline/metadata
+    span: Span                  # offsets into the document text
+    text: str
+    kind: str = "paragraph"     # "paragraph" | "title" | "byline" | "metadata"
+    paragraph_end: int | None = None
+    context: str = ""
+    sentences: tuple[Span, ...] = ()
+
+    @property
+    def searchable(self) -> bool:
+        return self.kind == "paragraph"
+
+    @property
+    def index_text(self) -> str:
+        """What retrieval sees: the lead-in context, if any, then the text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[s.start:s.end] for s in self.sentences]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage_id": self.passage_id,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "paragraph": self.paragraph,
+            "paragraph_end": self.paragraph_end,
+            "kind": self.kind,
+            "start": self.span.start,
+            "end": self.span.end,
+            "text": self.text,
+            "context": self.context,
+            "sentences": [[s.start, s.end] for s in self.sentences],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+        return cls(
+            passage_id=d["passage_id"],
+            doc_id=d["doc_id"],
+            title=d["title"],
+            paragraph=int(d["paragraph"]),
+            paragraph_end=d.get("paragraph_end"),
+            kind=d.get("kind", "paragraph"),
+            span=Span(int(d["start"]), int(d["end"])),
+            text=d["text"],
+            context=d.get("context", ""),
+            sentences=tuple(Span(int(a), int(b)) for a, b in d.get("sentences", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage cited for an answer, best first. ``answer_span`` is relative to ``passage.text``."""
+
+    passage: Passage
+    score: float
+    answer_span: Span | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage_id": self.passage.passage_id,
+            "doc_id": self.passage.doc_id,
+            "title": self.passage.title,
+            "paragraph": self.passage.paragraph,
+            "text": self.passage.text,
+            "score": round(float(self.score), 6),
+            "answer_start": self.answer_span.start if self.answer_span else None,
+            "answer_end": self.answer_span.end if self.answer_span else None,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``QAEngine.ask`` returns. When answered, ``citations[0]`` holds the answer span."""
+
+    question: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    interpreted_as: str | None = None
+    debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(float(self.confidence), 6),
+            "citations": [c.to_dict() for c in self.citations],
+            "interpreted_as": self.interpreted_as,
+        }
