@@ -71,6 +71,10 @@ class _State:
         off = self.data.sentence_offsets
         return self.data.sentence_vectors[int(off[row]):int(off[row + 1])]
 
+    def window_vectors(self, row: int) -> np.ndarray:
+        off = self.data.sentence_offsets
+        return self.data.window_vectors[int(off[row]):int(off[row + 1])]
+
     def sentence_terms(self, row: int) -> list[set[str]]:
         terms = self._sentence_terms.get(row)
         if terms is None:
@@ -123,14 +127,16 @@ class QAEngine:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
-             settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True) -> "QAEngine":
+             settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
+             embedder: Embedder | None = None) -> "QAEngine":
         """Load the index for the corpus, building it when missing, stale or damaged."""
         corpus_dir = Path(corpus_dir) if corpus_dir is not None else DEFAULT_CORPUS_DIR
         index_dir = Path(index_dir) if index_dir is not None else DEFAULT_INDEX_DIR
         settings = settings or load_settings()
         index_store.check_index_dir(index_dir)
         documents = load_corpus(corpus_dir)
-        embedder = Embedder(settings.model)
+        if embedder is None or embedder.model_name != Embedder(settings.model).model_name:
+            embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data), embedder, settings, corpus_dir, index_dir)
         if warm_up:
@@ -176,9 +182,9 @@ class QAEngine:
 
     @classmethod
     def build(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
-              settings: Settings | None = None, force: bool = False) -> "QAEngine":
+              settings: Settings | None = None, force: bool = False, embedder: Embedder | None = None) -> "QAEngine":
         """Build (or, with force, rebuild) the index on disk; returns the loaded engine."""
-        return cls.load(corpus_dir, index_dir, settings, rebuild=force, warm_up=False)
+        return cls.load(corpus_dir, index_dir, settings, rebuild=force, warm_up=False, embedder=embedder)
 
     def reload_if_changed(self) -> bool:
         """Rebuild and swap in a new index when the corpus changed on disk. Answers in flight
@@ -295,6 +301,7 @@ class QAEngine:
             kind=kind, terms=terms, term_weights=weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
             passages=[state.passage(r) for r in rows], passage_cos=passage_cos,
             sentence_vectors=[state.sentence_vectors(r) for r in rows],
+            window_vectors=[state.window_vectors(r) for r in rows],
             sentence_terms=[state.sentence_terms(r) for r in rows])
         if not candidates:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)

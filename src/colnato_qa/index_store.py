@@ -33,7 +33,7 @@ from .types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
 FILES = ("passages.faiss", "passages.jsonl", "vectors.npz")
@@ -48,6 +48,7 @@ class IndexData:
     searchable: list[int]              # passages[searchable[row]] is FAISS/BM25 row ``row``
     passage_vectors: np.ndarray        # (len(searchable), dim)
     sentence_vectors: np.ndarray       # (total sentences of searchable passages, dim)
+    window_vectors: np.ndarray         # same rows: each sentence embedded with the one before it
     sentence_offsets: np.ndarray       # row r's sentences are sentence_vectors[off[r]:off[r+1]]
     faiss_index: Any
     bm25: Any
@@ -130,7 +131,7 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
             for p in data.passages:
                 fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
         with open(tmp_dir / "vectors.npz", "wb") as fh:
-            np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors,
+            np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors, windows=data.window_vectors,
                      sentence_offsets=data.sentence_offsets, searchable=np.asarray(data.searchable, dtype=np.int64))
         save_bm25(data.bm25, tmp_dir / "bm25")
         for f in tmp_dir.rglob("*"):
@@ -190,6 +191,7 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
         with np.load(gen_dir / "vectors.npz") as z:
             passage_vectors = z["passages"]
             sentence_vectors = z["sentences"]
+            window_vectors = z["windows"]
             sentence_offsets = z["sentence_offsets"]
             searchable = [int(i) for i in z["searchable"]]
         bm25 = load_bm25(gen_dir / "bm25")
@@ -198,8 +200,8 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
     if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
         raise StaleIndex("vector counts disagree with the passages")
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
-                     sentence_vectors=sentence_vectors, sentence_offsets=sentence_offsets,
-                     faiss_index=faiss_index, bm25=bm25)
+                     sentence_vectors=sentence_vectors, window_vectors=window_vectors,
+                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25)
 
 
 def build_lock(index_dir: Path, timeout: float = 600.0):

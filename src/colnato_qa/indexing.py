@@ -34,6 +34,16 @@ def expected_manifest(documents: list[Document], embedder: Embedder, approximate
     return fields
 
 
+def sentence_windows(sentences: list[str], context: str = "") -> list[str]:
+    """Each sentence with the one before it (the first with the passage's lead-in, if any), so a
+    sentence that opens with "This status..." is embedded with what "this" refers to."""
+    out = []
+    for j, s in enumerate(sentences):
+        before = sentences[j - 1] if j else context
+        out.append(f"{before} {s}" if before else s)
+    return out
+
+
 def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -47,8 +57,10 @@ def vector_cache_from(old: IndexData | None) -> dict[str, np.ndarray]:
         p = old.passages[i]
         cache[_text_key(p.index_text)] = old.passage_vectors[row]
         start = int(old.sentence_offsets[row])
-        for j, s in enumerate(p.sentence_texts()):
+        sents = p.sentence_texts()
+        for j, (s, w) in enumerate(zip(sents, sentence_windows(sents, p.context))):
             cache[_text_key(s)] = old.sentence_vectors[start + j]
+            cache[_text_key(w)] = old.window_vectors[start + j]
     return cache
 
 
@@ -75,11 +87,16 @@ def build_index(documents: list[Document], embedder: Embedder, approximate_above
     cache = vector_cache_from(previous)
     passage_vectors, n_new_p = _embed_with_cache([passages[i].index_text for i in searchable], embedder, cache, batch_size)
     sentence_texts: list[str] = []
+    window_texts: list[str] = []
     offsets = [0]
     for i in searchable:
-        sentence_texts.extend(passages[i].sentence_texts())
+        sents = passages[i].sentence_texts()
+        sentence_texts.extend(sents)
+        window_texts.extend(sentence_windows(sents, passages[i].context))
         offsets.append(len(sentence_texts))
     sentence_vectors, n_new_s = _embed_with_cache(sentence_texts, embedder, cache, batch_size)
+    window_vectors, n_new_w = _embed_with_cache(window_texts, embedder, cache, batch_size)
+    n_new_s += n_new_w
     approximate = len(searchable) > approximate_above
     faiss_index = make_faiss_index(passage_vectors, approximate=approximate)
     bm25 = build_bm25([passages[i].index_text for i in searchable])
@@ -103,5 +120,5 @@ def build_index(documents: list[Document], embedder: Embedder, approximate_above
     log.info("built index: %d passages (%d searchable), %d sentences, %d embedded, %.2fs",
              len(passages), len(searchable), len(sentence_texts), n_new_p + n_new_s, time.perf_counter() - t0)
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
-                     sentence_vectors=sentence_vectors, sentence_offsets=np.asarray(offsets, dtype=np.int64),
+                     sentence_vectors=sentence_vectors, window_vectors=window_vectors, sentence_offsets=np.asarray(offsets, dtype=np.int64),
                      faiss_index=faiss_index, bm25=bm25)

@@ -48,11 +48,26 @@ def strip_possessive(word: str) -> str:
     return word[:-2] if word.endswith("'s") else word
 
 
+# British to American spellings, so "programme"/"program" and "criticised"/"criticized" meet.
+_SPELLING = [
+    (re.compile(r"programme"), "program"),
+    (re.compile(r"(?<=[a-z]{3})(is)(e|ed|es|ing|ation|ations)$"), r"iz\2"),
+]
+
+
+def americanize(word: str) -> str:
+    if word in ("defence", "offence", "licence"):
+        return word[:-2] + "se"
+    for pattern, repl in _SPELLING:
+        word = pattern.sub(repl, word)
+    return word
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed content words: no stopwords, possessives dropped, hyphenated words also split."""
     out: list[str] = []
     for w in words(text):
-        w = strip_possessive(w).strip(".")
+        w = americanize(strip_possessive(w).strip("."))
         if not w or w in STOPWORDS:
             continue
         parts = [w] + ([p for p in re.split(r"[-.']", w) if p and p not in STOPWORDS] if re.search(r"[-.']", w) else [])

@@ -1,0 +1,129 @@
+"""The colnato-qa command line: answers, the batch mode, and clean errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from colnato_qa.cli import main
+
+from .conftest import CORPUS_DIR
+
+
+@pytest.fixture
+def run(session_index_dir):
+    def invoke(*args, input=None):
+        runner = CliRunner()
+        full = list(args)
+        if args and args[0] in ("ask", "build"):
+            full += ["--corpus", str(CORPUS_DIR), "--index", str(session_index_dir)]
+        return runner.invoke(main, full, input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_ask_text(run):
+    r = run("ask", "When was the ITPP signed?")
+    assert r.exit_code == 0, r.output
+    assert "signed in 2021" in r.output and "paragraph 9" in r.output
+
+
+def test_ask_json(run):
+    r = run("ask", "--json", "When was it signed?", "--history", "What is the ITPP?")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["interpreted_as"] == "When was the ITPP signed?"
+    c = d["citations"][0]
+    assert c["text"][c["answer_start"]:c["answer_end"]] == d["answer"]
+
+
+def test_ask_abstains_in_text(run):
+    r = run("ask", "Who won the World Cup?")
+    assert r.exit_code == 0
+    assert "The article doesn't say" in r.output
+
+
+def test_batch(run, tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text("\n".join([
+        json.dumps({"id": "a", "question": "When was the ITPP signed?"}),
+        "",
+        json.dumps({"id": "b", "question": "When was it signed?", "history": ["What is the ITPP?"], "type": "followup"}),
+        json.dumps({"id": "c", "question": "Who won the World Cup?"}),
+    ]), encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    r = run("ask", "--batch", str(f), "--out", str(out))
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b", "c"]
+    assert lines[1]["type"] == "followup" and "2021" in lines[1]["answer"]
+    assert lines[2]["abstained"] is True and lines[2]["answer"] is None
+    assert "history" not in lines[1]
+
+
+def test_batch_to_stdout(run, tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text(json.dumps({"question": "Who wrote this article?"}) + "\n", encoding="utf-8")
+    r = run("ask", "--batch", str(f))
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["answer"] == "Ferdinand Miracle"
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"question": "ok?"}\n{"question": "broken"\n', "line 2: not valid JSON"),
+    ('{"id": 1}\n', 'line 1: missing the "question" field'),
+    ('["a list"]\n', "line 1: expected a JSON object"),
+    ('{"question": "   "}\n', "line 1: The question is empty"),
+    ('{"question": "ok", "history": "nope"}\n', "line 1: history must be a list"),
+    ('\n\n', "holds no questions"),
+])
+def test_batch_errors_name_the_line(run, tmp_path, content, message):
+    f = tmp_path / "bad.jsonl"
+    f.write_text(content, encoding="utf-8")
+    r = run("ask", "--batch", str(f))
+    assert r.exit_code == 1
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", ""], "The question is empty"),
+    (["ask", "   "], "The question is empty"),
+    (["ask", "x" * 1001], "the limit is 1000"),
+    (["ask", "what\x01now"], "control characters"),
+    (["ask"], "Give a QUESTION or --batch FILE"),
+])
+def test_bad_questions(run, args, message):
+    r = run(*args)
+    assert r.exit_code in (1, 2)
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_missing_corpus(tmp_path):
+    r = CliRunner().invoke(main, ["ask", "hi?", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i")])
+    assert r.exit_code == 1
+    assert "does not exist" in r.output
+
+
+def test_empty_corpus(tmp_path):
+    (tmp_path / "c").mkdir()
+    r = CliRunner().invoke(main, ["build", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")])
+    assert r.exit_code == 1
+    assert "holds no documents" in r.output
+
+
+def test_index_path_is_a_file(tmp_path):
+    f = tmp_path / "index"
+    f.write_text("not a dir")
+    r = CliRunner().invoke(main, ["ask", "hi?", "--corpus", str(CORPUS_DIR), "--index", str(f)])
+    assert r.exit_code == 1
+    assert "is not a directory" in r.output
+
+
+def test_build_reports_counts(run):
+    r = run("build")
+    assert r.exit_code == 0
+    assert "passages" in r.output and "all-MiniLM-L6-v2" in r.output

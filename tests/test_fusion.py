@@ -1,0 +1,43 @@
+"""Reciprocal rank fusion against values computed by hand (ranks start at 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from colnato_qa.answering import idf, weighted_coverage
+from colnato_qa.retrieval.fusion import fused_order, reciprocal_rank_fusion
+
+
+def test_rrf_hand_values():
+    scores = reciprocal_rank_fusion([["a", "b"], ["b", "c"]])
+    assert scores["a"] == 1 / 61
+    assert scores["b"] == 1 / 62 + 1 / 61
+    assert scores["c"] == 1 / 62
+    assert fused_order(scores) == ["b", "a", "c"]
+
+
+def test_rrf_weights_and_k():
+    scores = reciprocal_rank_fusion([["x"], ["y"]], k=0, weights=[2.0, 1.0])
+    assert scores == {"x": 2.0, "y": 1.0}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"k": -1}, "k must be >= 0"),
+    ({"weights": [1.0]}, "1 weights for 2 rankings"),
+])
+def test_rrf_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        reciprocal_rank_fusion([["a"], ["b"]], **kwargs)
+
+
+def test_idf_matches_bm25_formula():
+    import math
+
+    assert idf(0, 10) == pytest.approx(math.log(10.5 / 0.5 + 1))
+    assert idf(10, 10) == pytest.approx(math.log(0.5 / 10.5 + 1))
+    assert idf(0, 10) > idf(1, 10) > idf(10, 10) > 0
+
+
+def test_weighted_coverage():
+    assert weighted_coverage(["a", "b"], {"a"}, {"a": 3.0, "b": 1.0}) == 0.75
+    assert weighted_coverage([], {"a"}, {}) == 0.0

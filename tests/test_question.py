@@ -1,0 +1,80 @@
+"""Question validation, answer types and follow-up reading."""
+
+from __future__ import annotations
+
+import pytest
+
+from colnato_qa.errors import InvalidHistoryError, InvalidQuestionError
+from colnato_qa.question import Turn, answer_type, read_question, validate_history, validate_question
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "empty"),
+    ("   \n\t ", "empty"),
+    ("x" * 1001, "limit is 1000"),
+    ("what\x00is this", "control characters"),
+    ("bell\x07", r"U\+0007"),
+    (42, "must be a string, got int"),
+    (None, "must be a string, got NoneType"),
+])
+def test_invalid_questions(question, message):
+    with pytest.raises(InvalidQuestionError, match=message):
+        validate_question(question, 1000)
+
+
+def test_valid_question_is_trimmed():
+    assert validate_question("  When   was it?\n", 1000) == "When was it?"
+
+
+@pytest.mark.parametrize("history, message", [
+    ("What?", "must be a list"),
+    ([3], r"history\[0\] must be a string or an object"),
+    ([{"role": "system", "content": "x"}], "must be 'user' or 'assistant'"),
+    ([{"role": "user", "content": 5}], r"history\[0\].content must be a string"),
+])
+def test_invalid_history(history, message):
+    with pytest.raises(InvalidHistoryError, match=message):
+        validate_history(history, 1000)
+
+
+def test_history_forms():
+    turns = validate_history(["What is the ITPP?", {"role": "assistant", "content": "A programme."}, {"content": "x"}], 1000)
+    assert turns == [Turn("user", "What is the ITPP?"), Turn("assistant", "A programme."), Turn("user", "x")]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When was the agreement signed?", "year"),
+    ("In what year did it start?", "year"),
+    ("How many members are there?", "number"),
+    ("Who led the country?", "person"),
+    ("Where is the headquarters?", "place"),
+    ("Why did they join?", "reason"),
+    ("Does the deal oblige them to fight?", "yes_no"),
+    ("What is the programme?", "other"),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_follow_up_pronoun_replaced_by_topic():
+    read = read_question("When was it signed?", [Turn("user", "What is the ITPP?")], 6)
+    assert read.text == "When was the ITPP signed?"
+    assert read.interpreted_as == "When was the ITPP signed?"
+
+
+def test_follow_up_without_pronoun_is_joined_to_previous():
+    read = read_question("Why?", [Turn("user", "When did Colombia become a global partner?")], 6)
+    assert "When did Colombia become a global partner?" in read.text
+    assert read.interpreted_as.startswith("Why? (following up on:")
+
+
+def test_standalone_question_not_rewritten():
+    read = read_question("What did Santos believe about NATO?", [Turn("user", "What is the ITPP?")], 6)
+    assert read.text == "What did Santos believe about NATO?"
+    assert read.interpreted_as is None
+
+
+def test_chained_follow_ups():
+    hist = [Turn("user", "What is the Building Integrity programme?"), Turn("user", "Who takes part in it?")]
+    read = read_question("What does it assess?", hist, 6)
+    assert "Building Integrity programme" in read.text
