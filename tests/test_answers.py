@@ -87,6 +87,12 @@ def test_questions_about_the_article(engine, question, answer, kind):
     assert c.passage.text[c.answer_span.start:c.answer_span.end] == answer
 
 
+def test_article_date_not_in_metadata_is_declined(engine):
+    a = engine.ask("When was this article published?")
+    assert a.abstained and a.answer is None
+    assert a.citations and a.citations[0].passage.paragraph == 0
+
+
 def test_json_shape(engine):
     d = engine.ask("When was the ITPP signed?").to_dict()
     assert set(d) == {"question", "answer", "abstained", "confidence", "citations", "interpreted_as"}

@@ -189,6 +189,8 @@ def meta_intent(question: str) -> str | None:
     extra = [w for w in toks if w not in _META_WORDS and w not in STOPWORDS]
     if extra:
         return None
+    if qmod.answer_type(question) == qmod.YEAR and re.search(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", question, re.I):
+        return "date"
     for intent, pattern in _META_INTENTS:
         if pattern.search(question):
             return intent
@@ -214,6 +216,13 @@ def meta_answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[s
         if p is not None and publisher and publisher in p.text:
             i = p.text.index(publisher)
             return p, Span(i, i + len(publisher))
+        return None
+    if intent == "date":
+        date = next((m.get("date") for m in doc_meta.values() if m.get("date")), None)
+        p = by_kind.get("metadata")
+        if p is not None and date and date in p.text:
+            i = p.text.index(date)
+            return p, Span(i, i + len(date))
         return None
     if intent in ("title", "about"):
         p = by_kind.get("title")

@@ -281,6 +281,9 @@ class QAEngine:
                 return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
                               confidence=0.95, citations=(Citation(passage, 1.0, span),),
                               interpreted_as=read.interpreted_as, debug={"meta": intent})
+            # A question about the article whose answer its metadata does not hold (e.g. no date).
+            return Answer(q, None, True, 0.0, tuple(Citation(p, 0.0) for p in state.meta_passages),
+                          read.interpreted_as, {"meta": intent})
         if q_vec is None:
             q_vec = self.embedder.encode_one(read.text)
         t_enc = time.perf_counter()

@@ -28,6 +28,8 @@ log = logging.getLogger("colnato_qa.eval")
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if verbose:
+        logging.getLogger("colnato_qa").setLevel(logging.INFO)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,352 @@
+"""Gold question sets: load JSONL or SQuAD v2.0 JSON into :class:`GoldItem` records.
+
+Two formats are read (see docs/evaluation.md):
+
+* **JSONL**, one object a line: ``id``, ``question``, ``answers`` (list of acceptable answer
+  strings; ``[]`` = the article does not answer it) required; ``evidence``, ``history``,
+  ``type``, ``split`` optional; any other key is kept in ``GoldItem.extra`` (usable by ``--by``).
+* **SQuAD v2.0 JSON**: ``{"data": [{"title", "paragraphs": [{"context", "qas": [{"id",
+  "question", "answers": [{"text", "answer_start"}], "is_impossible"}]}]}]}``. The evidence of an
+  answerable question is the sentence of ``context`` around the first answer.
+
+Loading is pure (no corpus needed). :func:`check_evidence` verifies, given the corpus texts,
+that every evidence string occurs in them. Every problem raises
+:class:`colnato_qa.errors.GoldFormatError` with the file, the line (or JSON path) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GoldFormatError
+from .metrics import fold_text
+
+#: The keys of a JSONL line that become GoldItem fields; any other key goes to ``extra``.
+KNOWN_KEYS = ("id", "question", "answers", "evidence", "history", "type", "split")
+REQUIRED_KEYS = ("id", "question", "answers")
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    """One gold question. ``answers == ()`` means the article does not answer it."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    evidence: str | None = None
+    history: tuple[str, ...] = ()
+    type: str | None = None
+    split: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    source: str = field(default="", compare=False)   # "path:line" (JSONL) or "path:data[i]..." (SQuAD)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    def field_value(self, name: str) -> str:
+        """The value of a field for ``--by`` grouping: a known field or a key of ``extra``.
+
+        Missing values group as ``"(none)"``; ``answerable`` is a derived field ("yes"/"no").
+        """
+        if name == "answerable":
+            return "yes" if self.answerable else "no"
+        if name in ("type", "split", "id", "question", "evidence"):
+            value = getattr(self, name)
+        elif name == "history":
+            value = "followup" if self.history else "first turn"
+        else:
+            value = self.extra.get(name)
+        if value is None or value == "":
+            return "(none)"
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return str(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "question": self.question, "answers": list(self.answers)}
+        if self.evidence is not None:
+            d["evidence"] = self.evidence
+        if self.history:
+            d["history"] = list(self.history)
+        if self.type is not None:
+            d["type"] = self.type
+        if self.split is not None:
+            d["split"] = self.split
+        d.update(self.extra)
+        return d
+
+
+# -- loading -------------------------------------------------------------------------------
+def load_gold(path: str | Path) -> list[GoldItem]:
+    """Read a gold file, JSONL or SQuAD v2.0 JSON (told apart by content, not by name)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GoldFormatError(f"{path}: gold file not found") from None
+    except IsADirectoryError:
+        raise GoldFormatError(f"{path}: is a directory, expected a gold file (.jsonl or SQuAD .json)") from None
+    except UnicodeDecodeError as exc:
+        raise GoldFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise GoldFormatError(f"{path}: cannot read gold file: {exc.strerror or exc}") from None
+    return parse_gold(text, str(path))
+
+
+def parse_gold(text: str, name: str = "<gold>") -> list[GoldItem]:
+    """Parse gold text; ``name`` is used in error messages."""
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise GoldFormatError(f"{name}: the gold file is empty (expected JSONL lines or SQuAD v2.0 JSON)")
+    if _looks_like_squad(text):
+        return parse_squad(text, name)
+    return parse_jsonl(text, name)
+
+
+def _looks_like_squad(text: str) -> bool:
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):   # JSONDecodeError is a ValueError
+        return False        # several objects, one a line: JSONL (or malformed: reported per line)
+    return isinstance(data, dict) and "data" in data and "question" not in data
+
+
+def parse_jsonl(text: str, name: str = "<gold>") -> list[GoldItem]:
+    items: list[GoldItem] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldFormatError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise GoldFormatError(f"{where}: malformed JSON (nested too deeply)") from None
+        except ValueError as exc:           # e.g. an integer too long to convert
+            raise GoldFormatError(f"{where}: malformed JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise GoldFormatError(f"{where}: expected a JSON object, got {_type_name(obj)}")
+        item = _item_from_dict(obj, where)
+        if item.id in seen:
+            raise GoldFormatError(f"{where}: duplicate id {item.id!r} (first used on line {seen[item.id]})")
+        seen[item.id] = lineno
+        items.append(item)
+    if not items:
+        raise GoldFormatError(f"{name}: no gold questions found")
+    return items
+
+
+def _item_from_dict(obj: dict[str, Any], where: str) -> GoldItem:
+    missing = [k for k in REQUIRED_KEYS if k not in obj]
+    if missing:
+        raise GoldFormatError(f"{where}: missing required field(s) {', '.join(repr(k) for k in missing)}")
+    qid = obj["id"]
+    if isinstance(qid, bool) or not isinstance(qid, (str, int)) or str(qid).strip() == "":
+        raise GoldFormatError(f"{where}: field 'id' must be a non-empty string, got {_type_name(qid)}")
+    question = obj["question"]
+    if not isinstance(question, str) or not question.strip():
+        raise GoldFormatError(f"{where}: field 'question' must be a non-empty string, got {_describe(question)}")
+    answers = obj["answers"]
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise GoldFormatError(
+            f"{where}: field 'answers' must be a list of strings ([] = unanswerable), got {_describe(answers)}"
+        )
+    if any(not a.strip() for a in answers):
+        raise GoldFormatError(f"{where}: field 'answers' holds an empty string; use [] for an unanswerable question")
+    evidence = obj.get("evidence")
+    if evidence is not None:
+        if not isinstance(evidence, str) or not evidence.strip():
+            raise GoldFormatError(f"{where}: field 'evidence' must be a non-empty string, got {_describe(evidence)}")
+        if not answers:
+            raise GoldFormatError(f"{where}: an unanswerable question (answers []) cannot have 'evidence'")
+    history = obj.get("history", [])
+    if history is None:
+        history = []
+    if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
+        raise GoldFormatError(
+            f"{where}: field 'history' must be a list of earlier question strings, got {_describe(history)}"
+        )
+    for key in ("type", "split"):
+        value = obj.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise GoldFormatError(f"{where}: field {key!r} must be a non-empty string, got {_describe(value)}")
+    extra = {k: v for k, v in obj.items() if k not in KNOWN_KEYS}
+    return GoldItem(
+        id=str(qid), question=question, answers=tuple(answers), evidence=evidence, history=tuple(history),
+        type=obj.get("type"), split=obj.get("split"), extra=extra, source=where,
+    )
+
+
+# -- SQuAD v2.0 --------------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+|\n+")
+
+
+def sentence_around(context: str, start: int, end: int) -> str:
+    """The sentence of ``context`` holding ``[start, end)`` (a simple punctuation split)."""
+    s = 0
+    for m in _SENTENCE_END.finditer(context):
+        sentence_end = m.end(1) if m.group(1) is not None else m.start()
+        if m.end() <= start:
+            s = m.end()
+        elif sentence_end >= end:
+            return context[s:sentence_end].strip()
+    return context[s:].strip()
+
+
+def parse_squad(text: str, name: str = "<gold>") -> list[GoldItem]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GoldFormatError(f"{name}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise GoldFormatError(f"{name}: malformed JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise GoldFormatError(f"{name}: malformed JSON ({exc})") from None
+    articles = data.get("data")
+    if not isinstance(articles, list):
+        raise GoldFormatError(f"{name}: SQuAD field 'data' must be a list of articles, got {_type_name(articles)}")
+    items: list[GoldItem] = []
+    seen: dict[str, str] = {}
+    for ai, article in enumerate(articles):
+        apath = f"data[{ai}]"
+        if not isinstance(article, dict):
+            raise GoldFormatError(f"{name}: {apath} must be an object, got {_type_name(article)}")
+        title = article.get("title")
+        paragraphs = article.get("paragraphs")
+        if not isinstance(paragraphs, list):
+            raise GoldFormatError(f"{name}: {apath}.paragraphs must be a list, got {_type_name(paragraphs)}")
+        for pi, para in enumerate(paragraphs):
+            ppath = f"{apath}.paragraphs[{pi}]"
+            if not isinstance(para, dict):
+                raise GoldFormatError(f"{name}: {ppath} must be an object, got {_type_name(para)}")
+            context = para.get("context")
+            if not isinstance(context, str):
+                raise GoldFormatError(f"{name}: {ppath}.context must be a string, got {_type_name(context)}")
+            qas = para.get("qas")
+            if not isinstance(qas, list):
+                raise GoldFormatError(f"{name}: {ppath}.qas must be a list, got {_type_name(qas)}")
+            for qi, qa in enumerate(qas):
+                where = f"{name}: {ppath}.qas[{qi}]"
+                items.append(_squad_item(qa, context, title, where, seen))
+    if not items:
+        raise GoldFormatError(f"{name}: no gold questions found in the SQuAD file")
+    return items
+
+
+def _squad_item(qa: Any, context: str, title: Any, where: str, seen: dict[str, str]) -> GoldItem:
+    if not isinstance(qa, dict):
+        raise GoldFormatError(f"{where}: must be an object, got {_type_name(qa)}")
+    missing = [k for k in ("id", "question") if k not in qa]
+    if missing:
+        raise GoldFormatError(f"{where}: missing required field(s) {', '.join(repr(k) for k in missing)}")
+    qid, question = qa["id"], qa["question"]
+    if isinstance(qid, bool) or not isinstance(qid, (str, int)) or str(qid).strip() == "":
+        raise GoldFormatError(f"{where}: field 'id' must be a non-empty string, got {_type_name(qid)}")
+    qid = str(qid)
+    if not isinstance(question, str) or not question.strip():
+        raise GoldFormatError(f"{where}: field 'question' must be a non-empty string, got {_describe(question)}")
+    if qid in seen:
+        raise GoldFormatError(f"{where}: duplicate id {qid!r} (first used at {seen[qid]})")
+    seen[qid] = where
+    impossible = qa.get("is_impossible", False)
+    if not isinstance(impossible, bool):
+        raise GoldFormatError(f"{where}: field 'is_impossible' must be true or false, got {_describe(impossible)}")
+    raw_answers = qa.get("answers", [])
+    if not isinstance(raw_answers, list):
+        raise GoldFormatError(f"{where}: field 'answers' must be a list, got {_type_name(raw_answers)}")
+    if "answers" not in qa and not impossible:
+        raise GoldFormatError(f"{where}: missing required field 'answers' (or set \"is_impossible\": true)")
+    answers: list[str] = []
+    evidence: str | None = None
+    if not impossible:
+        for k, a in enumerate(raw_answers):
+            if not isinstance(a, dict) or not isinstance(a.get("text"), str) or not a["text"].strip():
+                raise GoldFormatError(f"{where}: answers[{k}] must be an object with a non-empty 'text' string")
+            if a["text"] not in answers:
+                answers.append(a["text"])
+        if not answers:
+            raise GoldFormatError(f"{where}: an answerable question (is_impossible false) needs at least one answer")
+        first = raw_answers[0]
+        start = first.get("answer_start")
+        if isinstance(start, int) and not isinstance(start, bool) and context[start:start + len(first["text"])] == first["text"]:
+            evidence = sentence_around(context, start, start + len(first["text"]))
+        elif first["text"] in context:
+            start = context.index(first["text"])
+            evidence = sentence_around(context, start, start + len(first["text"]))
+        else:
+            raise GoldFormatError(f"{where}: answer text {first['text']!r} does not occur in the paragraph's context")
+    extra: dict[str, Any] = {}
+    if isinstance(title, str):
+        extra["title"] = title
+    for k, v in qa.items():
+        if k not in ("id", "question", "answers", "is_impossible", "plausible_answers"):
+            extra[k] = v
+    return GoldItem(
+        id=qid, question=question, answers=tuple(answers), evidence=evidence, history=(),
+        type=qa.get("type") if isinstance(qa.get("type"), str) else None,
+        split=qa.get("split") if isinstance(qa.get("split"), str) else None,
+        extra={k: v for k, v in extra.items() if k not in ("type", "split")}, source=where,
+    )
+
+
+# -- checks against the corpus --------------------------------------------------------------------
+def check_evidence(items: Iterable[GoldItem], corpus_texts: Sequence[str]) -> None:
+    """Raise GoldFormatError for the first item whose evidence occurs in none of ``corpus_texts``.
+
+    Whitespace and quote style (curly vs straight) are folded, as in citation matching.
+    """
+    folded = [fold_text(t) for t in corpus_texts]
+    for item in items:
+        if item.evidence is None:
+            continue
+        needle = fold_text(item.evidence)
+        if not any(needle in t for t in folded):
+            raise GoldFormatError(
+                f"{item.source or item.id}: evidence of {item.id!r} does not occur in the corpus: "
+                f"{_shorten(item.evidence)!r}"
+            )
+
+
+def filter_split(items: Sequence[GoldItem], split: str | None) -> list[GoldItem]:
+    """Items of one split (all items when ``split`` is None). Raises if none match."""
+    if split is None:
+        return list(items)
+    chosen = [it for it in items if it.split == split]
+    if not chosen:
+        present = sorted({it.split for it in items if it.split})
+        raise GoldFormatError(
+            f"no gold questions in split {split!r}" + (f"; splits present: {present}" if present else "; the file has no 'split' fields")
+        )
+    return chosen
+
+
+def _type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}.get(
+        type(v), type(v).__name__
+    )
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, str):
+        return "an empty string" if not v.strip() else f"string {_shorten(v)!r}"
+    if isinstance(v, list):
+        bad = [x for x in v if not isinstance(x, str)]
+        return f"a list holding {_type_name(bad[0])}" if bad else "a list"
+    return _type_name(v)
+
+
+def _shorten(s: str, n: int = 80) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -1,0 +1,319 @@
+"""Evaluation metrics: small pure functions, plus :func:`compute_metrics` to aggregate them.
+
+Definitions are written out in docs/evaluation.md. In short:
+
+* ``exact_match`` / ``f1``: the official SQuAD v2.0 definitions (normalize, max over gold answers;
+  an unanswerable question scores 1 only when the system abstains, i.e. predicts "").
+* ``answer_recall``: share of answerable questions, not abstained, where some gold answer's
+  normalized tokens occur contiguously in the normalized predicted answer.
+* citations: a citation is right when its text contains the evidence, whitespace and quote
+  style folded. Ranks start at 1.
+* abstention: abstaining is the positive class; unanswerable questions are the actual positives.
+
+All aggregate figures are fractions in [0, 1] (not percentages), rounded to 4 decimals, except
+latency (milliseconds, 1 decimal). Everything but latency is exactly reproducible.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# -- normalization ----------------------------------------------------------------------------
+_ASCII_PUNCT = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+
+
+def _is_punct(ch: str) -> bool:
+    # ASCII punctuation as in the official script (it includes symbols such as $ + < = > ^ ` | ~),
+    # plus every Unicode punctuation character (categories P*): ‘ ’ “ ” – — … « » ¿ ¡ and so on.
+    return ch in _ASCII_PUNCT or unicodedata.category(ch).startswith("P")
+
+
+def normalize_answer(s: str) -> str:
+    """SQuAD v2.0 normalization: lowercase, drop punctuation, drop articles a/an/the, fold whitespace.
+
+    Same order as the official script (lower -> punctuation -> articles -> whitespace); punctuation
+    is removed without leaving a space ("U.S." -> "us", "2010-2018" -> "20102018").
+    """
+    s = s.lower()
+    s = "".join(ch for ch in s if not _is_punct(ch))
+    s = _ARTICLES.sub(" ", s)
+    return " ".join(s.split())
+
+
+def get_tokens(s: str | None) -> list[str]:
+    if not s:
+        return []
+    return normalize_answer(s).split()
+
+
+# -- per-answer scores (official SQuAD v2.0) ---------------------------------------------------------
+def compute_exact(a_gold: str, a_pred: str) -> int:
+    return int(normalize_answer(a_gold) == normalize_answer(a_pred))
+
+
+def compute_f1(a_gold: str, a_pred: str) -> float:
+    gold_toks = get_tokens(a_gold)
+    pred_toks = get_tokens(a_pred)
+    common = Counter(gold_toks) & Counter(pred_toks)
+    num_same = sum(common.values())
+    if len(gold_toks) == 0 or len(pred_toks) == 0:
+        # If either is no-answer, then F1 is 1 if they agree, 0 otherwise.
+        return float(gold_toks == pred_toks)
+    if num_same == 0:
+        return 0.0
+    precision = num_same / len(pred_toks)
+    recall = num_same / len(gold_toks)
+    return 2 * precision * recall / (precision + recall)
+
+
+def scoring_golds(gold_answers: Sequence[str]) -> list[str]:
+    """Gold answers as the official script uses them: those that normalize to nothing are dropped,
+    and an unanswerable question has the single gold answer "" (so only "" matches it)."""
+    golds = [a for a in gold_answers if normalize_answer(a)]
+    return golds or [""]
+
+
+def exact_match_score(gold_answers: Sequence[str], prediction: str | None) -> float:
+    """Max over gold answers; ``prediction`` None or "" means the system abstained."""
+    pred = prediction or ""
+    return float(max(compute_exact(g, pred) for g in scoring_golds(gold_answers)))
+
+
+def f1_score(gold_answers: Sequence[str], prediction: str | None) -> float:
+    pred = prediction or ""
+    return max(compute_f1(g, pred) for g in scoring_golds(gold_answers))
+
+
+def contains_answer(gold_answers: Sequence[str], prediction: str | None) -> bool:
+    """True when some gold answer's normalized tokens occur contiguously in the normalized prediction.
+
+    Gold answers that normalize to nothing are ignored; an abstention (None/"") contains nothing.
+    """
+    pred = get_tokens(prediction)
+    if not pred:
+        return False
+    for gold in gold_answers:
+        g = get_tokens(gold)
+        if not g or len(g) > len(pred):
+            continue
+        for i in range(len(pred) - len(g) + 1):
+            if pred[i:i + len(g)] == g:
+                return True
+    return False
+
+
+# -- citations --------------------------------------------------------------------------------
+_QUOTE_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+})
+
+
+def fold_text(s: str) -> str:
+    """Fold quote style (curly -> straight) and whitespace runs (-> one space); NFC; case kept."""
+    s = unicodedata.normalize("NFC", s).translate(_QUOTE_FOLD)
+    return " ".join(s.split())
+
+
+def citation_rank(citation_texts: Sequence[str], evidence: str) -> int | None:
+    """Rank of the first citation whose text contains the evidence (folded), or None.
+
+    Ranks start at 1: the first citation has rank 1.
+    """
+    needle = fold_text(evidence)
+    if not needle:
+        return None
+    for rank, text in enumerate(citation_texts, start=1):
+        if needle in fold_text(text):
+            return rank
+    return None
+
+
+def recall_at(ranks: Sequence[int | None], k: int) -> float | None:
+    """Share of ranks that are <= k (None = not cited). None when there are no questions."""
+    if not ranks:
+        return None
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float | None:
+    """Mean of 1/rank, counting 0 for a question whose evidence was not cited."""
+    if not ranks:
+        return None
+    return sum(1.0 / r for r in ranks if r is not None) / len(ranks)
+
+
+# -- abstention -------------------------------------------------------------------------------
+def abstain_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> dict[str, float]:
+    """Precision, recall and F1 of abstaining, with unanswerable questions as the positives.
+
+    0/0 cases: precision is 1.0 when the system never abstained (no abstention was wrong);
+    recall is 1.0 when there is no unanswerable question (nothing to catch); F1 is 0.0 when
+    precision + recall == 0. So never abstaining on a set with unanswerable questions gives
+    P=1, R=0, F1=0, and a set with neither gives P=R=F1=1.
+    """
+    if len(abstained) != len(answerable):
+        raise ValueError("abstained and answerable must have the same length")
+    tp = sum(1 for a, ans in zip(abstained, answerable) if a and not ans)
+    predicted = sum(1 for a in abstained if a)
+    actual = sum(1 for ans in answerable if not ans)
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if (precision + recall) else 0.0
+    return {"abstain_precision": precision, "abstain_recall": recall, "abstain_f1": f1}
+
+
+# -- latency ----------------------------------------------------------------------------------
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile (0..100) with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be in [0, 100], got {p}")
+    xs = sorted(values)
+    pos = (len(xs) - 1) * p / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+# -- per-question record and aggregation ---------------------------------------------------------
+@dataclass
+class QuestionResult:
+    """One gold question as answered and scored. ``hit``: answer_recall hit for an answerable
+    question, abstention for an unanswerable one."""
+
+    id: str
+    question: str
+    history: list[str]
+    gold_answers: list[str]
+    evidence: str | None
+    answerable: bool
+    prediction: str | None          # the answer shown to the user; None when abstained
+    candidate: str | None           # the engine's answer text even when it abstained (if it gives one)
+    abstained: bool
+    confidence: float
+    exact_match: float
+    f1: float
+    answer_hit: bool                # contains_answer(gold, prediction), False when abstained
+    hit: bool
+    citation_rank: int | None       # rank (from 1) of the first citation holding the evidence
+    cited_paragraph: int | None     # paragraph number of citations[0]
+    cited_passage_id: str | None
+    latency_ms: float
+    interpreted_as: str | None = None
+    error: str | None = None        # the engine refused the question (counted as an abstention)
+    groups: dict[str, str] = field(default_factory=dict)   # --by field -> value
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score_answer(
+    *,
+    id: str,
+    question: str,
+    gold_answers: Sequence[str],
+    evidence: str | None,
+    answer: dict[str, Any],
+    latency_ms: float,
+    history: Sequence[str] = (),
+    groups: dict[str, str] | None = None,
+    error: str | None = None,
+) -> QuestionResult:
+    """Score one engine answer (``Answer.to_dict()`` shape) against its gold item."""
+    abstained = bool(answer.get("abstained"))
+    text = answer.get("answer")
+    prediction = None if abstained else (text or None)
+    answerable = bool(gold_answers)
+    citations = answer.get("citations") or []
+    texts = [c.get("text") or "" for c in citations]
+    answer_hit = contains_answer(gold_answers, prediction) if answerable else False
+    return QuestionResult(
+        id=id, question=question, history=list(history), gold_answers=list(gold_answers), evidence=evidence,
+        answerable=answerable, prediction=prediction, candidate=text, abstained=abstained or prediction is None,
+        confidence=float(answer.get("confidence") or 0.0),
+        exact_match=exact_match_score(gold_answers, prediction), f1=f1_score(gold_answers, prediction),
+        answer_hit=answer_hit, hit=answer_hit if answerable else (abstained or prediction is None),
+        citation_rank=citation_rank(texts, evidence) if evidence else None,
+        cited_paragraph=citations[0].get("paragraph") if citations else None,
+        cited_passage_id=citations[0].get("passage_id") if citations else None,
+        latency_ms=float(latency_ms), interpreted_as=answer.get("interpreted_as"), error=error,
+        groups=dict(groups or {}),
+    )
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -> dict[str, Any]:
+    """The metrics dict (keys documented in docs/evaluation.md). Shares are None over an empty set."""
+    ans = [r for r in results if r.answerable]
+    unans = [r for r in results if not r.answerable]
+    with_ev = [r for r in ans if r.evidence]
+    ranks = [r.citation_rank for r in with_ev]
+    m: dict[str, Any] = {
+        "n": len(results),
+        "answerable": len(ans),
+        "unanswerable": len(unans),
+        "exact_match": _r(_mean([r.exact_match for r in results])),
+        "f1": _r(_mean([r.f1 for r in results])),
+        "has_ans_exact_match": _r(_mean([r.exact_match for r in ans])),
+        "has_ans_f1": _r(_mean([r.f1 for r in ans])),
+        "no_ans_exact_match": _r(_mean([r.exact_match for r in unans])),
+        "no_ans_f1": _r(_mean([r.f1 for r in unans])),
+        "answer_recall": _r(_mean([1.0 if r.answer_hit and not r.abstained else 0.0 for r in ans])),
+        "hit_rate": _r(_mean([1.0 if r.hit else 0.0 for r in results])),
+        "with_evidence": len(with_ev),
+        "citation_at_1": _r(recall_at(ranks, 1)),
+        "citation_recall_at_3": _r(recall_at(ranks, 3)),
+        "citation_recall_at_5": _r(recall_at(ranks, 5)),
+        "mrr": _r(mean_reciprocal_rank(ranks)),
+        "abstained": sum(1 for r in results if r.abstained),
+    }
+    if results:
+        m.update({k: _r(v) for k, v in abstain_scores([r.abstained for r in results],
+                                                      [r.answerable for r in results]).items()})
+    else:
+        m.update({"abstain_precision": None, "abstain_recall": None, "abstain_f1": None})
+    lat = [r.latency_ms for r in results]
+    m["latency_ms_p50"] = _r(percentile(lat, 50), 1)
+    m["latency_ms_p95"] = _r(percentile(lat, 95), 1)
+    for name in by:
+        groups: dict[str, list[QuestionResult]] = {}
+        for r in results:
+            groups.setdefault(r.groups.get(name, "(none)"), []).append(r)
+        m[f"by_{name}"] = {g: compute_metrics(rs) for g, rs in sorted(groups.items())}
+    return m
+
+
+#: Metrics where higher is better, in the order tables show them.
+HEADLINE_KEYS = (
+    "n", "answerable", "unanswerable", "answer_recall", "hit_rate", "exact_match", "f1",
+    "has_ans_exact_match", "has_ans_f1", "no_ans_exact_match", "no_ans_f1",
+    "citation_at_1", "citation_recall_at_3", "citation_recall_at_5", "mrr",
+    "abstained", "abstain_precision", "abstain_recall", "abstain_f1", "latency_ms_p50", "latency_ms_p95",
+)
+
+
+def without_latency(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metrics minus latency keys (recursively): what must be identical between two runs."""
+    out: dict[str, Any] = {}
+    for k, v in metrics.items():
+        if k.startswith("latency_ms"):
+            continue
+        out[k] = without_latency(v) if isinstance(v, dict) else v
+    return out
+

@@ -1,0 +1,128 @@
+"""Run gold questions through an engine, time each, score them, aggregate the metrics.
+
+The engine is anything with ``ask(question, history=None) -> Answer`` (``Answer.to_dict()`` gives
+the answer JSON) and, for comparisons and calibration, ``variant(**changes) -> engine`` and
+``settings.abstain_threshold``. Nothing here loads an engine; the CLI does.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidHistoryError, InvalidQuestionError
+from .gold import GoldItem
+from .metrics import QuestionResult, compute_metrics, score_answer
+
+log = logging.getLogger(__name__)
+
+#: The ablations of ``--compare``: (label, engine.variant(...) arguments). "hybrid" is the default.
+COMPARE_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("hybrid", {"retrieval": "hybrid"}),
+    ("dense", {"retrieval": "dense"}),
+    ("bm25", {"retrieval": "bm25"}),
+    ("passage", {"answer_mode": "passage"}),
+)
+
+WARMUP_QUESTION = "What is this article about?"
+
+
+@dataclass
+class EvalRun:
+    """The per-question results and the metrics of one engine configuration."""
+
+    label: str
+    results: list[QuestionResult]
+    metrics: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _answer_dict(answer: Any) -> dict[str, Any]:
+    return answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
+
+
+def _engine_settings(engine: Any) -> dict[str, Any]:
+    s = getattr(engine, "settings", None)
+    if s is None:
+        return {}
+    keys = ("retrieval", "answer_mode", "abstain_threshold", "top_k", "model")
+    return {k: getattr(s, k) for k in keys if hasattr(s, k)}
+
+
+def warm_up(engine: Any) -> None:
+    """Ask one throwaway question so that lazy loading is not counted in the first latency."""
+    engine.ask(WARMUP_QUESTION, history=None)
+
+
+def run_items(
+    engine: Any,
+    items: Sequence[GoldItem],
+    by: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[QuestionResult]:
+    """Ask every gold question (with its history) and score the answer. Order is kept."""
+    by = list(by)
+    results: list[QuestionResult] = []
+    for i, item in enumerate(items, 1):
+        history = list(item.history) or None
+        error: str | None = None
+        t0 = time.perf_counter()
+        try:
+            answer = _answer_dict(engine.ask(item.question, history=history))
+        except (InvalidQuestionError, InvalidHistoryError) as exc:
+            # The engine refused the question: for scoring, that is an abstention.
+            answer = {"answer": None, "abstained": True, "confidence": 0.0, "citations": []}
+            error = str(exc)
+        latency_ms = (time.perf_counter() - t0) * 1000.0
+        results.append(score_answer(
+            id=item.id, question=item.question, gold_answers=item.answers, evidence=item.evidence,
+            answer=answer, latency_ms=latency_ms, history=item.history,
+            groups={name: item.field_value(name) for name in by}, error=error,
+        ))
+        if progress is not None:
+            progress(i, len(items))
+    return results
+
+
+def evaluate(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = (), label: str = "default",
+             warm: bool = True) -> EvalRun:
+    by = list(by)
+    if warm:
+        warm_up(engine)
+    results = run_items(engine, items, by=by)
+    return EvalRun(label=label, results=results, metrics=compute_metrics(results, by=by),
+                   settings=_engine_settings(engine))
+
+
+def compare(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = ()) -> list[EvalRun]:
+    """The ablations of COMPARE_VARIANTS, in this process, on the same questions."""
+    by = list(by)
+    runs: list[EvalRun] = []
+    for label, changes in COMPARE_VARIANTS:
+        log.info("evaluating variant %s (%s)", label, changes)
+        runs.append(evaluate(engine.variant(**changes), items, by=by, label=label))
+    return runs
+
+
+def never_abstaining_run(engine: Any, items: Sequence[GoldItem]) -> list[QuestionResult]:
+    """Results of ``engine.variant(threshold=0.0)``: every question has a candidate answer and a
+    confidence, so correctness at any threshold can be computed (calibration, precision-coverage)."""
+    zero = engine.variant(threshold=0.0)
+    warm_up(zero)
+    return run_items(zero, items)
+
+
+def check_threshold_consistency(default: Sequence[QuestionResult], zero: Sequence[QuestionResult],
+                                threshold: float) -> list[str]:
+    """Ids where the default run's abstention differs from ``confidence < threshold`` on the
+    never-abstaining run (the engine promises they agree)."""
+    by_id = {r.id: r for r in zero}
+    bad = []
+    for r in default:
+        z = by_id.get(r.id)
+        if z is not None and r.error is None and r.abstained != (z.confidence < threshold):
+            bad.append(r.id)
+    return bad
