@@ -134,3 +134,9 @@ def test_ask_many_matches_ask(engine):
     many = engine.variant(cache_size=0).ask_many(qs)
     one = [engine.variant(cache_size=0).ask(q, h) for q, h in qs]
     assert [a.to_dict() for a in many] == [a.to_dict() for a in one]
+
+
+def test_acronym_expansion(engine):
+    a = engine.ask("What does FARC stand for?")
+    assert not a.abstained
+    assert "Revolutionary Armed Forces of Colombia (FARC)" in a.answer

@@ -78,3 +78,14 @@ def test_chained_follow_ups():
     hist = [Turn("user", "What is the Building Integrity programme?"), Turn("user", "Who takes part in it?")]
     read = read_question("What does it assess?", hist, 6)
     assert "Building Integrity programme" in read.text
+
+
+def test_expansion_questions():
+    from colnato_qa.question import EXPANSION, expansion_terms, type_match
+
+    q = "What does ABC stand for?"
+    assert answer_type(q) == EXPANSION
+    assert type_match(EXPANSION, "The Alpha Beta Club (ABC) met.", q) == 1.0
+    assert type_match(EXPANSION, "The ABC met.", q) == 0.0
+    assert "stand" in expansion_terms(q)
+    assert answer_type("What does it stand for?") != EXPANSION  # no acronym to spell out

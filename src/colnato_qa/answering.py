@@ -85,7 +85,7 @@ class SentenceSelector:
         self.passage_weight = passage_weight
         self.type_weight = type_weight
 
-    def run(self, *, kind: str, terms: list[str], term_weights: dict[str, float], vocab_coverage: float,
+    def run(self, *, kind: str, question: str = "", terms: list[str], term_weights: dict[str, float], vocab_coverage: float,
             q_vec: np.ndarray, rows: list[int], passages: list[Passage], passage_cos: dict[int, float],
             sentence_vectors: list[np.ndarray], sentence_terms: list[list[set[str]]],
             window_vectors: list[np.ndarray] | None = None) -> list[Candidate]:
@@ -104,13 +104,13 @@ class SentenceSelector:
             for j, span in enumerate(passage.sentences):
                 sent = passage.text[span.start:span.end]
                 overlap = sum(term_weights[t] for t in set(terms) if t in sterms[j]) / total_w
-                tmatch = qmod.type_match(kind, sent)
+                tmatch = qmod.type_match(kind, sent, question)
                 count = 1
                 # A lead-in ("... include:") is never an answer on its own: take the next sentence too.
                 if sent.rstrip().endswith(":") and j + 1 < len(passage.sentences):
                     count = 2
                     nxt = passage.text[passage.sentences[j + 1].start:passage.sentences[j + 1].end]
-                    tmatch = max(tmatch, qmod.type_match(kind, nxt))
+                    tmatch = max(tmatch, qmod.type_match(kind, nxt, question))
                     overlap = max(overlap, sum(term_weights[t] for t in set(terms) if t in (sterms[j] | sterms[j + 1])) / total_w)
                 score = (self.cosine_weight * float(cos[j]) + self.overlap_weight * overlap
                          + self.passage_weight * passage_cos.get(row, 0.0) + self.type_weight * (tmatch - 0.5))

@@ -25,7 +25,7 @@ from .embedding import Embedder
 from .errors import IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import answer_type, read_question, validate_history, validate_question
+from .question import EXPANSION, answer_type, expansion_terms, read_question, validate_history, validate_question
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.fusion import fused_order, reciprocal_rank_fusion
@@ -289,19 +289,22 @@ class QAEngine:
         t_enc = time.perf_counter()
         rows = self._retrieve(read.text, q_vec, state)
         passage_cos = {r: float(state.data.passage_vectors[r] @ q_vec) for r in rows}
+        kind = answer_type(read.text)
         terms = list(dict.fromkeys(content_terms(read.text)))
+        if kind == EXPANSION:
+            framing = expansion_terms(read.text)
+            terms = [t for t in terms if t not in framing]
         n_docs = max(state.bm25.n_docs, 1)
         dfs = {t: state.bm25.df(t) for t in terms}
         weights = {t: idf(dfs[t], n_docs) for t in terms}
         total = sum(weights.values())
         vocab_cov = (sum(w for t, w in weights.items() if dfs[t] > 0) / total) if total > 0 else 0.0
-        kind = answer_type(read.text)
         related = tuple(Citation(state.passage(r), passage_cos[r]) for r in rows)
         debug: dict[str, Any] = {"query": read.text, "answer_type": kind, "terms": terms, "rows": rows}
         if not rows:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         candidates = self._selector.run(
-            kind=kind, terms=terms, term_weights=weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
+            kind=kind, question=read.text, terms=terms, term_weights=weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
             passages=[state.passage(r) for r in rows], passage_cos=passage_cos,
             sentence_vectors=[state.sentence_vectors(r) for r in rows],
             window_vectors=[state.window_vectors(r) for r in rows],

@@ -74,8 +74,12 @@ def validate_history(history: Any, max_chars: int) -> list[Turn]:
 
 # ---------------------------------------------------------------- answer type
 
-YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, OTHER = (
-    "year", "number", "person", "place", "reason", "yes_no", "list", "other")
+YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, EXPANSION, OTHER = (
+    "year", "number", "person", "place", "reason", "yes_no", "list", "expansion", "other")
+
+# "What does UNASUR stand for?": the answer is the sentence that spells the acronym out.
+_EXPANSION_RE = re.compile(r"\b(stand for|stands for|short for|acronym|abbreviation|full name|full form|spelled out)\b", re.I)
+_ACRONYM_RE = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\b")
 
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (YEAR, re.compile(r"\b(when|what year|which year|in what year|since when|what date|how long ago|what decade)\b", re.I)),
@@ -88,7 +92,13 @@ _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def acronyms(question: str) -> list[str]:
+    return _ACRONYM_RE.findall(question)
+
+
 def answer_type(question: str) -> str:
+    if _EXPANSION_RE.search(question) and acronyms(question):
+        return EXPANSION
     for kind, pattern in _TYPE_RULES:
         if pattern.search(question):
             return kind
@@ -104,8 +114,15 @@ _PROPER_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-ZÁÉÍÓÚÑ][a-záéíóúñ
 _REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|believed|sought|saw|aim|help|could)\b", re.I)
 
 
-def type_match(kind: str, sentence: str) -> float:
+def expansion_terms(question: str) -> set[str]:
+    """Words of an "X stands for?" question that only frame it; they are not looked for in the text."""
+    return set(content_terms(" ".join(m.group(0) for m in _EXPANSION_RE.finditer(question))))
+
+
+def type_match(kind: str, sentence: str, question: str = "") -> float:
     """1.0 when the sentence holds the kind of thing asked for, 0.0 when it cannot, 0.5 unknown."""
+    if kind == EXPANSION:
+        return 1.0 if any(f"({a})" in sentence for a in acronyms(question)) else 0.0
     if kind == YEAR:
         return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
     if kind == NUMBER:
