@@ -112,6 +112,8 @@ def read_batch(path: Path, max_chars: int) -> list[dict]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise click.ClickException(f"{path}, line {n}: not valid JSON ({exc.msg} at column {exc.colno}).") from exc
+        except RecursionError:
+            raise click.ClickException(f"{path}, line {n}: JSON nested too deeply.") from None
         if not isinstance(obj, dict):
             raise click.ClickException(f"{path}, line {n}: expected a JSON object with a \"question\" field.")
         if "question" not in obj:

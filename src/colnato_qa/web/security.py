@@ -1,0 +1,121 @@
+"""Who may call the API from another web page, and who may frame the chat.
+
+``COLNATO_QA_ALLOWED_ORIGINS`` (comma-separated, e.g. ``https://news.example,http://localhost:8000``)
+is one allow-list for both:
+
+* CORS: browsers on those origins may call ``/api/ask`` (and load the web component); other
+  origins get no ``Access-Control-Allow-Origin`` header, so their browser refuses the response.
+  With no origins set, only the server's own pages may call it.
+* Framing: HTML responses carry ``Content-Security-Policy: frame-ancestors 'self' <origins>``,
+  so only the server itself and those origins may put the chat in an iframe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_ORIGINS_ENV = "COLNATO_QA_ALLOWED_ORIGINS"
+CORS_METHODS = ["GET", "POST", "OPTIONS"]
+# Any request header: the web component sends Gradio's own (x-gradio-user ...); origins stay restricted.
+CORS_HEADERS = ["*"]
+CORS_MAX_AGE_S = 600
+
+
+class OriginError(ValueError):
+    """An entry of the allowed-origins list is not an origin."""
+
+
+def normalize_origin(value: str) -> str:
+    """``scheme://host[:port]`` lower-cased, without path or trailing slash; ``*`` stays ``*``."""
+    value = value.strip()
+    if value == "*":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise OriginError(
+            f"{value!r} in {ALLOWED_ORIGINS_ENV} is not an origin: write it as scheme://host[:port], "
+            "for example https://news.example or http://localhost:8000"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        raise OriginError(
+            f"{value!r} in {ALLOWED_ORIGINS_ENV} has more than an origin: keep only scheme://host[:port]"
+        )
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def parse_allowed_origins(raw: str | Iterable[str] | None) -> list[str]:
+    """The allow-list from a comma-separated string (or a list); empty means same origin only."""
+    if raw is None:
+        return []
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    origins: list[str] = []
+    for item in items:
+        if item.strip():
+            origin = normalize_origin(item)
+            if origin not in origins:
+                origins.append(origin)
+    return origins
+
+
+def allowed_origins_from_env() -> list[str]:
+    return parse_allowed_origins(os.environ.get(ALLOWED_ORIGINS_ENV))
+
+
+def frame_ancestors_policy(origins: Iterable[str]) -> str:
+    """The CSP value: ``frame-ancestors 'self' <origins>`` (``*`` allows any page to frame)."""
+    origins = list(origins)
+    if "*" in origins:
+        return "frame-ancestors *"
+    return " ".join(["frame-ancestors", "'self'", *origins])
+
+
+class FramingPolicyMiddleware:
+    """Adds ``Content-Security-Policy: frame-ancestors ...`` to every HTML response, drops any
+    ``X-Frame-Options`` that would contradict it, and sets ``X-Content-Type-Options: nosniff``
+    on every response."""
+
+    def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
+        self.app = app
+        self.policy = frame_ancestors_policy(origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                if headers.get("content-type", "").lower().startswith("text/html"):
+                    if "x-frame-options" in headers:
+                        del headers["x-frame-options"]
+                    headers["Content-Security-Policy"] = self.policy
+                    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
+def install_security(app: FastAPI, origins: list[str]) -> None:
+    """CORS for the allow-list and the framing policy, on the whole app.
+
+    CORSMiddleware is installed even when the list is empty: Gradio then leaves CORS to it
+    instead of applying its own (looser, localhost-friendly) rules to the mounted chat.
+    """
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=CORS_METHODS,
+        allow_headers=CORS_HEADERS,
+        allow_credentials=False,
+        max_age=CORS_MAX_AGE_S,
+    )
+    app.add_middleware(FramingPolicyMiddleware, origins=origins)

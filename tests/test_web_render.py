@@ -1,0 +1,320 @@
+"""The chat page's pure HTML builders (escaping, highlighting, numbering, abstention), the chat
+logic behind the page (over the real engine) and the feedback log."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from colnato_qa.chunking import Chunker
+from colnato_qa.corpus import load_corpus, parse_document
+from colnato_qa.web import render
+from colnato_qa.web.chat_ui import ChatController
+from colnato_qa.web.feedback import FeedbackLog, FeedbackRecord, liked_value
+from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
+    ANSWERABLE,
+    FOLLOW_UP_FIRST,
+    FOLLOW_UP_SECOND,
+    OFF_TOPIC,
+    REPO_ROOT,
+    XSS_PAYLOAD,
+    web_engine,
+)
+
+TAG = re.compile(r"<[^>]*>")
+OUR_TAGS = {"div", "p", "details", "summary", "blockquote", "mark", "sup", "a", "span", "br", "h1", "h2", "h3",
+            "section", "article", "header", "cite"}
+
+
+def citation(text: str, paragraph: int = 3, start: int | None = None, end: int | None = None, pid: str = "d:1") -> dict:
+    return {"passage_id": pid, "doc_id": "d", "title": "T", "paragraph": paragraph, "text": text, "score": 0.5,
+            "answer_start": start, "answer_end": end}
+
+
+def answer_dict(question: str = "Q?", answer: str | None = "B.", citations: list[dict] | None = None,
+                abstained: bool = False, interpreted_as: str | None = None, confidence: float = 0.8) -> dict:
+    return {"question": question, "answer": answer, "abstained": abstained, "confidence": confidence,
+            "citations": citations or [], "interpreted_as": interpreted_as}
+
+
+def tags_in(markup: str) -> set[str]:
+    return {m.group(1).lower() for m in re.finditer(r"</?([a-zA-Z][\w-]*)", markup)}
+
+
+def visible_text(markup: str) -> str:
+    return html.unescape(TAG.sub("", markup.replace("<br>", "\n")))
+
+
+# -- escaping ------------------------------------------------------------------------------------
+def test_question_payload_is_escaped():
+    out = render.render_question(XSS_PAYLOAD)
+    assert "<img" not in out and "<script" not in out
+    assert out == "&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;"
+    assert visible_text(out) == XSS_PAYLOAD
+
+
+def test_payload_everywhere_in_an_answer_is_escaped():
+    text = f"Before {XSS_PAYLOAD} after."
+    ans = answer_dict(question=XSS_PAYLOAD, answer=XSS_PAYLOAD, interpreted_as=f"{XSS_PAYLOAD} (following up)",
+                      citations=[citation(text, start=7, end=7 + len(XSS_PAYLOAD))])
+    out = render.render_answer(ans)
+    assert tags_in(out) <= OUR_TAGS
+    assert "<img" not in out and "<script" not in out
+    assert out.count("&lt;script&gt;") == 4   # answer, reading, summary snippet, marked paragraph
+
+
+def test_error_reply_is_escaped():
+    out = render.render_error("bad <b>thing</b>")
+    assert "<b>" not in out and "&lt;b&gt;" in out
+
+
+def test_article_metadata_and_text_are_escaped():
+    doc = parse_document("---\ntitle: A <script>x</script> title\nauthor: Eve <img src=x>\n---\n\n"
+                         "# A <script>x</script> title\n\nFirst <b>para</b>.\n\nSecond & last.\n")
+    out = render.render_article(doc)
+    assert tags_in(out) <= OUR_TAGS
+    assert "&lt;script&gt;" in out and "&lt;b&gt;para&lt;/b&gt;" in out and "Second &amp; last." in out
+    header = render.render_header([doc], "Heading <i>")
+    assert tags_in(header) <= OUR_TAGS and "Heading &lt;i&gt;" in header and "Eve &lt;img src=x&gt;" in header
+
+
+@given(st.text(max_size=200))
+def test_any_text_is_inert_and_round_trips(text):
+    out = render.text_html(text)
+    assert "\n" not in out
+    assert tags_in(out) <= {"br"}
+    assert visible_text(out) == text.replace("\r\n", "\n")
+
+
+# -- highlighting ----------------------------------------------------------------------------------
+def test_highlight_marks_exactly_the_span():
+    assert render.highlighted_html("abc def ghi", 4, 7) == 'abc <mark class="colnato-mark">def</mark> ghi'
+
+
+def test_highlight_escapes_inside_and_outside_the_mark():
+    out = render.highlighted_html("a<b c>d", 2, 5)
+    assert out == 'a&lt;<mark class="colnato-mark">b c</mark>&gt;d'
+
+
+@pytest.mark.parametrize("start, end", [(None, None), (3, 3), (5, 2), (-1, 3), (0, 99), (True, 3), ("1", "3")])
+def test_invalid_span_highlights_nothing(start, end):
+    out = render.highlighted_html("some text", start, end)
+    assert "<mark" not in out and out == "some text"
+
+
+@given(st.text(min_size=1, max_size=120), st.data())
+def test_highlight_keeps_the_text_and_marks_the_span(text, data):
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    out = render.highlighted_html(text, start, end)
+    assert visible_text(out) == text.replace("\r\n", "\n")
+    marked = re.search(r'<mark class="colnato-mark">(.*)</mark>', out, re.DOTALL).group(1)
+    assert visible_text(marked) == text[start:end].replace("\r\n", "\n")
+
+
+def test_newlines_become_breaks_and_output_is_one_line():
+    ans = answer_dict(citations=[citation("Lead-in:\n\nItem one.", start=10, end=19)])
+    out = render.render_answer(ans)
+    assert "\n" not in out and "Lead-in:<br><br>" in out
+
+
+# -- numbering, reading, abstention ---------------------------------------------------------------------
+def test_citations_are_numbered_and_link_to_their_paragraph():
+    cites = [citation("Alpha beta.", 4, 0, 5, "d:1"), citation("Gamma.", 7, pid="d:2"),
+             citation("Delta.", 9, pid="d:3")]
+    out = render.render_answer(answer_dict(answer="Alpha", citations=cites))
+    assert out.count("<details") == 3
+    for n, paragraph in ((1, 4), (2, 7), (3, 9)):
+        assert f'<span class="colnato-cite-n">[{n}]</span>' in out
+        assert f"Paragraph {paragraph}" in out
+        assert f'href="#para-{paragraph}"' in out
+    assert '<sup class="colnato-refs">[1]</sup>' in out
+    assert out.count("<mark") == 1 and '<mark class="colnato-mark">Alpha</mark>' in out
+
+
+def test_every_citation_holding_the_answer_is_referenced():
+    cites = [citation("Alpha beta.", 4, 0, 5), citation("Alpha again.", 6, 0, 5)]
+    out = render.render_answer(answer_dict(answer="Alpha", citations=cites))
+    assert '<sup class="colnato-refs">[1][2]</sup>' in out
+
+
+def test_at_most_three_citations_are_shown():
+    cites = [citation(f"Text {i}.", i, pid=f"d:{i}") for i in range(1, 6)]
+    assert render.render_answer(answer_dict(citations=cites)).count("<details") == render.MAX_CITATIONS_SHOWN
+
+
+def test_title_and_byline_citation_links_to_the_top():
+    out = render.render_answer(answer_dict(answer="Ferdinand Miracle",
+                                           citations=[citation("by Ferdinand Miracle", 0, 3, 20)]))
+    assert "Title and byline" in out and 'href="#article-top"' in out
+
+
+def test_abstention_says_so_and_lists_related_passages_unmarked():
+    cites = [citation("Related one.", 2), citation("Related two.", 5, pid="d:2")]
+    out = render.render_answer(answer_dict(answer=None, abstained=True, citations=cites, confidence=0.1))
+    assert render.ABSTAIN_TEXT in html.unescape(out)
+    assert render.RELATED_LABEL in out
+    assert "<mark" not in out and "colnato-refs" not in out
+    assert out.count("<details") == 2
+
+
+def test_abstention_without_passages():
+    out = render.render_answer(answer_dict(answer=None, abstained=True, citations=[]))
+    assert render.ABSTAIN_TEXT in html.unescape(out) and render.RELATED_LABEL not in out
+
+
+@pytest.mark.parametrize("question, interpreted, shown", [
+    ("When was it signed?", "When was the agreement signed?", True),
+    ("When was it signed?", "when was it  signed?", False),
+    ("When was it signed?", None, False),
+])
+def test_reading_is_shown_only_when_it_differs(question, interpreted, shown):
+    out = render.render_answer(answer_dict(question=question, interpreted_as=interpreted,
+                                           citations=[citation("B.", 1, 0, 2)]))
+    assert ("Read as:" in out) is shown
+
+
+def test_confidence_is_shown_as_percent():
+    assert "Confidence 82%" in render.render_answer(answer_dict(confidence=0.8249, citations=[citation("B.", 1, 0, 2)]))
+
+
+# -- header and article -------------------------------------------------------------------------------
+def test_article_paragraph_anchors_match_citation_numbers():
+    documents = load_corpus(REPO_ROOT / "corpus")
+    out = render.render_article(documents[0])
+    ids = set(re.findall(r'<section class="colnato-para" id="(para-\d+)"', out))
+    numbers = {p.paragraph for p in Chunker().run(documents) if p.kind == "paragraph"}
+    numbers |= {p.paragraph_end for p in Chunker().run(documents) if p.paragraph_end}
+    assert {f"para-{n}" for n in numbers} == ids
+    assert 'id="article-top"' in out
+
+
+def test_header_names_the_article_author_and_publisher():
+    documents = load_corpus(REPO_ROOT / "corpus")
+    out = render.render_header(documents, "Ask")
+    text = visible_text(out)
+    assert "one article" in text and documents[0].title in text
+    assert "Ferdinand Miracle" in text and "The Innovation Times" in text
+    assert "quoted" in text
+
+
+def test_snippet_cuts_at_a_word():
+    assert render.snippet("short") == "short"
+    long = "word " * 40
+    cut = render.snippet(long, 20)
+    assert cut.endswith("…") and len(cut) <= 21 and "  " not in cut
+
+
+# -- chat logic over the real engine ---------------------------------------------------------------------
+@pytest.fixture
+def feedback_log(tmp_path):
+    return FeedbackLog(tmp_path / "feedback" / "feedback.jsonl")
+
+
+@pytest.fixture
+def controller(web_engine, feedback_log):  # noqa: F811
+    return ChatController(web_engine, feedback_log)
+
+
+def test_respond_adds_the_question_and_a_cited_answer(controller):
+    messages, turns, box = controller.respond(ANSWERABLE, [], [])
+    assert box == ""
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "2017" in messages[1]["content"] and "<mark" in messages[1]["content"]
+    assert turns[0]["ok"] and "2017" in turns[0]["answer"]
+
+
+def test_follow_up_uses_the_earlier_questions(controller):
+    messages, turns, _ = controller.respond(FOLLOW_UP_FIRST, [], [])
+    messages, turns, _ = controller.respond(FOLLOW_UP_SECOND, messages, turns)
+    assert len(messages) == 4
+    assert "Read as:" in messages[3]["content"]
+    assert turns[1]["interpreted_as"]
+
+
+def test_invalid_question_becomes_the_bots_reply(controller):
+    messages, turns, _ = controller.respond("x" * 1200, [], [])
+    assert "limit is 1000" in messages[1]["content"] and "colnato-error" in messages[1]["content"]
+    assert turns[0]["ok"] is False
+    # an invalid question is not used as history for the next one
+    messages, turns, _ = controller.respond(ANSWERABLE, messages, turns)
+    assert turns[1]["ok"] and turns[1]["interpreted_as"] in (None, ANSWERABLE)
+
+
+def test_blank_question_changes_nothing(controller):
+    assert controller.respond("   ", [], []) == ([], [], "")
+
+
+def test_payload_question_is_shown_as_text(controller):
+    messages, _, _ = controller.respond(XSS_PAYLOAD, [], [])
+    assert "<img" not in messages[0]["content"] and "<script" not in messages[0]["content"]
+    assert tags_in(messages[1]["content"]) <= OUR_TAGS
+
+
+def test_off_topic_reply_says_the_article_doesnt_say(controller):
+    messages, turns, _ = controller.respond(OFF_TOPIC, [], [])
+    assert render.ABSTAIN_TEXT in html.unescape(messages[1]["content"])
+    assert turns[0]["abstained"] is True
+
+
+def test_retry_replaces_the_last_reply(controller):
+    messages, turns, _ = controller.respond(FOLLOW_UP_FIRST, [], [])
+    messages, turns, _ = controller.respond(ANSWERABLE, messages, turns)
+    retried, retried_turns, _ = controller.retry(messages, turns)
+    assert len(retried) == 4 and len(retried_turns) == 2
+    assert retried_turns[-1]["question"] == ANSWERABLE
+    assert controller.retry([], []) == ([], [], "")
+
+
+def test_clear_empties_the_conversation(controller):
+    assert controller.clear() == ([], [], "")
+
+
+def test_like_and_dislike_are_recorded(controller, feedback_log):
+    messages, turns, _ = controller.respond(ANSWERABLE, [], [])
+    messages, turns, _ = controller.respond(OFF_TOPIC, messages, turns)
+    controller.record_feedback(turns, 1, True)
+    controller.record_feedback(turns, 3, False)
+    controller.record_feedback(turns, 3, "")        # vote withdrawn
+    controller.record_feedback(turns, 99, True)     # unknown message: ignored
+    records = feedback_log.read()
+    assert [r["liked"] for r in records] == [True, False, None]
+    assert records[0]["question"] == ANSWERABLE and "2017" in records[0]["answer"]
+    assert records[1]["abstained"] is True and records[1]["answer"] is None
+    assert all(r["timestamp"] for r in records)
+
+
+# -- feedback log --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, value", [(True, True), (False, False), ("Like", True), ("Dislike", False),
+                                        ("", None), (None, None)])
+def test_liked_value(raw, value):
+    assert liked_value(raw) is value
+
+
+def test_feedback_log_appends_whole_lines_under_concurrency(feedback_log):
+    def write(worker: int) -> None:
+        for i in range(50):
+            feedback_log.append(FeedbackRecord(timestamp=FeedbackRecord.now(), question=f"q{worker}-{i} " + "é" * 300,
+                                               answer="a", liked=bool(i % 2), abstained=False))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = feedback_log.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 400
+    assert len({json.loads(line)["question"] for line in lines}) == 400
+
+
+def test_feedback_path_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COLNATO_QA_FEEDBACK", str(tmp_path / "x.jsonl"))
+    assert FeedbackLog().path == tmp_path / "x.jsonl"
+    monkeypatch.delenv("COLNATO_QA_FEEDBACK")
+    assert str(FeedbackLog().path) == "feedback/feedback.jsonl"

@@ -1,0 +1,147 @@
+"""Fixtures and helpers shared by the web tests (import them into a test module to use them).
+
+* ``web_engine``: the real ``QAEngine``, loaded once per test session.
+* ``running_server(...)``: ``python app.py`` in a subprocess on a free port, ready when
+  ``/healthz`` answers; always terminated on exit.
+* ``static_server(...)``: a plain ``http.server`` serving a directory on a free port (a
+  "third-party" origin for the embedding tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APP_PY = REPO_ROOT / "app.py"
+EXAMPLES_DIR = REPO_ROOT / "examples"
+ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
+SERVER_START_TIMEOUT_S = 180.0
+
+ANSWERABLE = "When was it announced that Colombia would become a NATO global partner?"
+ANSWERABLE_FRAGMENT = "2017"
+OFF_TOPIC = "What is the capital of France?"
+FOLLOW_UP_FIRST = "What agreement did Colombia sign in 2013?"
+FOLLOW_UP_SECOND = "When was it signed?"
+XSS_PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+
+
+@pytest.fixture(scope="session")
+def web_engine(request):
+    """The real engine: the session's shared ``engine`` fixture when conftest.py has one (one
+    model load per session), else the project's engine."""
+    try:
+        return request.getfixturevalue("engine")
+    except pytest.FixtureLookupError:
+        from colnato_qa.engine import QAEngine
+
+        return QAEngine.load()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    url: str                 # http://127.0.0.1:PORT (no trailing slash)
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    seconds_to_ready: float
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@contextlib.contextmanager
+def running_server(tmp_dir: Path, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """Start ``python app.py --port N`` and wait for ``/healthz``; stop it on exit."""
+    port = free_port()
+    log_path = tmp_dir / f"server-{port}.log"
+    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    child_env.setdefault("COLNATO_QA_FEEDBACK", str(tmp_dir / "feedback.jsonl"))
+    started = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, str(APP_PY), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=REPO_ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log_path)
+        yield RunningServer(url, port, process, log_path, time.perf_counter() - started)
+    finally:
+        _stop(process)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server not ready after {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+@contextlib.contextmanager
+def static_server(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1:<free port>; yields the origin (http://127.0.0.1:PORT)."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def check_answer_invariant(answer: dict) -> None:
+    """When answered, the first citation's text holds the answer at [answer_start, answer_end)."""
+    if answer["abstained"]:
+        assert answer["answer"] is None
+        return
+    first = answer["citations"][0]
+    assert first["text"][first["answer_start"]:first["answer_end"]] == answer["answer"]
