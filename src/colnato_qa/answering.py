@@ -79,7 +79,7 @@ class SentenceSelector:
     def __init__(self, cosine_weight: float = 1.0, overlap_weight: float = 1.0, passage_weight: float = 0.3,
                  type_weight: float = 0.25, window_mix: float = 0.5):
         self.window_mix = window_mix
-        self.question_penalty = 0.3
+        self.question_penalty = 0.6
         self.cosine_weight = cosine_weight
         self.overlap_weight = overlap_weight
         self.passage_weight = passage_weight
