@@ -198,35 +198,24 @@ def meta_intent(question: str) -> str | None:
 
 
 def meta_answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[str, str]]) -> tuple[Passage, Span] | None:
-    """The passage and span holding the metadata value, or None when the article has no such value."""
+    """The passage and span holding the metadata value, or None when the article has no such value.
+
+    The author is quoted from the byline when there is one; publisher and date from the front matter.
+    """
     by_kind: dict[str, Passage] = {}
     for p in passages:
         by_kind.setdefault(p.kind, p)
-    if intent == "author":
-        byline = by_kind.get("byline")
-        author = next((m.get("author") for m in doc_meta.values() if m.get("author")), None)
-        for p in (byline, by_kind.get("metadata")):
-            if p is not None and author and author in p.text:
-                i = p.text.index(author)
-                return p, Span(i, i + len(author))
-        return None
-    if intent == "publisher":
-        publisher = next((m.get("publisher") for m in doc_meta.values() if m.get("publisher")), None)
-        p = by_kind.get("metadata")
-        if p is not None and publisher and publisher in p.text:
-            i = p.text.index(publisher)
-            return p, Span(i, i + len(publisher))
-        return None
-    if intent == "date":
-        date = next((m.get("date") for m in doc_meta.values() if m.get("date")), None)
-        p = by_kind.get("metadata")
-        if p is not None and date and date in p.text:
-            i = p.text.index(date)
-            return p, Span(i, i + len(date))
-        return None
     if intent in ("title", "about"):
         p = by_kind.get("title")
-        if p is not None and p.text.strip():
-            return p, Span(0, len(p.text))
+        return (p, Span(0, len(p.text))) if p is not None and p.text.strip() else None
+    key = {"author": "author", "publisher": "publisher", "date": "date"}.get(intent)
+    if key is None:
         return None
+    value = next((m.get(key) for m in doc_meta.values() if m.get(key)), None)
+    sources = (by_kind.get("byline"), by_kind.get("metadata")) if key == "author" else (by_kind.get("metadata"),)
+    for p in sources:
+        if p is not None and value and value in p.text:
+            i = p.text.index(value)
+            return p, Span(i, i + len(value))
+    return None
     return None
