@@ -140,3 +140,23 @@ def test_acronym_expansion(engine):
     a = engine.ask("What does FARC stand for?")
     assert not a.abstained
     assert "Revolutionary Armed Forces of Colombia (FARC)" in a.answer
+
+
+@pytest.mark.parametrize("history, question, interpreted, words", [
+    (["Which president led the official push for NATO collaboration?"], "When was he in office?",
+     "When was Juan Manuel Santos in office?", "2010-2018"),
+    (["What is the IPCP?"], "What has it allowed Colombia to do?",
+     "What has the IPCP allowed Colombia to do?", "enhance its defense sector"),
+])
+def test_follow_ups_resolved_through_previous_answer(engine, history, question, interpreted, words):
+    a = engine.ask(question, history=history)
+    assert a.interpreted_as == interpreted
+    assert words in a.answer
+
+
+def test_follow_up_uses_assistant_turn_when_given(engine):
+    a = engine.ask("When was he in office?", history=[
+        {"role": "user", "content": "Who pushed for NATO collaboration officially?"},
+        {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."},
+    ])
+    assert a.interpreted_as == "When was Juan Manuel Santos in office?"

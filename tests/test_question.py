@@ -77,7 +77,7 @@ def test_standalone_question_not_rewritten():
 def test_chained_follow_ups():
     hist = [Turn("user", "What is the Building Integrity programme?"), Turn("user", "Who takes part in it?")]
     read = read_question("What does it assess?", hist, 6)
-    assert "Building Integrity programme" in read.text
+    assert read.text == "What does the Building Integrity assess?"
 
 
 def test_expansion_questions():
@@ -89,3 +89,32 @@ def test_expansion_questions():
     assert type_match(EXPANSION, "The ABC met.", q) == 0.0
     assert "stand" in expansion_terms(q)
     assert answer_type("What does it stand for?") != EXPANSION  # no acronym to spell out
+
+
+def test_entities():
+    from colnato_qa.question import entities
+
+    found = dict(entities("The journey began when the country signed the Agreement on Cooperation and Security of "
+                          "Information with NATO."))
+    assert found == {"Agreement on Cooperation and Security of Information": True, "NATO": False}
+
+
+def test_personal_pronoun_resolved_from_previous_answer():
+    answer = "The push came under the administration of Jane Public (2010-2018), who wanted more."
+    read = read_question("When was he in office?", [Turn("user", "Which leader pushed for it?")], 6, lambda: answer)
+    assert read.text == "When was Jane Public in office?"
+    assert read.context == "Jane Public"
+
+
+def test_pronoun_resolved_to_name_the_answer_introduced():
+    answer = "In 1990 the city signed the Treaty of Examples with its neighbours."
+    read = read_question("What did it change?", [Turn("user", "What did the city sign in 1990?")], 6, lambda: answer)
+    assert read.text == "What did the Treaty of Examples change?"
+
+
+def test_previous_answer_not_computed_when_not_needed():
+    def boom():
+        raise AssertionError("previous answer should not be needed")
+
+    assert read_question("When was it signed?", [Turn("user", "What is the ABC?")], 6, boom).text == "When was the ABC signed?"
+    assert read_question("Who founded the ABC?", [Turn("user", "What is the XYZ?")], 6, boom).interpreted_as is None

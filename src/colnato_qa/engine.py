@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from . import index_store
 from .answering import SentenceSelector, confidence, idf, meta_answer, meta_intent
 from .corpus import Document, corpus_hash, load_corpus
 from .embedding import Embedder
-from .errors import IndexStoreError
+from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
 from .question import EXPANSION, answer_type, expansion_terms, read_question, validate_history, validate_question
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # How many hits each retriever contributes to fusion before the top_k passages are taken.
 FUSION_DEPTH = 20
+# In a follow-up, words that came from earlier turns count this much in choosing the answer sentence.
+CARRIED_TERM_WEIGHT = 0.6
 
 
 @dataclass
@@ -256,7 +259,8 @@ class QAEngine:
             turns = validate_history(history, s.max_question_chars)
             prepared.append((q, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()))
         state = self._state
-        reads = [read_question(q, list(used), s.history_turns_used) for q, used in prepared]
+        reads = [read_question(q, list(used), s.history_turns_used, self._previous_answer(list(used)))
+                 for q, used in prepared]
         todo = sorted({r.text for r in reads if not meta_intent(r.text)})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         out = []
@@ -269,10 +273,28 @@ class QAEngine:
             out.append(answer)
         return out
 
+    def _previous_answer(self, turns: list) -> Callable[[], str | None]:
+        """Lazily, the answer to the last user turn: the assistant's reply when the history holds one,
+        else this engine's own answer to it (usually a cache hit: it was just asked)."""
+
+        def get() -> str | None:
+            last_user = max((i for i, t in enumerate(turns) if t.role == "user"), default=None)
+            if last_user is None:
+                return None
+            if last_user + 1 < len(turns) and turns[last_user + 1].role == "assistant":
+                return turns[last_user + 1].content
+            try:
+                return self.ask(turns[last_user].content, [{"role": t.role, "content": t.content}
+                                                           for t in turns[:last_user]]).answer
+            except ColnatoError:
+                return None
+
+        return get
+
     def _answer(self, q: str, turns: list, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         s = self.settings
         t0 = time.perf_counter()
-        read = read_question(q, turns, s.history_turns_used)
+        read = read_question(q, turns, s.history_turns_used, self._previous_answer(turns))
         intent = meta_intent(read.text)
         if intent:
             found = meta_answer(intent, state.meta_passages, state.doc_meta)
@@ -303,8 +325,11 @@ class QAEngine:
         debug: dict[str, Any] = {"query": read.text, "answer_type": kind, "terms": terms, "rows": rows}
         if not rows:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
+        # Words carried over from earlier turns locate the passage; the follow-up's own words choose the sentence.
+        carried = set(content_terms(read.context)) - set(content_terms(q)) if read.context else set()
+        select_weights = {t: (w * CARRIED_TERM_WEIGHT if t in carried else w) for t, w in weights.items()}
         candidates = self._selector.run(
-            kind=kind, question=read.text, terms=terms, term_weights=weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
+            kind=kind, question=read.text, terms=terms, term_weights=select_weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
             passages=[state.passage(r) for r in rows], passage_cos=passage_cos,
             sentence_vectors=[state.sentence_vectors(r) for r in rows],
             window_vectors=[state.window_vectors(r) for r in rows],

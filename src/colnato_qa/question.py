@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +152,7 @@ _TOPIC_PATTERNS = [
 class ReadQuestion:
     text: str                   # what retrieval and scoring use
     interpreted_as: str | None  # set when history changed how the question was read
+    context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
 
 
 def _topic_of(question: str) -> str | None:
@@ -167,24 +169,88 @@ def is_follow_up(question: str) -> bool:
     return bool(_ANAPHORA.search(question)) or len(terms) <= 1 or bool(re.match(r"^\s*(and|what about|how about)\b", question, re.I))
 
 
-def read_question(question: str, history: list[Turn], turns_used: int) -> ReadQuestion:
-    """Resolve a follow-up against the previous user question; otherwise the question as asked."""
+_PERSONAL = {"he", "him", "his", "she", "her"}
+_ENTITY = re.compile(
+    r"(?:[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,})(?:\s+(?:(?:of|and|on|for|de|del|the)\s+)*(?:[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,}))*")
+_SENTENCE_START_WORDS = {"the", "a", "an", "in", "by", "for", "on", "as", "this", "these", "that", "it", "its",
+                         "what", "which", "who", "when", "where", "why", "how", "is", "are", "was", "were", "does",
+                         "do", "did", "has", "have", "can", "will", "would", "should", "however", "moreover", "through"}
+
+
+def entities(text: str) -> list[tuple[str, bool]]:
+    """Names in ``text`` (capitalised runs such as "Agreement on Cooperation and Security of Information",
+    acronyms), each with whether "the" stands before it. A capitalised sentence-opening function word is not a name."""
+    out = []
+    for m in _ENTITY.finditer(text):
+        name = m.group(0)
+        first, _, rest = name.partition(" ")
+        if first.lower() in _SENTENCE_START_WORDS:
+            if not rest:
+                continue
+            name = rest
+        name = re.sub(r"(?:\s+(?:of|and|on|for|de|del|the))+$", "", name)
+        start = text.find(name, m.start())
+        preceded_by_the = text[max(0, start - 4):start].lower() == "the "
+        out.append((name, preceded_by_the))
+    return out
+
+
+def _new_entity(answer: str, question: str, personal: bool) -> str | None:
+    """The longest name in the previous answer that the previous question did not already hold."""
+    asked = question.lower()
+    fresh = [(n, the) for n, the in entities(answer) if n.lower() not in asked and not n.isupper() or
+             (n.isupper() and n.lower() not in asked)]
+    if personal:  # "he"/"she" refers to a person: a run of two or more capitalised words
+        fresh = [(n, the) for n, the in fresh if len(n.split()) >= 2 and not the and not n.isupper()]
+    if not fresh:
+        return None
+    name, the = max(fresh, key=lambda e: len(e[0]))
+    return f"the {name}" if the else name
+
+
+def _entity_of(question: str) -> str | None:
+    """The longest name in a question (its first word aside), e.g. "the ITPP" in "When was the ITPP signed?"."""
+    found = entities(question)
+    if not found:
+        return None
+    name, the = max(found, key=lambda e: len(e[0]))
+    return f"the {name}" if the else name
+
+
+def read_question(question: str, history: list[Turn], turns_used: int,
+                  previous_answer: Callable[[], str | None] | None = None) -> ReadQuestion:
+    """Resolve a follow-up against the previous user question (and its answer); otherwise the question as asked.
+
+    A pronoun is replaced by what it most likely refers to: the topic of a "What is X?" question, else
+    (and first, for he/she) a name the previous answer introduced, else the main name of the previous
+    question. Without a pronoun, or with nothing to put in its place, the previous question is searched too.
+    """
     users = [t.content for t in history if t.role == "user"][-turns_used:] if turns_used else []
     if not users or not is_follow_up(question):
         return ReadQuestion(question, None)
     # The previous question, itself resolved against the turns before it.
     previous = read_question(users[-1], [Turn("user", u) for u in users[:-1]], turns_used).text
-    topic = _topic_of(previous)
-    if topic and _ANAPHORA.search(question):
-        def swap(m: re.Match[str]) -> str:
-            w = m.group(0).lower()
+    pronoun = next((m for m in _ANAPHORA.finditer(question) if m.group(0).lower() != "there"), None)
+    if pronoun is not None:
+        personal = pronoun.group(0).lower() in _PERSONAL
+        topic = None if personal else _topic_of(previous)
+        if topic is None and previous_answer is not None:
+            answer = previous_answer()
+            if answer:
+                topic = _new_entity(answer, previous, personal)
+        if topic is None and not personal:
+            topic = _entity_of(previous)
+        if topic:
+            w = pronoun.group(0).lower()
             if w in ("its", "their", "theirs", "his", "her"):
-                return topic + "’s" if not topic.endswith("s") else topic + "’"
-            if w in ("there",):
-                return m.group(0)
-            return topic
-
-        rewritten, n = _ANAPHORA.subn(swap, question, count=1)
-        if n and rewritten != question:
-            return ReadQuestion(rewritten, rewritten)
-    return ReadQuestion(f"{question} {previous}", f"{question} (following up on: {previous})")
+                replacement = topic + ("’" if topic.endswith("s") else "’s")
+            elif w in ("this", "that", "these", "those") and question[pronoun.end():pronoun.end() + 1] == " " \
+                    and not re.match(r"\s+(is|was|are|were|mean|do|does|did)\b", question[pronoun.end():], re.I):
+                replacement = f"{topic}’s"  # a determiner: "those governments" -> "the pink tide’s governments"
+            else:
+                replacement = topic
+            rewritten = question[:pronoun.start()] + replacement + question[pronoun.end():]
+            if rewritten[0].islower():
+                rewritten = rewritten[0].upper() + rewritten[1:]
+            return ReadQuestion(rewritten, rewritten, topic)
+    return ReadQuestion(f"{question} {previous}", f"{question} (following up on: {previous})", previous)
