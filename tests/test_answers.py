@@ -160,3 +160,8 @@ def test_follow_up_uses_assistant_turn_when_given(engine):
         {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."},
     ])
     assert a.interpreted_as == "When was Juan Manuel Santos in office?"
+
+
+def test_definition_question_gets_the_introducing_sentence(engine):
+    a = engine.ask("What is the ITPP?")
+    assert a.answer.startswith("The Individually Tailored Partnership Programme (ITPP)")

@@ -50,7 +50,8 @@ def test_history_forms():
     ("Where is the headquarters?", "place"),
     ("Why did they join?", "reason"),
     ("Does the deal oblige them to fight?", "yes_no"),
-    ("What is the programme?", "other"),
+    ("What is the programme?", "definition"),
+    ("What did the treaty change?", "other"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
@@ -118,3 +119,15 @@ def test_previous_answer_not_computed_when_not_needed():
 
     assert read_question("When was it signed?", [Turn("user", "What is the ABC?")], 6, boom).text == "When was the ABC signed?"
     assert read_question("Who founded the ABC?", [Turn("user", "What is the XYZ?")], 6, boom).interpreted_as is None
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The Alpha Treaty (AT), signed in 1999, set rules.", 1.0),
+    ("AT rules are strict.", 1.0),
+    ("Some of the aims of the AT include:", 0.3),
+    ("Members discussed the AT at length.", 0.5),
+])
+def test_definition_type_match(sentence, expected):
+    from colnato_qa.question import DEFINITION, type_match
+
+    assert type_match(DEFINITION, sentence, "What is the AT?") == expected

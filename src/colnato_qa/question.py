@@ -75,8 +75,12 @@ def validate_history(history: Any, max_chars: int) -> list[Turn]:
 
 # ---------------------------------------------------------------- answer type
 
-YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, EXPANSION, OTHER = (
-    "year", "number", "person", "place", "reason", "yes_no", "list", "expansion", "other")
+YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, EXPANSION, DEFINITION, OTHER = (
+    "year", "number", "person", "place", "reason", "yes_no", "list", "expansion", "definition", "other")
+
+# "What is the ITPP?": the answer is the sentence that introduces the term, not any that mentions it.
+_DEFINITION_RE = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:(?:an?|the)\s+)?(?P<term>[^?,;]{1,60}?)\s*\??\s*$", re.I)
 
 # "What does UNASUR stand for?": the answer is the sentence that spells the acronym out.
 _EXPANSION_RE = re.compile(r"\b(stand for|stands for|short for|acronym|abbreviation|full name|full form|spelled out)\b", re.I)
@@ -100,6 +104,9 @@ def acronyms(question: str) -> list[str]:
 def answer_type(question: str) -> str:
     if _EXPANSION_RE.search(question) and acronyms(question):
         return EXPANSION
+    m = _DEFINITION_RE.match(question)
+    if m and len(m.group("term").split()) <= 6:
+        return DEFINITION
     for kind, pattern in _TYPE_RULES:
         if pattern.search(question):
             return kind
@@ -124,6 +131,13 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
     """1.0 when the sentence holds the kind of thing asked for, 0.0 when it cannot, 0.5 unknown."""
     if kind == EXPANSION:
         return 1.0 if any(f"({a})" in sentence for a in acronyms(question)) else 0.0
+    if kind == DEFINITION:
+        m = _DEFINITION_RE.match(question)
+        term = m.group("term").strip() if m else ""
+        if sentence.rstrip().endswith(":") or not term:
+            return 0.3  # a lead-in introduces a list about the term, not the term
+        introduced = (f"({term})" in sentence or re.match(rf"^(?:an?\s+|the\s+)?[“\"]?{re.escape(term)}\b", sentence, re.I))
+        return 1.0 if introduced else 0.5
     if kind == YEAR:
         return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
     if kind == NUMBER:
