@@ -107,6 +107,26 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
+    def static_word_vectors(self, words: list[str]) -> np.ndarray | None:
+        """Normalised mean of each word's word-piece *input* embeddings (no encoder pass), or None
+        when the model does not expose a word-embedding table."""
+        table = getattr(self, "_static_table", None)
+        if table is None:
+            try:
+                weight = self.model[0].auto_model.get_input_embeddings().weight
+            except (AttributeError, IndexError, TypeError, KeyError):
+                return None
+            table = weight.detach().cpu().numpy() if hasattr(weight, "detach") else np.asarray(weight)
+            self._static_table = table
+        ids = self.model.tokenizer(list(words), add_special_tokens=False)["input_ids"]
+        out = np.zeros((len(words), table.shape[1]), dtype=np.float32)
+        for i, pieces in enumerate(ids):
+            if pieces:
+                v = table[pieces].mean(axis=0)
+                n = float(np.linalg.norm(v))
+                out[i] = v / n if n else v
+        return out
+
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -33,6 +33,7 @@ from .retrieval.fusion import fused_order, reciprocal_rank_fusion
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
 from .text import content_terms
 from .types import Answer, Citation, Passage, Span
+from .vocabulary import Vocabulary, soft_credit, surface_forms
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,14 @@ class _State:
     doc_meta: dict[str, dict[str, str]]
     meta_passages: list[Passage]
     generation: str
+    embedder: Embedder | None = None
     _sentence_terms: dict[int, list[set[str]]] = field(default_factory=dict)
+    _vocabulary: Vocabulary | None = None
 
     @classmethod
-    def create(cls, documents: list[Document], data: IndexData) -> "_State":
+    def create(cls, documents: list[Document], data: IndexData, embedder: Embedder | None = None) -> "_State":
         return cls(
+            embedder=embedder,
             documents=documents,
             data=data,
             dense=DenseRetriever(data.faiss_index),
@@ -66,6 +70,16 @@ class _State:
             meta_passages=[p for p in data.passages if not p.searchable],
             generation=str(data.manifest.get("generation") or data.manifest.get("built_at") or id(data)),
         )
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus's words for soft matching; built on first use."""
+        if self._vocabulary is None:
+            corpus_words: set[str] = set()
+            for i in self.data.searchable:
+                corpus_words.update(surface_forms(self.data.passages[i].index_text).values())
+            self._vocabulary = Vocabulary(corpus_words, self.embedder)
+        return self._vocabulary
 
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
@@ -141,7 +155,7 @@ class QAEngine:
         if embedder is None or embedder.model_name != Embedder(settings.model).model_name:
             embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
-        engine = cls(_State.create(documents, data), embedder, settings, corpus_dir, index_dir)
+        engine = cls(_State.create(documents, data, embedder), embedder, settings, corpus_dir, index_dir)
         if warm_up:
             embedder.encode(["warm up"])
         return engine
@@ -199,7 +213,7 @@ class QAEngine:
             return False
         data = self._load_or_build(documents, self.embedder, self.settings, self.index_dir)
         with self._shared["lock"]:
-            self._shared["state"] = _State.create(documents, data)
+            self._shared["state"] = _State.create(documents, data, self.embedder)
         return True
 
     def variant(self, *, retrieval: str | None = None, answer_mode: str | None = None,
@@ -320,7 +334,7 @@ class QAEngine:
         dfs = {t: state.bm25.df(t) for t in terms}
         weights = {t: idf(dfs[t], n_docs) for t in terms}
         total = sum(weights.values())
-        vocab_cov = (sum(w for t, w in weights.items() if dfs[t] > 0) / total) if total > 0 else 0.0
+        vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
         related = tuple(Citation(state.passage(r), passage_cos[r]) for r in rows)
         debug: dict[str, Any] = {"query": read.text, "answer_type": kind, "terms": terms, "rows": rows}
         if not rows:
@@ -350,6 +364,19 @@ class QAEngine:
         rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)
         return Answer(q, best.passage.text[span.start:span.end], False, conf, (first,) + rest,
                       read.interpreted_as, debug)
+
+    @staticmethod
+    def _vocabulary_coverage(text: str, weights: dict[str, float], dfs: dict[str, int], state: _State) -> float:
+        """IDF-weighted share of the question's words the corpus holds; an absent word earns partial
+        credit when a corpus word is close to it (static word vectors, no encoder pass)."""
+        surface = surface_forms(text)
+        have = 0.0
+        for t, w in weights.items():
+            if dfs[t] > 0:
+                have += w
+            elif state.embedder is not None:
+                have += w * soft_credit(state.vocabulary.similarity(surface.get(t, t)))
+        return have / sum(weights.values())
 
     def _retrieve(self, text: str, q_vec: np.ndarray, state: _State) -> list[int]:
         s = self.settings
