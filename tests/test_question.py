@@ -131,3 +131,16 @@ def test_definition_type_match(sentence, expected):
     from colnato_qa.question import DEFINITION, type_match
 
     assert type_match(DEFINITION, sentence, "What is the AT?") == expected
+
+
+@pytest.mark.parametrize("kind, sentence, expected", [
+    ("person", "The push came under the administration of Ana Torres.", 1.0),
+    ("person", "The push for the Alliance came later.", 0.0),   # the only name is the question's own
+    ("place", "She remained an ally of the U.S. for years.", 1.0),
+    ("place", "The Alliance grew in strength.", 0.0),
+])
+def test_person_and_place_need_a_new_name(kind, sentence, expected):
+    from colnato_qa.question import type_match
+
+    assert type_match(kind, sentence, "Who led the push for the Alliance?" if kind == "person"
+                      else "Which country is an ally of the Alliance?") == expected

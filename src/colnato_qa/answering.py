@@ -26,8 +26,10 @@ CONFIDENCE_WEIGHTS = {
     "vocabulary_coverage": 1.67,   # IDF-weighted share of the question's words found anywhere in the corpus
     "sentence_coverage": 1.91,     # IDF-weighted share of the question's words found in the chosen passage
     "type_match": 0.40,            # the sentence holds what the question asks for (a year, a number...)
-    "type_missing": -2.73,         # the question asks for a year or a number and the answer has none
+    "type_missing": -2.73,         # the question asks for a year, number, person or place and the answer has none
 }
+# Kinds of question whose answer must hold a thing of that kind (a year, a number, a new name).
+MUST_HOLD_KINDS = ("year", "number", "person", "place")
 
 
 @dataclass
@@ -117,7 +119,7 @@ class SentenceSelector:
                 if sent.rstrip("”’\"' ").endswith("?"):
                     score -= self.question_penalty  # the article asking a question does not answer one
                 features = {
-                    "type_missing": 1.0 if (kind in (qmod.YEAR, qmod.NUMBER) and tmatch == 0.0) else 0.0,
+                    "type_missing": 1.0 if (kind in MUST_HOLD_KINDS and tmatch == 0.0) else 0.0,
                     "sentence_cosine": float(cos[j]),
                     "passage_cosine": passage_cos.get(row, 0.0),
                     "vocabulary_coverage": vocab_coverage,
@@ -127,11 +129,11 @@ class SentenceSelector:
                 out.append(Candidate(row, passage, j, count, score, features))
         out.sort(key=lambda c: -c.score)
         if out:
-            out[0] = self._maybe_extend(out[0], terms, term_weights, sentence_terms[rows.index(out[0].row)], kind)
+            out[0] = self._maybe_extend(out[0], terms, term_weights, sentence_terms[rows.index(out[0].row)], kind, question)
         return out
 
     def _maybe_extend(self, best: Candidate, terms: list[str], weights: dict[str, float],
-                      sterms: list[set[str]], kind: str) -> Candidate:
+                      sterms: list[set[str]], kind: str, question: str = "") -> Candidate:
         """Add the adjacent sentence when the chosen one is not enough on its own.
 
         Not enough: the question's words are split across the two sentences (the neighbour adds
@@ -150,7 +152,7 @@ class SentenceSelector:
                 continue
             gain = sum(weights[t] for t in (sterms[n] & set(terms)) - have) / total
             neighbour = p.text[p.sentences[n].start:p.sentences[n].end]
-            if kind in (qmod.YEAR, qmod.NUMBER) and best.features["type_match"] == 0.0 and qmod.type_match(kind, neighbour) == 1.0:
+            if kind in MUST_HOLD_KINDS and best.features["type_match"] == 0.0 and qmod.type_match(kind, neighbour, question) == 1.0:
                 gain += 0.5
             if gain > best_gain:
                 best_gain, best_n = gain, n
@@ -158,8 +160,8 @@ class SentenceSelector:
             return best
         first = min(j, best_n)
         feats = dict(best.features)
-        if kind in (qmod.YEAR, qmod.NUMBER):
-            feats["type_match"] = max(feats["type_match"], qmod.type_match(kind, p.text[p.sentences[first].start:p.sentences[first + 1].end]))
+        if kind in MUST_HOLD_KINDS:
+            feats["type_match"] = max(feats["type_match"], qmod.type_match(kind, p.text[p.sentences[first].start:p.sentences[first + 1].end], question))
             feats["type_missing"] = 0.0 if feats["type_match"] > 0 else feats["type_missing"]
         feats["sentence_coverage"] = max(feats["sentence_coverage"], min(1.0, feats["sentence_coverage"]))
         return Candidate(best.row, p, first, 2, best.score, feats)

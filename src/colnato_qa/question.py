@@ -118,7 +118,6 @@ _MONTH_RE = re.compile(r"\b(January|February|March|April|May|June|July|August|Se
 _NUMBER_RE = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
-_PROPER_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)+)")
 _REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|believed|sought|saw|aim|help|could)\b", re.I)
 
 
@@ -142,10 +141,10 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
         return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
     if kind == NUMBER:
         return 1.0 if _NUMBER_RE.search(sentence) else 0.0
-    if kind == PERSON:
-        return 1.0 if _PROPER_RE.search(sentence) or re.search(r"\b[A-Z]{2,}\b", sentence) else 0.3
-    if kind == PLACE:
-        return 1.0 if re.search(r"\b[A-Z][a-z]+", sentence[1:]) else 0.3
+    if kind in (PERSON, PLACE):
+        # The answer to "who"/"where"/"which country" names someone or somewhere the question did not.
+        asked = question.lower()
+        return 1.0 if any(name.lower() not in asked for name, _ in entities(sentence)) else 0.0
     if kind == REASON:
         return 0.8 if _REASON_RE.search(sentence) else 0.4
     return 0.5
@@ -185,7 +184,8 @@ def is_follow_up(question: str) -> bool:
 
 _PERSONAL = {"he", "him", "his", "she", "her"}
 _ENTITY = re.compile(
-    r"(?:[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,})(?:\s+(?:(?:of|and|on|for|de|del|the)\s+)*(?:[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,}))*")
+    r"(?:(?:[A-Z]\.){2,}|[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,})"
+    r"(?:\s+(?:(?:of|and|on|for|de|del|the)\s+)*(?:(?:[A-Z]\.){2,}|[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,}))*")
 _SENTENCE_START_WORDS = {"the", "a", "an", "in", "by", "for", "on", "as", "this", "these", "that", "it", "its",
                          "what", "which", "who", "when", "where", "why", "how", "is", "are", "was", "were", "does",
                          "do", "did", "has", "have", "can", "will", "would", "should", "however", "moreover", "through"}
