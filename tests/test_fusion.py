@@ -41,3 +41,17 @@ def test_idf_matches_bm25_formula():
 def test_weighted_coverage():
     assert weighted_coverage(["a", "b"], {"a"}, {"a": 3.0, "b": 1.0}) == 0.75
     assert weighted_coverage([], {"a"}, {}) == 0.0
+
+
+def test_sentence_retriever_ranks_passages_by_best_sentence():
+    import numpy as np
+
+    from colnato_qa.retrieval.sentences import SentenceRetriever
+
+    # passage 0 has sentences a, b; passage 1 has sentence c (rows 0-based)
+    sentences = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    windows = np.array([[1.0, 0.0], [0.6, 0.8], [0.6, 0.8]], dtype=np.float32)
+    r = SentenceRetriever(sentences, windows, np.array([0, 2, 3]))
+    hits = r.search("", np.array([0.0, 1.0], dtype=np.float32), 5)
+    assert [(h.row, round(h.score, 6)) for h in hits] == [(0, 1.0), (1, 0.8)]
+    assert r.search("", None, 5) == []

@@ -29,6 +29,7 @@ from .indexing import build_index, expected_manifest
 from .question import EXPANSION, answer_type, expansion_terms, read_question, validate_history, validate_question
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
+from .retrieval.sentences import SentenceRetriever
 from .retrieval.fusion import fused_order, reciprocal_rank_fusion
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
 from .text import content_terms
@@ -57,10 +58,16 @@ class _State:
     embedder: Embedder | None = None
     _sentence_terms: dict[int, list[set[str]]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
+    sentences: SentenceRetriever | None = None
 
     @classmethod
-    def create(cls, documents: list[Document], data: IndexData, embedder: Embedder | None = None) -> "_State":
+    def create(cls, documents: list[Document], data: IndexData, embedder: Embedder | None = None,
+               sentence_search_limit: int = 0) -> "_State":
+        sentences = None
+        if 0 < len(data.sentence_vectors) <= sentence_search_limit:
+            sentences = SentenceRetriever(data.sentence_vectors, data.window_vectors, data.sentence_offsets)
         return cls(
+            sentences=sentences,
             embedder=embedder,
             documents=documents,
             data=data,
@@ -155,7 +162,7 @@ class QAEngine:
         if embedder is None or embedder.model_name != Embedder(settings.model).model_name:
             embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
-        engine = cls(_State.create(documents, data, embedder), embedder, settings, corpus_dir, index_dir)
+        engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir, index_dir)
         if warm_up:
             embedder.encode(["warm up"])
         return engine
@@ -213,7 +220,7 @@ class QAEngine:
             return False
         data = self._load_or_build(documents, self.embedder, self.settings, self.index_dir)
         with self._shared["lock"]:
-            self._shared["state"] = _State.create(documents, data, self.embedder)
+            self._shared["state"] = _State.create(documents, data, self.embedder, self.settings.approximate_above)
         return True
 
     def variant(self, *, retrieval: str | None = None, answer_mode: str | None = None,
@@ -386,9 +393,11 @@ class QAEngine:
         elif s.retrieval == "bm25":
             order = [h.row for h in state.bm25.search(text, None, s.top_k)]
         else:
-            dense = [h.row for h in state.dense.search(text, q_vec, depth)]
-            sparse = [h.row for h in state.bm25.search(text, None, depth)]
-            order = fused_order(reciprocal_rank_fusion([dense, sparse], k=s.rrf_k))
+            rankings = [[h.row for h in state.dense.search(text, q_vec, depth)],
+                        [h.row for h in state.bm25.search(text, None, depth)]]
+            if state.sentences is not None:
+                rankings.append([h.row for h in state.sentences.search(text, q_vec, depth)])
+            order = fused_order(reciprocal_rank_fusion(rankings, k=s.rrf_k))
         return [int(r) for r in order[: s.top_k]]
 
 
