@@ -144,3 +144,14 @@ def test_person_and_place_need_a_new_name(kind, sentence, expected):
 
     assert type_match(kind, sentence, "Who led the push for the Alliance?" if kind == "person"
                       else "Which country is an ally of the Alliance?") == expected
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("It focuses on areas including trade, health, and defence.", 1.0),
+    ("Its goals are trade, health, and defence.", 1.0),
+    ("It focuses on trade.", 0.4),
+])
+def test_list_type_match(sentence, expected):
+    from colnato_qa.question import LIST, type_match
+
+    assert type_match(LIST, sentence, "Name the areas it focuses on.") == expected

@@ -145,6 +145,11 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
         # The answer to "who"/"where"/"which country" names someone or somewhere the question did not.
         asked = question.lower()
         return 1.0 if any(name.lower() not in asked for name, _ in entities(sentence)) else 0.0
+    if kind == LIST:
+        # An enumeration: "including a, b, and c", "such as ...", or a run of commas closed by "and".
+        enumerates = re.search(r"\b(including|such as|include|includes|namely)\b", sentence, re.I) or (
+            sentence.count(",") >= 2 and re.search(r",\s*(and|or)\s", sentence))
+        return 1.0 if enumerates else 0.4
     if kind == REASON:
         return 0.8 if _REASON_RE.search(sentence) else 0.4
     return 0.5
