@@ -52,6 +52,7 @@ def test_history_forms():
     ("Does the deal oblige them to fight?", "yes_no"),
     ("What is the programme?", "definition"),
     ("What did the treaty change?", "other"),
+    ("What was the name of the treaty?", "name"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind

@@ -29,7 +29,7 @@ CONFIDENCE_WEIGHTS = {
     "type_missing": -2.73,         # the question asks for a year, number, person or place and the answer has none
 }
 # Kinds of question whose answer must hold a thing of that kind (a year, a number, a new name).
-MUST_HOLD_KINDS = ("year", "number", "person", "place")
+MUST_HOLD_KINDS = ("year", "number", "person", "place", "name")
 
 
 @dataclass

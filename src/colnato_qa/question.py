@@ -75,8 +75,8 @@ def validate_history(history: Any, max_chars: int) -> list[Turn]:
 
 # ---------------------------------------------------------------- answer type
 
-YEAR, NUMBER, PERSON, PLACE, REASON, YES_NO, LIST, EXPANSION, DEFINITION, OTHER = (
-    "year", "number", "person", "place", "reason", "yes_no", "list", "expansion", "definition", "other")
+YEAR, NUMBER, PERSON, PLACE, NAME, REASON, YES_NO, LIST, EXPANSION, DEFINITION, OTHER = (
+    "year", "number", "person", "place", "name", "reason", "yes_no", "list", "expansion", "definition", "other")
 
 # "What is the ITPP?": the answer is the sentence that introduces the term, not any that mentions it.
 _DEFINITION_RE = re.compile(
@@ -91,6 +91,7 @@ _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (NUMBER, re.compile(r"\b(how many|how much|what number of|what percentage|what share|how large|how big|number of)\b", re.I)),
     (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|president|leader|minister|official|general)\b", re.I)),
     (PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|city|region|place|continent)\b", re.I)),
+    (NAME, re.compile(r"\b(what|which) (is|are|was|were) the names? of\b|\bwhat (is|was) (it|that|this) called\b", re.I)),
     (REASON, re.compile(r"^\s*why\b|\b(what|which) (reason|motive|motivation)s?\b|\bhow come\b|\bwhat for\b", re.I)),
     (LIST, re.compile(r"\b(list|name (the|some|all)|what are (the|some)|which (areas|goals|objectives|benefits|fields))\b", re.I)),
     (YES_NO, re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.I)),
@@ -141,7 +142,7 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
         return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
     if kind == NUMBER:
         return 1.0 if _NUMBER_RE.search(sentence) else 0.0
-    if kind in (PERSON, PLACE):
+    if kind in (PERSON, PLACE, NAME):
         # The answer to "who"/"where"/"which country" names someone or somewhere the question did not.
         asked = question.lower()
         return 1.0 if any(name.lower() not in asked for name, _ in entities(sentence)) else 0.0
