@@ -106,7 +106,7 @@ def answer_type(question: str) -> str:
     if _EXPANSION_RE.search(question) and acronyms(question):
         return EXPANSION
     m = _DEFINITION_RE.match(question)
-    if m and len(m.group("term").split()) <= 6:
+    if m and len(m.group("term").split()) <= 6 and not re.match(r"names?\b", m.group("term"), re.I):
         return DEFINITION
     for kind, pattern in _TYPE_RULES:
         if pattern.search(question):
