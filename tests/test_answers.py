@@ -165,3 +165,9 @@ def test_follow_up_uses_assistant_turn_when_given(engine):
 def test_definition_question_gets_the_introducing_sentence(engine):
     a = engine.ask("What is the ITPP?")
     assert a.answer.startswith("The Individually Tailored Partnership Programme (ITPP)")
+
+
+def test_typo_corrected_against_the_article(engine):
+    a = engine.ask("When was the ITPP sigend?")
+    assert a.interpreted_as == "When was the ITPP signed?"
+    assert "2021" in a.answer

@@ -39,3 +39,25 @@ def test_static_similarity_separates_synonyms_from_unrelated_words(vocab, word, 
 def test_similarity_is_cached(vocab):
     first = vocab.similarity("soldiers")
     assert vocab.similarity("soldiers") == first
+
+
+@pytest.mark.parametrize("a, b, limit, expected", [
+    ("partnership", "partnership", 2, 0),
+    ("partnerhsip", "partnership", 2, 1),   # adjacent swap counts once
+    ("sigend", "signed", 1, 1),
+    ("kitten", "sitting", 3, 3),
+    ("kitten", "sitting", 1, 2),            # stops early: more than the limit
+])
+def test_edit_distance_hand_values(a, b, limit, expected):
+    from colnato_qa.vocabulary import edit_distance
+
+    assert edit_distance(a, b, limit) == expected
+
+
+def test_correct_only_unambiguous_close_words(embedder):
+    v = Vocabulary({"partnership", "signed", "areas", "colombian", "sighed"}, embedder)
+    assert v.correct("partnerhsip") == "partnership"
+    assert v.correct("arepas") is None          # a dropped letter in a short word: too often another word
+    assert v.correct("colombianos") is None     # two letters longer
+    assert v.correct("signed") is None          # already a corpus word
+    assert v.correct("sigmed") is None          # "signed" and "sighed" equally close: no guess

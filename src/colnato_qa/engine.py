@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -26,17 +27,19 @@ from .embedding import Embedder
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, answer_type, expansion_terms, read_question, validate_history, validate_question
+from .question import EXPANSION, ReadQuestion, answer_type, expansion_terms, read_question, validate_history, validate_question
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .retrieval.fusion import fused_order, reciprocal_rank_fusion
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
-from .text import content_terms
+from .text import STOPWORDS, content_terms, strip_possessive, words
 from .types import Answer, Citation, Passage, Span
 from .vocabulary import Vocabulary, soft_credit, surface_forms
 
 log = logging.getLogger(__name__)
+
+_WORD_RE = re.compile(r"[A-Za-z]+")
 
 # How many hits each retriever contributes to fusion before the top_k passages are taken.
 FUSION_DEPTH = 20
@@ -84,7 +87,7 @@ class _State:
         if self._vocabulary is None:
             corpus_words: set[str] = set()
             for i in self.data.searchable:
-                corpus_words.update(surface_forms(self.data.passages[i].index_text).values())
+                corpus_words.update(strip_possessive(w) for w in words(self.data.passages[i].index_text))
             self._vocabulary = Vocabulary(corpus_words, self.embedder)
         return self._vocabulary
 
@@ -315,7 +318,7 @@ class QAEngine:
     def _answer(self, q: str, turns: list, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         s = self.settings
         t0 = time.perf_counter()
-        read = read_question(q, turns, s.history_turns_used, self._previous_answer(turns))
+        read = self._spell_checked(read_question(q, turns, s.history_turns_used, self._previous_answer(turns)), state)
         intent = meta_intent(read.text)
         if intent:
             found = meta_answer(intent, state.meta_passages, state.doc_meta)
@@ -371,6 +374,34 @@ class QAEngine:
         rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)
         return Answer(q, best.passage.text[span.start:span.end], False, conf, (first,) + rest,
                       read.interpreted_as, debug)
+
+    @staticmethod
+    def _spell_checked(read: ReadQuestion, state: _State) -> ReadQuestion:
+        """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
+
+        Left alone: words whose stem the corpus holds ("leaders" when it says "leader"), and words the
+        model's tokenizer knows whole (real English words such as "capital", absent or not)."""
+        if state.embedder is None:
+            return read
+        vocab = state.vocabulary
+        tokenizer = state.embedder.model.tokenizer
+
+        def fix(m: re.Match[str]) -> str:
+            w = m.group(0)
+            low = w.lower()
+            if low in STOPWORDS or low in vocab or any(state.bm25.df(t) > 0 for t in content_terms(low)):
+                return w
+            if len(tokenizer.tokenize(low)) == 1:
+                return w
+            c = vocab.correct(low)
+            if c is None:
+                return w
+            return c.capitalize() if w[0].isupper() else c
+
+        text = _WORD_RE.sub(fix, read.text)
+        if text == read.text:
+            return read
+        return ReadQuestion(text, text, read.context)
 
     @staticmethod
     def _vocabulary_coverage(text: str, weights: dict[str, float], dfs: dict[str, int], state: _State) -> float:

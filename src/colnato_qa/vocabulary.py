@@ -40,11 +40,40 @@ def surface_forms(text: str) -> dict[str, str]:
     return out
 
 
+# Typo correction: only words this long, only this many edits, only below this vocabulary size.
+TYPO_MIN_LENGTH = 5
+TYPO_MAX_VOCABULARY = 50_000
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions);
+    returns ``limit + 1`` as soon as the distance must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
 class Vocabulary:
     """The corpus's words as static vectors; ``similarity(word)`` to the nearest of them."""
 
     def __init__(self, corpus_words: set[str], embedder):
         self._words = sorted(w for w in corpus_words if w.isalpha())
+        self._word_set = set(self._words)
+        self._by_initial: dict[str, list[str]] = {}
+        for w in self._words:
+            self._by_initial.setdefault(w[0], []).append(w)
         self._embedder = embedder
         self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -57,6 +86,32 @@ class Vocabulary:
                     m = self._embedder.static_word_vectors(self._words)
                     self._matrix = m if m is not None else np.zeros((0, 1), dtype=np.float32)
         return self._matrix if self._matrix.size else None
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._word_set
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word ``word`` is most likely a misspelling of (one edit, two for long words,
+        same first letter, unambiguous), or None."""
+        w = word.lower()
+        if len(w) < TYPO_MIN_LENGTH or not w.isalpha() or w in self._word_set or len(self._words) > TYPO_MAX_VOCABULARY:
+            return None
+        # Short words: a substituted or swapped letter only (a dropped letter is too often another word).
+        limit = 1 if len(w) < 8 else 2
+        max_len_diff = 0 if len(w) < 8 else 1
+        best: list[tuple[int, str]] = []
+        for cand in self._by_initial.get(w[0], ()):
+            if abs(len(cand) - len(w)) > max_len_diff:
+                continue
+            d = edit_distance(w, cand, limit)
+            if d <= limit:
+                best.append((d, cand))
+        if not best:
+            return None
+        best.sort()
+        if len(best) > 1 and best[0][0] == best[1][0]:
+            return None  # two equally close words: do not guess
+        return best[0][1]
 
     def similarity(self, word: str) -> float:
         """Cosine of ``word``'s static vector with the nearest corpus word (0 when unavailable)."""
