@@ -253,48 +253,68 @@ uvicorn.run("colnato_qa.web.server:create_app", factory=True, host="127.0.0.1", 
 class Server:
     url: str
     pid: int
-    seconds_to_ready: float
     process: subprocess.Popen
+    log_path: Path
+    started: float
+    seconds_to_ready: float = float("nan")
 
 
-@contextlib.contextmanager
-def running_server(max_concurrent: int | None = None, timeout: float = 240.0) -> Iterator[Server]:
-    """``uvicorn colnato_qa.web.server:create_app --factory`` on 127.0.0.1:<free port>, optionally
-    with another /api/ask concurrency bound; ready when /healthz answers; stopped on exit."""
-    import httpx
-
+def start_server(max_concurrent: int | None = None, threads: int | None = None) -> Server:
+    """Start ``uvicorn colnato_qa.web.server:create_app --factory`` on 127.0.0.1:<free port>
+    (optionally with another /api/ask concurrency bound, or ``threads`` torch threads); returns
+    at once - call ``wait_ready``."""
     TMP_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = TMP_DIR / f"server-{port}.log"
-    env = child_env(COLNATO_QA_FEEDBACK=str(TMP_DIR / f"feedback-{port}.jsonl"))
-    started = time.perf_counter()
+    extra = {"COLNATO_QA_FEEDBACK": str(TMP_DIR / f"feedback-{port}.jsonl")}
+    if threads:
+        extra["OMP_NUM_THREADS"] = str(threads)
     with open(log_path, "w", encoding="utf-8") as log_file:
         proc = subprocess.Popen([PYTHON, "-c", SERVER_LAUNCHER, str(port), str(max_concurrent or "-")],
-                                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+                                cwd=ROOT, env=child_env(**extra), stdout=log_file, stderr=subprocess.STDOUT)
+    return Server(f"http://127.0.0.1:{port}", proc.pid, proc, log_path, time.perf_counter())
+
+
+def wait_ready(server: Server, timeout: float = 240.0) -> Server:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log_path.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server not ready after {timeout}s:\n{server.log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=2.0).status_code == 200:
+                server.seconds_to_ready = time.perf_counter() - server.started
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+
+
+def stop_server(server: Server) -> None:
+    proc = server.process
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    port = server.url.rsplit(":", 1)[1]
+    with contextlib.suppress(OSError):
+        server.log_path.unlink()
+    with contextlib.suppress(OSError):
+        (TMP_DIR / f"feedback-{port}.jsonl").unlink()
+
+
+@contextlib.contextmanager
+def running_server(max_concurrent: int | None = None, threads: int | None = None,
+                   timeout: float = 240.0) -> Iterator[Server]:
+    """One server, ready when /healthz answers; stopped on exit."""
+    server = start_server(max_concurrent, threads)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        yield Server(url, proc.pid, time.perf_counter() - started, proc)
+        yield wait_ready(server, timeout)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        with contextlib.suppress(OSError):
-            log_path.unlink()
-        with contextlib.suppress(OSError):
-            (TMP_DIR / f"feedback-{port}.jsonl").unlink()
+        stop_server(server)

@@ -102,7 +102,10 @@ def _headline(r: dict[str, dict[str, Any]]) -> str:
         rows.append(("RSS: server after load / bare model process", f"{p['server']['rss_mb']:.0f} MB / {p['bare']['rss_mb']:.0f} MB (x{mem['server_over_bare']:.2f})", "<= x1.10", _ok(mem["server_over_bare"] <= 1.10)))
         rows.append(("RSS: engine-only process / bare", f"{p['engine']['rss_mb']:.0f} MB / {p['bare']['rss_mb']:.0f} MB (x{mem['engine_over_bare']:.2f})", "", ""))
         s = mem["soak"]
-        rows.append((f"RSS growth over {s['questions']} questions after the cache filled", f"{s['growth_after_cache_full_mb']:+.1f} MB ({s['rss_cache_full_mb']} -> {s['rss_end_mb']} MB; cache {s['cache_entries_end']} entries)", "~0 (bounded by the LRU)", _ok(abs(s["growth_after_cache_full_mb"]) < 10)))
+        if s.get("cache_never_filled"):
+            rows.append((f"RSS growth over {s['questions']} questions (cache never filled)", f"{s['growth_total_mb']:+.1f} MB", "~0 beyond the LRU", "-"))
+        else:
+            rows.append((f"RSS growth over {s['questions']:,} questions after the cache filled", f"{s['growth_after_cache_full_mb']:+.1f} MB ({s['rss_cache_full_mb']} -> {s['rss_end_mb']} MB; cache {s['cache_entries_end']} entries)", "~0 (bounded by the LRU)", _ok(abs(s["growth_after_cache_full_mb"]) < 10)))
     sc = r.get("scale")
     if sc:
         rec = sc["recommendation"]
@@ -208,25 +211,48 @@ def _http(h: dict[str, Any]) -> str:
         out.append(f"| 8, cache hot (one question) | {hot['responses']} | {hot['ok']} | {hot['errors']} | {hot['throughput_rps']} req/s | "
                    f"{l['p50']} ms | {l['p95']} ms | {l['p99']} ms |")
     out.append("")
+    floor = h.get("healthz_1_client_ms")
+    asgi = h.get("asgi_in_process")
+    if floor or asgi:
+        out += ["Where the HTTP time goes (1 client): "
+                + (f"`GET /healthz` on a kept-alive connection takes {floor['p50']} ms p50 (the HTTP floor); " if floor else "")
+                + (f"`/api/ask` through the ASGI app in-process (no sockets) takes {asgi['asgi_ms']['p50']} ms against "
+                   f"{asgi['engine_ms']['p50']} ms for `engine.ask` (interleaved), so the web stack itself adds "
+                   f"**{asgi['overhead_p50_ms']} ms**; the rest of the 1-client latency is the Python HTTP client "
+                   "(httpx, in the benchmark process on the same 2 cores), uvicorn's socket handling and the two "
+                   "processes taking turns on the CPU." if asgi else ""), ""]
     sweep = h.get("bound_sweep") or []
     if sweep:
+        rounds = sweep[0].get("rounds")
         out += ["### Choosing the concurrency bound", "",
-                "The same 32-client load against servers started with other `/api/ask` bounds "
-                "(`limits.API_MAX_CONCURRENT`), then one client alone:", "",
-                "| bound | 32 clients: throughput | p50 | p95 | errors | 1 client: p50 |", "|---|---|---|---|---|---|"]
-        for s in sweep:
-            c, one = s["clients_32"], s["client_1"]
-            out.append(f"| {s['api_max_concurrent']} | {c['throughput_rps']} req/s | {c['latency_ms']['p50']} ms | "
-                       f"{c['latency_ms']['p95']} ms | {c['errors']} | {one['latency_ms']['p50']} ms |")
+                "All configurations below were up at the same time and measured in rotating order, "
+                f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
+                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); torch threads `default` means torch's "
+                "own choice (both cores); with 2 processes the clients are spread evenly over both "
+                "(round-robin, as a balancer would).", "",
+                "| configuration | 32 clients: throughput (runs) | p50 | p95 | errors | 1 client: p50 |",
+                "|---|---|---|---|---|---|"]
+        for s_ in sweep:
+            runs = ", ".join(str(x) for x in s_["throughput_runs"])
+            out.append(f"| {s_['config']} | **{s_['throughput_rps']} req/s** ({runs}) | {s_['p50_ms']} ms | "
+                       f"{s_['p95_ms']} ms | {s_['errors']} | {s_['single_client_p50_ms']} ms |")
         rec = h.get("recommendation") or {}
         out += ["", f"**Recommendation: `API_MAX_CONCURRENT = {rec.get('api_max_concurrent')}` and Gradio "
                 f"`queue(default_concurrency_limit={rec.get('gradio_default_concurrency_limit')})`** "
-                f"({rec.get('rule')}). The encoder already uses both cores (torch intra-op threads), so more "
-                "engine calls at once only share the same CPU: throughput stays flat and each answer gets slower, "
-                "while a small bound keeps latency predictable and leaves the queue (with its 503 + Retry-After "
-                "beyond `API_MAX_WAITING`) to absorb bursts. Both doors, the API and the chat page, feed the same "
-                "engine on the same cores, so they get the same bound; more throughput comes from more "
-                "processes or machines (docs/scaling.md), not from a higher bound.", ""]
+                f"({rec.get('rule')}). One encoder call already uses both cores (torch intra-op threads), so more "
+                "engine calls at once share the same CPU: throughput stays flat and each answer waits longer, "
+                "while a small bound keeps latency predictable and leaves bursts to the waiting room (503 + "
+                "`Retry-After` beyond `API_MAX_WAITING`). Both doors, the API and the chat page, feed the same "
+                "engine on the same cores, so they get the same bound."]
+        other = rec.get("best_single_threaded")
+        if other:
+            out += ["", f"Single-threaded torch does better for this workload: **{other['config']}** served "
+                    f"{other['throughput_rps']} req/s ({other['gain_over_choice']:+.0%} against the recommended "
+                    f"single-process setting) at {other['p95_ms']} ms p95, and one client alone still gets "
+                    f"{other['single_client_p50_ms']} ms p50: a one-sentence encoding is too small for two "
+                    "threads to split well, while two encodings on one thread each keep both cores busy. "
+                    "So on 2 cores run workers with `OMP_NUM_THREADS=1`, one per core (docs/scaling.md)."]
+        out.append("")
     return "\n".join(out)
 
 
@@ -240,15 +266,22 @@ def _memory(m: dict[str, Any]) -> str:
            f"| bare: sentence-transformers + model + one encode | {p['bare']['rss_mb']:.0f} MB | {p['bare']['uss_mb']:.0f} MB | 1.00 |",
            f"| engine: `QAEngine.load()` + one ask | {p['engine']['rss_mb']:.0f} MB | {p['engine']['uss_mb']:.0f} MB | {m['engine_over_bare']:.2f} |",
            f"| server: uvicorn + FastAPI + Gradio + engine | {p['server']['rss_mb']:.0f} MB | {p['server']['uss_mb']:.0f} MB | {m['server_over_bare']:.2f} |",
+           ] + ([f"| bare + `import gradio, fastapi, uvicorn` (no app) | {p['bare_web']['rss_mb']:.0f} MB | {p['bare_web']['uss_mb']:.0f} MB | {p['bare_web']['rss_mb'] / p['bare']['rss_mb']:.2f} |"]
+                if "bare_web" in p else []) + [
            "",
-           f"Goal: server within 10% of bare (x1.10). The engine itself (index, BM25, passages) adds "
-           f"{p['engine']['rss_mb'] - p['bare']['rss_mb']:.0f} MB; the web stack (FastAPI, Gradio and its "
-           f"dependencies) adds {p['server']['rss_mb'] - p['engine']['rss_mb']:.0f} MB.", "",
+           f"Goal: server within 10% of bare (x1.10). The engine itself (index, BM25, passages, answer code) adds "
+           f"{p['engine']['rss_mb'] - p['bare']['rss_mb']:.0f} MB over the bare model; the web stack adds "
+           f"{p['server']['rss_mb'] - p['engine']['rss_mb']:.0f} MB"
+           + (f", of which {m['web_imports_mb']:.0f} MB is merely importing Gradio, FastAPI and uvicorn" if "web_imports_mb" in m else "")
+           + ".", "",
+           (f"(The soak stopped at its time cap of {s['capped_at_s']:.0f} s on this shared machine.) " if s.get("capped_at_s") else "") +
            f"**Soak: {s['questions']:,} distinct questions through one engine** ({s['asks_per_s']} asks/s, every 7th "
-           f"with a history): RSS {s['rss_start_mb']} MB at start, {s['rss_cache_full_mb']} MB when the answer cache "
-           f"was full ({s['cache_size']} entries, after {s['cache_full_at']:,} questions), {s['rss_end_mb']} MB at the "
-           f"end: **{s['growth_after_cache_full_mb']:+.1f} MB after the cache filled**, "
-           f"{s['growth_total_mb']:+.1f} MB in all (the bounded cache).", "",
+           f"with a history): RSS {s['rss_start_mb']} MB at start, "
+           + (f"{s['rss_end_mb']} MB at the end ({s['growth_total_mb']:+.1f} MB); the {s['cache_size']}-entry answer "
+              "cache never filled in this run, so all of the growth may be cache." if s.get("cache_never_filled") else
+              f"{s['rss_cache_full_mb']} MB when the answer cache was full ({s['cache_size']} entries, after "
+              f"{s['cache_full_at']:,} questions), {s['rss_end_mb']} MB at the end: **{s['growth_after_cache_full_mb']:+.1f} MB "
+              f"after the cache filled**, {s['growth_total_mb']:+.1f} MB in all (the bounded cache)."), "",
            "| questions asked | RSS | cache entries |", "|---|---|---|"]
     samples = s.get("samples", [])
     step = max(1, len(samples) // 10)
@@ -277,8 +310,8 @@ def _scale(sc: dict[str, Any]) -> str:
                        "embedding time extrapolated from the real rate above.")
     out += ["", "Through the engine (flat, then HNSW via `Settings.approximate_above`; the HNSW build reuses the "
             "flat build's vectors):", "",
-            "| paragraphs (searchable passages) | embeddings | index | build | index on disk | load | RSS serving | ask p50 / p95 | dense search p50 | BM25 p50 |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| paragraphs (searchable passages) | embeddings | index | build | index on disk | load | RSS serving | ask p50 / p95 | dense search p50 | BM25 p50 | sentence search p50 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in pts:
         if p["kind"] != "engine":
             continue
@@ -293,8 +326,23 @@ def _scale(sc: dict[str, Any]) -> str:
             rss = f"{p['serve_flat']['rss_mb']:.0f} MB" if name == "flat" else "-"
             out.append(f"| {p['paragraphs']:,} ({p['counts']['searchable_passages']:,}) | {p['embeddings']} | {name} | {build} | "
                        f"{_mb(x['index_bytes'])} | {x['load_s']} s | {rss} | {x['ask_ms']['p50']} / {x['ask_ms']['p95']} ms | "
-                       f"{d[name + '_search_ms']['p50']} ms | {x['bm25_search_ms']['p50']} ms |")
-    out += ["", "Dense search alone (single query, top 10, real question vectors) and HNSW recall@10 against the exact result:", "",
+                       f"{d[name + '_search_ms']['p50']} ms | {x['bm25_search_ms']['p50']} ms | "
+                       + (f"{x['sentence_search_ms']['p50']} ms ({_mb(x['sentence_matrix_bytes'])} matrix) |"
+                          if x.get("sentence_search_ms") else ("off |" if "sentence_retriever" in x else "- |")))
+    blas = [(p["paragraphs"], p["flat"]["ask_ms"]["p50"], p["flat"]["ask_ms_blas_1_thread"]["p50"])
+            for p in pts if p["kind"] == "engine" and p["flat"].get("ask_ms_blas_1_thread")]
+    if blas:
+        out += ["", "**Thread oversubscription.** With the flat index the sentence retriever runs a numpy matrix-vector "
+                "product over all sentence vectors; numpy's OpenBLAS then starts its own 2-thread pool, which spins "
+                "against torch's 2 threads on the same 2 cores and slows the *encoder*. The same asks with BLAS held "
+                "to one thread (`threadpoolctl.threadpool_limits(1, \"blas\")`): "
+                + ", ".join(f"{n:,} paragraphs {a} ms -> **{b} ms** p50" for n, a, b in blas) + "."]
+    out += ["", "The engine's sentence-level retriever (exact search over every sentence and sentence-window "
+            "vector, a third ranking in the hybrid fusion) is switched on only while the corpus has at most "
+            "`approximate_above` sentences, so in the rows above it runs with the flat index (where "
+            "`approximate_above` was set huge) and not with HNSW (set to 1): part of the ask-latency difference "
+            "between the two rows is that retriever, not FAISS.",
+            "", "Dense search alone (single query, top 10, real question vectors) and HNSW recall@10 against the exact result:", "",
             "| vectors | flat build | HNSW build | flat size | HNSW size | flat p50 | HNSW p50 | recall@10 (min) |",
             "|---|---|---|---|---|---|---|---|"]
     for p in pts:
@@ -307,17 +355,18 @@ def _scale(sc: dict[str, Any]) -> str:
         out.append(f"| {n:,} | {fbuild} | {hbuild} | {_mb(fb)} | {_mb(hb)} | {d['flat_search_ms']['p50']} ms | "
                    f"{d['hnsw_search_ms']['p50']} ms | {d['recall_at_10']:.4f} ({d['recall_at_10_min']}) |")
     comp = [p for p in pts if p["kind"] == "components"]
-    for p in comp:
-        out += ["", f"At {p['paragraphs']:,} paragraphs (components): BM25 builds in {p['bm25']['build_s']} s, "
-                f"{_mb(p['bm25']['bytes'])} on disk, {p['bm25']['search_ms']['p50']} ms per query; sentence splitting "
-                f"and token counting cost {p['chunking']['ms_per_paragraph']} ms per paragraph, "
-                f"**~{p['chunking']['extrapolated_s']:.0f} s** for the corpus (once per build, single-threaded); passage "
-                f"vectors take {_mb(p['vectors_bytes']['passages'])}, sentence and window vectors about "
-                f"{_mb(p['vectors_bytes']['sentences_and_windows_estimate'])} more. "
-                + (f"Embedding it for real (~{p.get('texts_to_embed_per_paragraph')} texts per paragraph: passage, "
-                   f"sentences, sentence windows) at the measured rate would take **~{p['embedding_extrapolated_s'] / 3600:.1f} h** "
-                   "on these 2 cores. Peak RSS of the components run: " if p.get("embedding_extrapolated_s") else "Peak RSS: ")
-                + f"{p['peak_rss_mb']:.0f} MB."]
+    if comp:
+        out += ["", "The rest of a build and of the memory at the component sizes (sentence splitting and token "
+                "counting measured on 2,000 paragraphs and extrapolated; embedding extrapolated from the real rate "
+                "measured above, for the ~2 texts per sentence the engine embeds: passage, sentences, sentence windows):", "",
+                "| paragraphs | BM25 build | BM25 on disk | BM25 query p50 | chunking | passage vectors | sentence + window vectors | real embedding (extrapolated) | peak RSS |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for p in comp:
+            emb = f"~{p['embedding_extrapolated_s'] / 3600:.1f} h" if p.get("embedding_extrapolated_s") else "-"
+            out.append(f"| {p['paragraphs']:,} | {p['bm25']['build_s']} s | {_mb(p['bm25']['bytes'])} | "
+                       f"{p['bm25']['search_ms']['p50']} ms | {p['chunking']['extrapolated_s']:.0f} s "
+                       f"({p['chunking']['ms_per_paragraph']} ms/paragraph) | {_mb(p['vectors_bytes']['passages'])} | "
+                       f"~{_mb(p['vectors_bytes']['sentences_and_windows_estimate'])} | {emb} | {p['peak_rss_mb']:.0f} MB |")
     rec = sc["recommendation"]
     curve = ", ".join(f"{c['passages']:,}: {c['flat_search_p50_ms']} ms" for c in rec["flat_curve"])
     out += ["", f"**Recommendation: `approximate_above = {rec['approximate_above']:,}`** (now 50,000 in settings.py). "

@@ -149,6 +149,20 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
             uncached.ask(q, h)
             times.append(time.perf_counter() - t)
         out[name]["ask_ms"] = summary_ms(times)
+        if name == "flat":
+            # numpy's OpenBLAS pool against torch's: the same asks with BLAS held to one thread.
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover
+                threadpool_limits = None
+            if threadpool_limits is not None:
+                with threadpool_limits(limits=1, user_api="blas"):
+                    times = []
+                    for q, h in items:
+                        t = time.perf_counter()
+                        uncached.ask(q, h)
+                        times.append(time.perf_counter() - t)
+                out[name]["ask_ms_blas_1_thread"] = summary_ms(times)
         state = engine._state
         bm = []
         for q, _ in items:
@@ -156,6 +170,19 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
             state.bm25.search(q, None, 20)
             bm.append(time.perf_counter() - t)
         out[name]["bm25_search_ms"] = summary_ms(bm, digits=3)
+        # The sentence-level retriever (exact, over sentence and window vectors) is on only while
+        # the corpus has at most approximate_above sentences.
+        sentences = getattr(state, "sentences", None)
+        out[name]["sentence_retriever"] = sentences is not None
+        if sentences is not None:
+            q_vecs = real.encode([q for q, _ in items])
+            ss = []
+            for qv in q_vecs:
+                t = time.perf_counter()
+                sentences.search("", qv, 20)
+                ss.append(time.perf_counter() - t)
+            out[name]["sentence_search_ms"] = summary_ms(ss, digits=3)
+            out[name]["sentence_matrix_bytes"] = int(sentences.matrix.nbytes)
         if name == "flat":
             flat_index = state.dense.index
         else:
@@ -294,7 +321,8 @@ def recommend(points: list[dict[str, Any]], encode_p50_ms: float | None) -> dict
 def run(quick: bool = False) -> dict[str, Any]:
     TMP_DIR.mkdir(parents=True, exist_ok=True)
     plan = [("engine", 300, "real"), ("engine", 2_000, "proxy"), ("components", 20_000, None)] if quick else \
-        [("engine", 1_000, "real"), ("engine", 10_000, "proxy"), ("components", 100_000, None)]
+        [("engine", 1_000, "real"), ("engine", 10_000, "proxy"), ("components", 30_000, None),
+         ("components", 100_000, None)]
     points: list[dict[str, Any]] = []
     rate: float | None = None
     for kind, n, mode in plan:
