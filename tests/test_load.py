@@ -1,31 +1,25 @@
 """Load test of the real server: 500 requests from 32 concurrent clients on loopback.
 
-The server is ``uvicorn colnato_qa.web.server:create_app --factory`` in a subprocess on
-127.0.0.1 and a free port. Every request must be answered with 200 (no errors, none lost),
+The server is ``python app.py`` in a subprocess on 127.0.0.1 and a free port. Every request must be answered with 200 (no errors, none lost),
 and /healthz must keep answering within 2 s while the load runs. Bounded in requests (500)
-and time (a 120 s cap on the load, 240 s on start-up).
+and time (a 120 s cap on the load).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .web_fixtures import running_server
+
 REQUESTS = 500
 CLIENTS = 32
 HEALTH_LIMIT_S = 2.0
 LOAD_CAP_S = 120.0
-START_TIMEOUT_S = 240.0
 
 QUESTIONS = [
     "When was it announced that Colombia would become a NATO global partner?",
@@ -43,46 +37,11 @@ QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("load")
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "COLNATO_QA_FEEDBACK": str(tmp / "feedback.jsonl")}
-    log_path = tmp / "server.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "colnato_qa.web.server:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready in {START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    """The real server (``python app.py``) on a free loopback port, stopped after the module."""
+    with running_server(tmp_path_factory.mktemp("load")) as srv:
+        yield srv.url
 
 
 async def _load(url: str) -> dict:
