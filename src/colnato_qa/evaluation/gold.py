@@ -127,14 +127,7 @@ def parse_jsonl(text: str, name: str = "<gold>") -> list[GoldItem]:
         if not line.strip():
             continue
         where = f"{name}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GoldFormatError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-        except RecursionError:
-            raise GoldFormatError(f"{where}: malformed JSON (nested too deeply)") from None
-        except ValueError as exc:           # e.g. an integer too long to convert
-            raise GoldFormatError(f"{where}: malformed JSON ({exc})") from None
+        obj = _loads(line, where)
         if not isinstance(obj, dict):
             raise GoldFormatError(f"{where}: expected a JSON object, got {_type_name(obj)}")
         item = _item_from_dict(obj, where)
@@ -204,15 +197,21 @@ def sentence_around(context: str, start: int, end: int) -> str:
     return context[s:].strip()
 
 
-def parse_squad(text: str, name: str = "<gold>") -> list[GoldItem]:
+def _loads(text: str, where: str, multiline: bool = False):
+    """json.loads with every failure as a GoldFormatError naming ``where`` (and the line, for a whole file)."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise GoldFormatError(f"{name}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        at = f"{where}:{exc.lineno}" if multiline else where
+        raise GoldFormatError(f"{at}: malformed JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
-        raise GoldFormatError(f"{name}: malformed JSON (nested too deeply)") from None
-    except ValueError as exc:
-        raise GoldFormatError(f"{name}: malformed JSON ({exc})") from None
+        raise GoldFormatError(f"{where}: malformed JSON (nested too deeply)") from None
+    except ValueError as exc:           # e.g. an integer too long to convert
+        raise GoldFormatError(f"{where}: malformed JSON ({exc})") from None
+
+
+def parse_squad(text: str, name: str = "<gold>") -> list[GoldItem]:
+    data = _loads(text, name, multiline=True)
     articles = data.get("data")
     if not isinstance(articles, list):
         raise GoldFormatError(f"{name}: SQuAD field 'data' must be a list of articles, got {_type_name(articles)}")
