@@ -153,7 +153,8 @@ def _profile(engine, items, rounds: int) -> dict[str, Any]:
         name = label(frame)
         if name not in on_stack:   # count recursion once
             inclusive[name] += frame.time
-        own[name] += frame.total_self_time if hasattr(frame, "total_self_time") else 0.0
+        if not frame.function.startswith("[self]"):  # a [self] pseudo-frame is already in its parent's total_self_time
+            own[name] += frame.total_self_time if hasattr(frame, "total_self_time") else 0.0
         for child in frame.children:
             walk(child, on_stack | {name})
 

@@ -12,7 +12,7 @@ HOW_TO_RUN = """\
 ## How to run
 
 ```bash
-make bench                                   # = .venv/bin/python -m benchmarks (about 15 minutes)
+make bench                                   # = .venv/bin/python -m benchmarks (8 to 15 minutes here, depending on the load)
 .venv/bin/python -m benchmarks --quick       # smaller runs, results in benchmarks/results/tmp/quick/
 .venv/bin/python -m benchmarks --only latency,http_load
 .venv/bin/python -m benchmarks --report-only # re-render this file from benchmarks/results/*.json
@@ -154,6 +154,9 @@ def _latency(lat: dict[str, Any]) -> str:
     out += ["### 2. Repeated questions (the LRU answer cache)", "",
             f"Same question and history again, cache of {lat['cached_cache_size']} entries: "
             f"**p50 {c['p50'] * 1000:.1f} us, p99 {c['p99'] * 1000:.1f} us** (n = {c['n']}).", ""]
+    out += ["Follow-up questions whose history holds no assistant reply are read with the engine's own answer "
+            "to the previous question (`QAEngine._previous_answer`): a cache hit in a real conversation, but a "
+            "second full ask here with the cache off, so the figures above are pessimistic for follow-ups.", ""]
     prof = lat.get("profile") or {}
     if prof.get("stages_ms_per_ask"):
         out += ["### Where the time goes (pyinstrument, uncached asks)", "",
@@ -164,7 +167,8 @@ def _latency(lat: dict[str, Any]) -> str:
         for name, ms in sorted(prof["stages_ms_per_ask"].items(), key=lambda kv: -kv[1]):
             out.append(f"| {name} | {ms:.3f} | {ms / total:.1%} |")
         out.append("")
-        out += ["Top self time (where the CPU actually is):", "", "| function | ms per ask | share |", "|---|---|---|"]
+        out += ["Top self time (where the CPU actually is; `read_question` above includes the nested ask of a "
+                "follow-up's previous question):", "", "| function | ms per ask | share |", "|---|---|---|"]
         for row in prof.get("top_self", [])[:10]:
             out.append(f"| {_frame_label(row['function'])} | {row['ms_per_ask']:.3f} | {row['share']:.1%} |")
         out.append("")
@@ -229,7 +233,8 @@ def _http(h: dict[str, Any]) -> str:
                 f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
                 "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); torch threads `default` means torch's "
                 "own choice (both cores); with 2 processes the clients are spread evenly over both "
-                "(round-robin, as a balancer would).", "",
+                "(round-robin, as a balancer would). Runs are short and seven servers are resident at once, so "
+                "absolute figures sit below the table above: compare the rows with each other.", "",
                 "| configuration | 32 clients: throughput (runs) | p50 | p95 | errors | 1 client: p50 |",
                 "|---|---|---|---|---|---|"]
         for s_ in sweep:
