@@ -166,6 +166,7 @@ class QAEngine:
             embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir, index_dir)
+        _limit_blas_threads()  # after faiss, torch and numpy have loaded their BLAS libraries
         if warm_up:
             embedder.encode(["warm up"])
         return engine
@@ -430,6 +431,17 @@ class QAEngine:
                 rankings.append([h.row for h in state.sentences.search(text, q_vec, depth)])
             order = fused_order(reciprocal_rank_fusion(rankings, k=s.rrf_k))
         return [int(r) for r in order[: s.top_k]]
+
+
+def _limit_blas_threads() -> None:
+    """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector
+    products after the encoder are small, so BLAS gets one thread (measured in benchmarks/README.md:
+    ask p50 16.5 -> 8.0 ms at 1k paragraphs)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _load_previous(index_dir: Path, expected: dict[str, Any]) -> IndexData | None:

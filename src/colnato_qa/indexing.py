@@ -113,7 +113,7 @@ def build_index(documents: list[Document], embedder: Embedder, approximate_above
             "searchable_passages": len(searchable),
             "sentences": len(sentence_texts),
             "embedded_now": n_new_p + n_new_s,
-            "reused_vectors": len(searchable) + len(sentence_texts) - n_new_p - n_new_s,
+            "reused_vectors": len(searchable) + 2 * len(sentence_texts) - n_new_p - n_new_s,
         },
         "documents": [{"doc_id": d.doc_id, "path": d.path, "content_hash": d.content_hash} for d in documents],
     })

@@ -41,8 +41,10 @@ class Settings:
     max_question_chars: int = 1000
     # Earlier turns used to read a follow-up (the rest of a long history is ignored).
     history_turns_used: int = 6
-    # Above this many passages the index is approximate (HNSW) instead of exact (flat inner product).
-    approximate_above: int = 50_000
+    # Above this many passages the index is approximate (HNSW) instead of exact (flat inner product),
+    # and above this many sentences the sentence-level ranking is left out of fusion. 15,000 is where
+    # exact search would pass a fifth of the encoder's time (benchmarks/README.md, scale).
+    approximate_above: int = 15_000
     # Identical (question, history) pairs answered from an LRU cache of this size; 0 disables it.
     cache_size: int = 2048
 
