@@ -130,7 +130,8 @@ def test_cache_returns_same_answer(engine):
 
 
 def test_ask_many_matches_ask(engine):
-    qs = [("When was the ITPP signed?", None), ("When was it signed?", ["What is the ITPP?"]), ("Who wrote this article?", None)]
+    qs = [("When was the ITPP signed?", None), ("When was it signed?", ["What is the ITPP?"]), ("Who wrote this article?", None),
+          ("When was the ITPP sigend?", None)]
     many = engine.variant(cache_size=0).ask_many(qs)
     one = [engine.variant(cache_size=0).ask(q, h) for q, h in qs]
     assert [a.to_dict() for a in many] == [a.to_dict() for a in one]

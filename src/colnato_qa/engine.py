@@ -268,7 +268,7 @@ class QAEngine:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        answer = self._answer(q, list(used), state)
+        answer = self._answer(q, self._read(q, list(used), state), state)
         self._cache.put(key, answer)
         return answer
 
@@ -284,8 +284,7 @@ class QAEngine:
             turns = validate_history(history, s.max_question_chars)
             prepared.append((q, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()))
         state = self._state
-        reads = [read_question(q, list(used), s.history_turns_used, self._previous_answer(list(used)))
-                 for q, used in prepared]
+        reads = [self._read(q, list(used), state) for q, used in prepared]
         todo = sorted({r.text for r in reads if not meta_intent(r.text)})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         out = []
@@ -293,7 +292,7 @@ class QAEngine:
             key = (q, used, state.generation)
             answer = self._cache.get(key)
             if answer is None:
-                answer = self._answer(q, list(used), state, q_vec=vectors.get(read.text))
+                answer = self._answer(q, read, state, q_vec=vectors.get(read.text))
                 self._cache.put(key, answer)
             out.append(answer)
         return out
@@ -316,10 +315,15 @@ class QAEngine:
 
         return get
 
-    def _answer(self, q: str, turns: list, state: _State, q_vec: np.ndarray | None = None) -> Answer:
+    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
+        """How the question is read: follow-up resolved against the history, typos corrected."""
+        read = read_question(q, turns, self.settings.history_turns_used, self._previous_answer(turns))
+        return self._spell_checked(read, state)
+
+    def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
+        """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s vector when already encoded."""
         s = self.settings
         t0 = time.perf_counter()
-        read = self._spell_checked(read_question(q, turns, s.history_turns_used, self._previous_answer(turns)), state)
         intent = meta_intent(read.text)
         if intent:
             found = meta_answer(intent, state.meta_passages, state.doc_meta)
