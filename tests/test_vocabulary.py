@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from colnato_qa.vocabulary import SOFT_MATCH_FLOOR, SOFT_MATCH_SPAN, Vocabulary, soft_credit, surface_forms
+from colnato_qa.text import surface_forms
+from colnato_qa.vocabulary import SOFT_MATCH_FLOOR, SOFT_MATCH_SPAN, Vocabulary, soft_credit
 
 
 def test_soft_credit_hand_values():

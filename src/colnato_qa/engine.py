@@ -33,9 +33,9 @@ from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .retrieval.fusion import fused_order, reciprocal_rank_fusion
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
-from .text import STOPWORDS, content_terms, strip_possessive, words
+from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
 from .types import Answer, Citation, Passage, Span
-from .vocabulary import Vocabulary, soft_credit, surface_forms
+from .vocabulary import Vocabulary, soft_credit
 
 log = logging.getLogger(__name__)
 

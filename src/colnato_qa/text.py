@@ -63,13 +63,29 @@ def americanize(word: str) -> str:
     return word
 
 
-def content_terms(text: str) -> list[str]:
-    """Stemmed content words: no stopwords, possessives dropped, hyphenated words also split."""
-    out: list[str] = []
+def _content_words(text: str) -> list[tuple[str, list[str]]]:
+    """(normalised word, its unstemmed terms) for each content word: possessive and dots dropped,
+    British spelling americanised, stopwords left out, a hyphenated word also split into parts."""
+    out: list[tuple[str, list[str]]] = []
     for w in words(text):
         w = americanize(strip_possessive(w).strip("."))
         if not w or w in STOPWORDS:
             continue
         parts = [w] + ([p for p in re.split(r"[-.']", w) if p and p not in STOPWORDS] if re.search(r"[-.']", w) else [])
-        out.extend(parts)
+        out.append((w, parts))
+    return out
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words: no stopwords, possessives dropped, hyphenated words also split."""
+    out = [p for _, parts in _content_words(text) for p in parts]
     return _stemmer().stemWords(out) if out else []
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """Stemmed content term -> the (normalised) word it came from, first occurrence."""
+    out: dict[str, str] = {}
+    for w, parts in _content_words(text):
+        for term in _stemmer().stemWords(parts):
+            out.setdefault(term, w)
+    return out

@@ -14,7 +14,6 @@ import threading
 
 import numpy as np
 
-from .text import STOPWORDS, americanize, content_terms, strip_possessive, words
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +25,6 @@ SOFT_MATCH_SPAN = 0.25
 def soft_credit(similarity: float) -> float:
     """0 below the floor, rising linearly to 1 over the span."""
     return float(min(1.0, max(0.0, (similarity - SOFT_MATCH_FLOOR) / SOFT_MATCH_SPAN)))
-
-
-def surface_forms(text: str) -> dict[str, str]:
-    """Stemmed content term -> the word it came from (first occurrence)."""
-    out: dict[str, str] = {}
-    for w in words(text):
-        w = americanize(strip_possessive(w).strip("."))
-        if not w or w in STOPWORDS:
-            continue
-        for term in content_terms(w):
-            out.setdefault(term, w)
-    return out
 
 
 # Typo correction: only words this long, only this many edits, only below this vocabulary size.
