@@ -23,7 +23,7 @@ import numpy as np
 from . import index_store
 from .answering import SentenceSelector, confidence, idf, meta_answer, meta_intent
 from .corpus import Document, corpus_hash, load_corpus
-from .embedding import Embedder
+from .embedding import Embedder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
@@ -94,13 +94,16 @@ class _State:
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
 
-    def sentence_vectors(self, row: int) -> np.ndarray:
+    def _of_row(self, vectors: np.ndarray, row: int) -> np.ndarray:
+        """The slice of a per-sentence array that holds row ``row``'s sentences."""
         off = self.data.sentence_offsets
-        return self.data.sentence_vectors[int(off[row]):int(off[row + 1])]
+        return vectors[int(off[row]):int(off[row + 1])]
+
+    def sentence_vectors(self, row: int) -> np.ndarray:
+        return self._of_row(self.data.sentence_vectors, row)
 
     def window_vectors(self, row: int) -> np.ndarray:
-        off = self.data.sentence_offsets
-        return self.data.window_vectors[int(off[row]):int(off[row + 1])]
+        return self._of_row(self.data.window_vectors, row)
 
     def sentence_terms(self, row: int) -> list[set[str]]:
         terms = self._sentence_terms.get(row)
@@ -162,7 +165,7 @@ class QAEngine:
         settings = settings or load_settings()
         index_store.check_index_dir(index_dir)
         documents = load_corpus(corpus_dir)
-        if embedder is None or embedder.model_name != Embedder(settings.model).model_name:
+        if embedder is None or embedder.model_name != resolve_model(settings.model)[1]:
             embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir, index_dir)
