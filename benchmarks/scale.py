@@ -90,6 +90,16 @@ print(json.dumps({"load_s": load_s, "rss_mb": psutil.Process().memory_info().rss
 """
 
 
+def _ask_times(engine, items) -> list[float]:
+    """Seconds for each (question, history) asked once, in order."""
+    times = []
+    for q, h in items:
+        t = time.perf_counter()
+        engine.ask(q, h)
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def engine_point(n: int, mode: str) -> dict[str, Any]:
     """Build, load and query a synthetic corpus of ``n`` paragraphs through the engine."""
     import faiss
@@ -143,12 +153,7 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
         items, _ = load_questions()
         for q, h in items[:10]:
             uncached.ask(q, h)
-        times = []
-        for q, h in items:
-            t = time.perf_counter()
-            uncached.ask(q, h)
-            times.append(time.perf_counter() - t)
-        out[name]["ask_ms"] = summary_ms(times)
+        out[name]["ask_ms"] = summary_ms(_ask_times(uncached, items))
         if name == "flat":
             # numpy's OpenBLAS pool against torch's: the same asks with BLAS held to one thread.
             try:
@@ -157,12 +162,7 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
                 threadpool_limits = None
             if threadpool_limits is not None:
                 with threadpool_limits(limits=1, user_api="blas"):
-                    times = []
-                    for q, h in items:
-                        t = time.perf_counter()
-                        uncached.ask(q, h)
-                        times.append(time.perf_counter() - t)
-                out[name]["ask_ms_blas_1_thread"] = summary_ms(times)
+                    out[name]["ask_ms_blas_1_thread"] = summary_ms(_ask_times(uncached, items))
         state = engine._state
         bm = []
         for q, _ in items:
