@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
-SEED = ROOT.parent / "shared" / "seed" / "000_61c0c8e9987a0027.txt"
+SEED = ROOT / "corpus" / "sources" / "000_61c0c8e9987a0027.txt"
 
 
 @pytest.fixture(scope="session")

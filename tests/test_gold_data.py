@@ -13,7 +13,7 @@ from colnato_qa.evaluation.metrics import fold_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "corpus" / "gold" / "colnato_gold.jsonl"
-SEED = ROOT.parent / "shared" / "seed" / "000_61c0c8e9987a0027.txt"
+SEED = ROOT / "corpus" / "sources" / "000_61c0c8e9987a0027.txt"
 TYPES = {"direct", "paraphrase", "yes_no", "list", "meta", "followup", "unanswerable"}
 BODY_PARAGRAPHS = 19
 

@@ -191,7 +191,7 @@ def import_page_command(page: Path, corpus_dir: Path | None, doc_id: str | None)
 
     Example:
 
-        colnato-qa import-page ../shared/seed/000_61c0c8e9987a0027.txt
+        colnato-qa import-page corpus/sources/000_61c0c8e9987a0027.txt
     """
     from ..cleaning import import_page
     from ..settings import DEFAULT_CORPUS_DIR
