@@ -15,6 +15,7 @@ from ..errors import ColnatoError
 from . import common
 from .common import clean_errors, configure_logging, engine_options, stdout_to_stderr
 from ..evaluation.calibration import CalibrationResult, calibrate, records_from_results
+from ..evaluation.baseline import read_baseline, write_baseline
 from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
 from ..evaluation.metrics import HEADLINE_KEYS
 from ..evaluation.runner import (
@@ -97,19 +98,27 @@ def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_comp
               help="Also run the ablations (dense, bm25, hybrid, passage answers) side by side.")
 @click.option("--split", type=click.Choice(["dev", "test"]), default=None,
               help="Only the questions of this split (default: all).")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Fail (exit 1) when answer_recall, citation_at_1 or abstain_recall falls more than the "
+                   "file's tolerance below its figures (config/eval_baseline.json).")
+@click.option("--write-baseline", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write these figures as the baseline file (make eval-baseline).")
 @engine_options
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, ...], compare: bool,
-                 split: str | None, corpus: Path | None, index: Path | None, config: Path | None,
-                 verbose: bool) -> None:
+                 split: str | None, baseline: Path | None, write_to: Path | None, corpus: Path | None,
+                 index: Path | None, config: Path | None, verbose: bool) -> None:
     """Evaluate the engine on a gold question file (JSONL or SQuAD v2.0 JSON).
 
     \b
     Example:
         colnato-qa eval corpus/gold/colnato_gold.jsonl --split dev --compare
         colnato-qa eval corpus/gold/colnato_gold.jsonl --by type --out reports/eval --json
+        colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --baseline config/eval_baseline.json
     """
     _verbose(verbose)
+    with clean_errors():
+        gate = read_baseline(baseline) if baseline is not None else None
     items = _load_items(gold, split)
     by = list(dict.fromkeys(by))
     with clean_errors(), stdout_to_stderr(as_json):
@@ -129,6 +138,19 @@ def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, .
                                   curve_records=records_from_results(zero), gold_path=gold, split=split)
 
     main = runs[0]
+    _report(main, gold, split, as_json, compare, runs, threshold, paths, by)
+    if write_to is not None:
+        with clean_errors():
+            click.echo(f"wrote baseline {write_baseline(write_to, main.metrics, gold, split)}", err=True)
+    if gate is not None:
+        failed = gate.regressions(main.metrics)
+        if failed:
+            raise click.ClickException(f"evaluation gate ({baseline}): " + "; ".join(failed) +
+                                       ". Fix the regression, or if it is intended, run make eval-baseline.")
+
+
+def _report(main: EvalRun, gold: str, split: str | None, as_json: bool, compare: bool, runs: list[EvalRun],
+            threshold: float, paths: dict[str, Path], by: Sequence[str]) -> None:
     if as_json:
         payload: dict[str, Any] = dict(main.metrics)
         payload.update({
