@@ -37,20 +37,33 @@ def test_no_tracked_file_refers_to_the_shared_folder_outside_the_clone():
     assert not offenders, "files that read outside the repository: " + ", ".join(offenders)
 
 
-def test_importing_the_library_leaves_the_environment_alone():
-    """Only the entry points (the CLI, app.py, the tests) set the offline environment (offline.py)."""
+CORE_MODULES = ("colnato_qa", "colnato_qa.engine", "colnato_qa.embedding", "colnato_qa.index_store", "colnato_qa.cli",
+                "colnato_qa.evaluation", "colnato_qa.settings", "colnato_qa.web", "colnato_qa.web.api")
+
+
+def environment_changes(modules: tuple[str, ...]) -> dict:
+    """What importing ``modules`` in a fresh interpreter (without the offline variables) changes in os.environ."""
     env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENVIRONMENT and k not in QUIET_ENVIRONMENT}
     code = (
-        "import json, os\n"
+        "import importlib, json, os, sys\n"
         "before = dict(os.environ)\n"
-        "import colnato_qa, colnato_qa.engine, colnato_qa.embedding, colnato_qa.index_store, colnato_qa.cli\n"
-        "import colnato_qa.evaluation, colnato_qa.settings, colnato_qa.web, colnato_qa.web.api, colnato_qa.web.server\n"
+        "for name in sys.argv[1:]: importlib.import_module(name)\n"
         "print(json.dumps({k: [before.get(k), os.environ.get(k)] for k in set(before) | set(os.environ)"
         " if before.get(k) != os.environ.get(k)}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code, *modules], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_library_leaves_the_environment_alone():
+    """Only the entry points (the CLI, app.py, the tests) set the offline environment (offline.py)."""
+    assert environment_changes(CORE_MODULES) == {}
+
+
+@pytest.mark.slow
+def test_importing_the_web_server_leaves_the_environment_alone():
+    assert environment_changes(("colnato_qa.web.server",)) == {}
 
 
 def test_the_cli_sets_the_offline_environment(monkeypatch):
