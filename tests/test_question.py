@@ -1,45 +1,11 @@
-"""Question validation, answer types and follow-up reading."""
+"""Answer types and follow-up reading (the request's validation: test_request.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from colnato_qa.errors import InvalidHistoryError, InvalidQuestionError
-from colnato_qa.question import Turn, answer_type, read_question, validate_history, validate_question
-
-
-@pytest.mark.parametrize("question, message", [
-    ("", "empty"),
-    ("   \n\t ", "empty"),
-    ("x" * 1001, "limit is 1000"),
-    ("what\x00is this", "control characters"),
-    ("bell\x07", r"U\+0007"),
-    (42, "must be a string, got int"),
-    (None, "must be a string, got NoneType"),
-])
-def test_invalid_questions(question, message):
-    with pytest.raises(InvalidQuestionError, match=message):
-        validate_question(question, 1000)
-
-
-def test_valid_question_is_trimmed():
-    assert validate_question("  When   was it?\n", 1000) == "When was it?"
-
-
-@pytest.mark.parametrize("history, message", [
-    ("What?", "must be a list"),
-    ([3], r"history\[0\] must be a string or an object"),
-    ([{"role": "system", "content": "x"}], "must be 'user' or 'assistant'"),
-    ([{"role": "user", "content": 5}], r"history\[0\].content must be a string"),
-])
-def test_invalid_history(history, message):
-    with pytest.raises(InvalidHistoryError, match=message):
-        validate_history(history, 1000)
-
-
-def test_history_forms():
-    turns = validate_history(["What is the ITPP?", {"role": "assistant", "content": "A programme."}, {"content": "x"}], 1000)
-    assert turns == [Turn("user", "What is the ITPP?"), Turn("assistant", "A programme."), Turn("user", "x")]
+from colnato_qa.question import answer_type, read_question
+from colnato_qa.request import HistoryTurn as Turn
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import question as qmod
-from .text import STOPWORDS, content_terms, words
+from .text import STOPWORDS, words
 from .types import Passage, Span
 
 # Weights of the confidence model: a logistic function of signals that are each in [0, 1].
@@ -56,15 +56,6 @@ class Candidate:
 def idf(df: int, n_docs: int) -> float:
     """BM25's idf, always positive; a term found nowhere gets the largest value."""
     return math.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
-
-
-def weighted_coverage(terms: list[str], present: set[str] | None, weights: dict[str, float]) -> float:
-    """Share of the question's term weight that ``present`` holds (``None`` = test ``weights`` keys)."""
-    total = sum(weights[t] for t in terms)
-    if total <= 0:
-        return 0.0
-    have = sum(weights[t] for t in terms if (t in present if present is not None else False))
-    return have / total
 
 
 def confidence(features: dict[str, float]) -> float:
@@ -163,7 +154,6 @@ class SentenceSelector:
         if kind in MUST_HOLD_KINDS:
             feats["type_match"] = max(feats["type_match"], qmod.type_match(kind, p.text[p.sentences[first].start:p.sentences[first + 1].end], question))
             feats["type_missing"] = 0.0 if feats["type_match"] > 0 else feats["type_missing"]
-        feats["sentence_coverage"] = max(feats["sentence_coverage"], min(1.0, feats["sentence_coverage"]))
         return Candidate(best.row, p, first, 2, best.score, feats)
 
 
@@ -219,5 +209,4 @@ def meta_answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[s
         if p is not None and value and value in p.text:
             i = p.text.index(value)
             return p, Span(i, i + len(value))
-    return None
     return None

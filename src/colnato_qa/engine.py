@@ -12,13 +12,13 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from . import index_store
 from .answering import SentenceSelector, confidence, idf, meta_answer, meta_intent
@@ -27,7 +27,8 @@ from .embedding import Embedder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, ReadQuestion, answer_type, expansion_terms, read_question, validate_history, validate_question
+from .question import EXPANSION, ReadQuestion, answer_type, expansion_terms, read_question
+from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
@@ -113,34 +114,6 @@ class _State:
         return terms
 
 
-class _LRU:
-    def __init__(self, size: int):
-        self.size = size
-        self._data: OrderedDict[Any, Answer] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Answer | None:
-        if not self.size:
-            return None
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Answer) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
 class QAEngine:
     """Answers questions about the corpus with sentences quoted from it, or declines."""
 
@@ -152,7 +125,9 @@ class QAEngine:
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self._selector = SentenceSelector()
-        self._cache = _LRU(settings.cache_size)
+        # Answers by (question, turns used, index generation); None when caching is off.
+        self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -261,44 +236,45 @@ class QAEngine:
 
     # ------------------------------------------------------------------ asking
     def ask(self, question: str, history: list | None = None) -> Answer:
-        """Answer ``question``; ``history`` is earlier turns (strings or {"role", "content"})."""
-        s = self.settings
-        q = validate_question(question, s.max_question_chars)
-        turns = validate_history(history, s.max_question_chars)
-        used = tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()
+        """Answer ``question``; ``history`` is earlier turns (strings or {"role", "content"}).
+        Raises InvalidQuestionError / InvalidHistoryError as ``AskRequest`` defines them."""
+        q, used = self._request(question, history)
         state = self._state
-        key = (q, used, state.generation)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        answer = self._answer(q, self._read(q, list(used), state), state)
-        self._cache.put(key, answer)
-        return answer
+        return self._cached((q, used, state.generation), lambda: self._answer(q, self._read(q, list(used), state), state))
 
     def ask_many(self, items: list[tuple[str, list | None]], batch_size: int = 32) -> list[Answer]:
         """Answer many (question, history) pairs, encoding the questions in batches.
 
         Every item is validated first: a bad one raises before anything is answered.
         """
-        s = self.settings
-        prepared = []
-        for question, history in items:
-            q = validate_question(question, s.max_question_chars)
-            turns = validate_history(history, s.max_question_chars)
-            prepared.append((q, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()))
+        prepared = [self._request(question, history) for question, history in items]
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
         todo = sorted({r.text for r in reads if not meta_intent(r.text)})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
-        out = []
-        for (q, used), read in zip(prepared, reads):
-            key = (q, used, state.generation)
+        return [self._cached((q, used, state.generation),
+                             lambda q=q, read=read: self._answer(q, read, state, q_vec=vectors.get(read.text)))
+                for (q, used), read in zip(prepared, reads)]
+
+    def _request(self, question: Any, history: Any) -> tuple[str, tuple[HistoryTurn, ...]]:
+        """The question as validated by AskRequest, and the turns of its history that are read."""
+        s = self.settings
+        request = AskRequest.parse(question, history, max_question_chars=s.max_question_chars,
+                                   max_history_turns=s.max_history_turns)
+        turns = request.turns
+        return request.question, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()
+
+    def _cached(self, key: tuple, compute: Callable[[], Answer]) -> Answer:
+        """The cached answer for ``key``, else ``compute()`` (run outside the lock: it may ask again)."""
+        if self._cache is None:
+            return compute()
+        with self._cache_lock:
             answer = self._cache.get(key)
-            if answer is None:
-                answer = self._answer(q, read, state, q_vec=vectors.get(read.text))
-                self._cache.put(key, answer)
-            out.append(answer)
-        return out
+        if answer is None:
+            answer = compute()
+            with self._cache_lock:
+                self._cache[key] = answer
+        return answer
 
     def _previous_answer(self, turns: list) -> Callable[[], str | None]:
         """Lazily, the answer to the last user turn: the assistant's reply when the history holds one,
@@ -311,8 +287,7 @@ class QAEngine:
             if last_user + 1 < len(turns) and turns[last_user + 1].role == "assistant":
                 return turns[last_user + 1].content
             try:
-                return self.ask(turns[last_user].content, [{"role": t.role, "content": t.content}
-                                                           for t in turns[:last_user]]).answer
+                return self.ask(turns[last_user].content, turns[:last_user]).answer
             except ColnatoError:
                 return None
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexStoreError
+from .files import write_text_atomic
+from .retrieval.bm25 import load_bm25, save_bm25
 from .types import Passage
 
 log = logging.getLogger(__name__)
@@ -73,20 +75,6 @@ def _file_table(gen_dir: Path) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_index_dir(index_dir: Path) -> None:
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexStoreError(f"Index path {index_dir} exists but is not a directory. Remove it or pass --index DIR.")
@@ -117,8 +105,6 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
 
 def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
     """Write ``data`` as a new generation and switch the manifest to it. Returns the manifest."""
-    from .retrieval.bm25 import save_bm25
-
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +130,7 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
-    _write_json_atomic(index_dir / MANIFEST, manifest)
+    write_text_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     _remove_old_generations(index_dir, keep=gen)
     return manifest
 
@@ -166,8 +152,6 @@ def _now() -> float:
 
 def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
     """Load and verify the live generation; raise StaleIndex saying why it cannot be used."""
-    from .retrieval.bm25 import load_bm25
-
     import faiss
 
     manifest = read_manifest(index_dir)

@@ -20,8 +20,7 @@ from .retrieval.dense import make_faiss_index
 log = logging.getLogger(__name__)
 
 
-def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int,
-                      n_searchable: int | None = None) -> dict:
+def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int) -> dict:
     """The manifest fields an index must match to be used for these documents and this model."""
     fields = {
         "format_version": FORMAT_VERSION,

@@ -1,77 +1,14 @@
-"""The question side: validation, what kind of answer it asks for, and reading follow-ups."""
+"""The question side: what kind of answer it asks for, and reading follow-ups (the request itself is
+validated by ``request.AskRequest``)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import InvalidHistoryError, InvalidQuestionError
+from .request import HistoryTurn
 from .text import content_terms
-
-# ---------------------------------------------------------------- validation
-
-_ALLOWED_CONTROL = {"\n", "\t", "\r"}
-
-
-def validate_question(question: Any, max_chars: int) -> str:
-    """The question trimmed; raise InvalidQuestionError saying what is wrong with it."""
-    if not isinstance(question, str):
-        raise InvalidQuestionError(f"The question must be a string, got {type(question).__name__}.")
-    bad = sorted({f"U+{ord(c):04X}" for c in question
-                  if unicodedata.category(c) in ("Cc", "Cs") and c not in _ALLOWED_CONTROL})
-    if bad:
-        raise InvalidQuestionError(
-            f"The question contains control characters ({', '.join(bad[:5])}); remove them and ask again."
-        )
-    q = " ".join(question.split())
-    if not q:
-        raise InvalidQuestionError("The question is empty. Ask something about the article.")
-    if len(q) > max_chars:
-        raise InvalidQuestionError(
-            f"The question is {len(q)} characters long; the limit is {max_chars}. Ask a shorter question."
-        )
-    return q
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str      # "user" | "assistant"
-    content: str
-
-
-def validate_history(history: Any, max_chars: int) -> list[Turn]:
-    """Turns from a list of strings (user questions) or {"role", "content"} objects."""
-    if history is None:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise InvalidHistoryError(
-            f"history must be a list of turns (strings or {{'role', 'content'}} objects), got {type(history).__name__}."
-        )
-    turns: list[Turn] = []
-    for i, item in enumerate(history):
-        if isinstance(item, str):
-            role, content = "user", item
-        elif isinstance(item, dict):
-            role, content = item.get("role", "user"), item.get("content")
-            if role not in ("user", "assistant"):
-                raise InvalidHistoryError(f"history[{i}].role must be 'user' or 'assistant', got {role!r}.")
-            if content is None:
-                content = ""
-            if not isinstance(content, str):
-                raise InvalidHistoryError(f"history[{i}].content must be a string, got {type(content).__name__}.")
-        else:
-            raise InvalidHistoryError(
-                f"history[{i}] must be a string or an object with 'role' and 'content', got {type(item).__name__}."
-            )
-        content = "".join(c for c in content if unicodedata.category(c) not in ("Cc", "Cs") or c in _ALLOWED_CONTROL)
-        content = " ".join(content.split())[: max_chars * 4]
-        if content:
-            turns.append(Turn(role, content))
-    return turns
-
 
 # ---------------------------------------------------------------- answer type
 
@@ -237,7 +174,7 @@ def _entity_of(question: str) -> str | None:
     return f"the {name}" if the else name
 
 
-def read_question(question: str, history: list[Turn], turns_used: int,
+def read_question(question: str, history: list[HistoryTurn], turns_used: int,
                   previous_answer: Callable[[], str | None] | None = None) -> ReadQuestion:
     """Resolve a follow-up against the previous user question (and its answer); otherwise the question as asked.
 
@@ -249,7 +186,7 @@ def read_question(question: str, history: list[Turn], turns_used: int,
     if not users or not is_follow_up(question):
         return ReadQuestion(question, None)
     # The previous question, itself resolved against the turns before it.
-    previous = read_question(users[-1], [Turn("user", u) for u in users[:-1]], turns_used).text
+    previous = read_question(users[-1], [HistoryTurn("user", u) for u in users[:-1]], turns_used).text
     pronoun = next((m for m in _ANAPHORA.finditer(question) if m.group(0).lower() != "there"), None)
     if pronoun is not None:
         personal = pronoun.group(0).lower() in _PERSONAL

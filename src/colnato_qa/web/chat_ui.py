@@ -24,7 +24,15 @@ from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
 
-PAGE_TITLE = "Ask the article: Colombia and NATO"
+
+
+def page_title(documents: Sequence[Any]) -> str:
+    """"Ask the article: <its title>" (the part before a subtitle's colon), from the corpus metadata."""
+    if len(documents) != 1:
+        return "Ask the articles"
+    return "Ask the article: " + documents[0].title.split(":")[0].strip()
+
+
 CHAT_API_NAME = "chat"
 EXAMPLE_QUESTIONS = [
     "When was it announced that Colombia would become a NATO global partner?",
@@ -62,6 +70,7 @@ class ChatController:
     def answer_turn(self, question: str, turns: Sequence[Turn]) -> tuple[str, Turn]:
         """(reply HTML, turn record) for ``question`` asked after ``turns``."""
         history = [t["question"] for t in turns if t.get("ok")]
+        history = history[max(0, len(history) - self.engine.settings.max_history_turns):]  # the most recent ones
         try:
             answer = self.engine.ask(question, history=history or None).to_dict()
         except (InvalidQuestionError, InvalidHistoryError) as exc:
@@ -158,9 +167,10 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
     def like(turns: list[Turn], data: gr.LikeData) -> None:
         controller.record_feedback(turns, data.index, data.liked)
 
-    with gr.Blocks(title=PAGE_TITLE, fill_width=False) as blocks:
+    title = page_title(documents)
+    with gr.Blocks(title=title, fill_width=False) as blocks:
         turns = gr.State([])
-        gr.HTML(render.render_header(documents, PAGE_TITLE), elem_id="colnato-header", js_on_load=None)
+        gr.HTML(render.render_header(documents, title), elem_id="colnato-header", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(

@@ -1,7 +1,7 @@
 """Thumbs up/down on answers, appended to a local JSONL file (one JSON object a line).
 
-The path comes from ``COLNATO_QA_FEEDBACK`` (default ``feedback/feedback.jsonl`` under the
-current directory). The file is only ever appended to: each record is written with a single
+The path comes from the ``feedback`` setting (``COLNATO_QA_FEEDBACK``; default
+``feedback/feedback.jsonl`` under the current directory). The file is only ever appended to: each record is written with a single
 ``write`` on a file opened in append mode, under a lock, so concurrent sessions (and processes
 sharing the file, on a local file system) never interleave lines.
 """
@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-FEEDBACK_PATH_ENV = "COLNATO_QA_FEEDBACK"
-DEFAULT_FEEDBACK_PATH = Path("feedback") / "feedback.jsonl"
 
 
-def feedback_path_from_env() -> Path:
-    return Path(os.environ.get(FEEDBACK_PATH_ENV) or DEFAULT_FEEDBACK_PATH)
+def default_feedback_path() -> Path:
+    from ..settings import load_settings
+
+    return load_settings().feedback
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class FeedbackLog:
     """Append-only JSONL log of feedback records."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else feedback_path_from_env()
+        self.path = Path(path) if path is not None else default_feedback_path()
         self._lock = threading.Lock()
 
     def append(self, record: FeedbackRecord) -> None:

@@ -21,5 +21,3 @@ API_RETRY_AFTER_S = 2
 
 # Request bodies of /api/ask larger than this are refused with 413 before being parsed.
 API_MAX_BODY_BYTES = 64 * 1024
-# Turns of conversation history accepted by /api/ask (the engine reads only the last few).
-API_MAX_HISTORY_ITEMS = 100

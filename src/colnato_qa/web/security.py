@@ -1,7 +1,7 @@
 """Who may call the API from another web page, and who may frame the chat.
 
-``COLNATO_QA_ALLOWED_ORIGINS`` (comma-separated, e.g. ``https://news.example,http://localhost:8000``)
-is one allow-list for both:
+The ``allowed_origins`` setting (``COLNATO_QA_ALLOWED_ORIGINS``, comma-separated, e.g.
+``https://news.example,http://localhost:8000``; read by settings.py) is one allow-list for both:
 
 * CORS: browsers on those origins may call ``/api/ask`` (and load the web component); other
   origins get no ``Access-Control-Allow-Origin`` header, so their browser refuses the response.
@@ -12,7 +12,6 @@ is one allow-list for both:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -62,10 +61,6 @@ def parse_allowed_origins(raw: str | Iterable[str] | None) -> list[str]:
             if origin not in origins:
                 origins.append(origin)
     return origins
-
-
-def allowed_origins_from_env() -> list[str]:
-    return parse_allowed_origins(os.environ.get(ALLOWED_ORIGINS_ENV))
 
 
 def frame_ancestors_policy(origins: Iterable[str]) -> str:
