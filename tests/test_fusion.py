@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from colnato_qa.answering import idf
+from colnato_qa.components.selector import idf
 from colnato_qa.retrieval.fusion import fused_order, reciprocal_rank_fusion
 
 

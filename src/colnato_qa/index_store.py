@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,10 @@ from .types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
-FILES = ("passages.faiss", "passages.jsonl", "vectors.npz")
+FILES = ("passages.faiss", "passages.jsonl", "vectors.npz", "annotations.json")
 
 
 @dataclass
@@ -54,6 +54,9 @@ class IndexData:
     sentence_offsets: np.ndarray       # row r's sentences are sentence_vectors[off[r]:off[r+1]]
     faiss_index: Any
     bm25: Any
+    # Build-time annotations (components/annotator.py): {"entities": {passage_id: [[start, end, label]...]},
+    # "gazetteer": {...}}
+    annotations: dict[str, Any] = field(default_factory=dict)
 
 
 class StaleIndex(Exception):
@@ -120,6 +123,8 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
             np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors, windows=data.window_vectors,
                      sentence_offsets=data.sentence_offsets, searchable=np.asarray(data.searchable, dtype=np.int64))
         save_bm25(data.bm25, tmp_dir / "bm25")
+        with open(tmp_dir / "annotations.json", "w", encoding="utf-8") as fh:
+            json.dump(data.annotations, fh, ensure_ascii=False)
         for f in tmp_dir.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
@@ -179,13 +184,17 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
             sentence_offsets = z["sentence_offsets"]
             searchable = [int(i) for i in z["searchable"]]
         bm25 = load_bm25(gen_dir / "bm25")
+        with open(gen_dir / "annotations.json", encoding="utf-8") as fh:
+            annotations = json.load(fh)
+        if not isinstance(annotations, dict):
+            raise ValueError("annotations.json does not hold an object")
     except (OSError, RuntimeError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise StaleIndex(f"index files unreadable ({exc})") from exc
     if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
         raise StaleIndex("vector counts disagree with the passages")
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
                      sentence_vectors=sentence_vectors, window_vectors=window_vectors,
-                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25)
+                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25, annotations=annotations)
 
 
 def build_lock(index_dir: Path, timeout: float = 600.0):

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The feedback log (JSONL), relative to the working directory unless absolute.
     feedback: Path = Path("feedback") / "feedback.jsonl"
+    # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
+    answerability_model: Path = PROJECT_ROOT / "config" / "answerability.json"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

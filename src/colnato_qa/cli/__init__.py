@@ -20,6 +20,7 @@ from ..offline import pin_offline_environment
 from . import common
 from .common import clean_errors, configure_logging, engine_options, verbosity_level
 from .eval_commands import calibrate_command, eval_command
+from .fit_command import fit_command
 
 log = logging.getLogger("colnato_qa.cli")
 
@@ -224,3 +225,4 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 
 main.add_command(eval_command, "eval")
 main.add_command(calibrate_command, "calibrate")
+main.add_command(fit_command, "fit")

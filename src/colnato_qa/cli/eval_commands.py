@@ -216,7 +216,7 @@ def _describe_calibration(res: CalibrationResult) -> str:
 
 
 @click.command("calibrate")
-@click.argument("gold", type=click.Path(dir_okay=False))
+@click.argument("gold", nargs=-1, required=True)
 @click.option("--precision", "target", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
               help="Choose the lowest threshold whose precision on answered questions reaches P "
                    "(default: the threshold of best answer/abstain accuracy).")
@@ -228,9 +228,12 @@ def _describe_calibration(res: CalibrationResult) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @engine_options
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-def calibrate_command(gold: str, target: float | None, split: str | None, k: int, dry_run: bool, as_json: bool,
-                      corpus: Path | None, index: Path | None, config: Path | None, verbose: bool) -> None:
+def calibrate_command(gold: tuple[str, ...], target: float | None, split: str | None, k: int, dry_run: bool,
+                      as_json: bool, corpus: Path | None, index: Path | None, config: Path | None,
+                      verbose: bool) -> None:
     """Choose the abstention threshold on gold questions and write it to the config.
+
+    GOLD is one or more gold files, each optionally with :SPLIT (which wins over --split).
 
     Runs the engine once with threshold 0 (it never abstains), then picks the threshold of best
     answer/abstain accuracy (or, with --precision, the lowest one reaching that precision),
@@ -239,19 +242,27 @@ def calibrate_command(gold: str, target: float | None, split: str | None, k: int
     \b
     Example:
         colnato-qa calibrate corpus/gold/colnato_gold.jsonl --split dev
+        colnato-qa calibrate corpus/gold/natural/dev.jsonl corpus/gold/colnato_gold.jsonl:dev
         colnato-qa calibrate corpus/gold/colnato_gold.jsonl --precision 0.9 --dry-run
     """
     from ..settings import update_config
 
+    from .fit_command import parse_gold_spec
+
     _verbose(verbose)
-    path = Path(gold)
-    if not path.exists():
-        raise click.ClickException(f"Gold file {path} does not exist.")
+    items: list[GoldItem] = []
+    used: list[str] = []
     with clean_errors():
-        all_items = load_gold(path)
-        if split is None:
-            split = "dev" if any(it.split == "dev" for it in all_items) else "all"
-        items = filter_split(all_items, None if split == "all" else split)
+        for spec in gold:
+            path, own_split = parse_gold_spec(spec)
+            if not path.exists():
+                raise click.ClickException(f"Gold file {path} does not exist.")
+            all_items = load_gold(path)
+            chosen = own_split or split or ("dev" if any(it.split == "dev" for it in all_items) else "all")
+            items += filter_split(all_items, None if chosen == "all" else chosen)
+            used.append(f"{path}:{chosen}")
+        gold_label = " ".join(used)
+        split = ",".join(sorted({u.rsplit(":", 1)[1] for u in used}))
         with stdout_to_stderr(as_json):
             engine = common.load_engine(corpus, index, config)
             _check_against_corpus(engine, items)
@@ -261,17 +272,17 @@ def calibrate_command(gold: str, target: float | None, split: str | None, k: int
         written: Path | None = None
         if not dry_run:
             written = update_config(config, abstain_threshold=round(res.threshold, 6), calibration={
-                "gold": str(gold), "split": split, "n": len(items), "objective": res.objective,
+                "gold": gold_label, "split": split, "n": len(items), "objective": res.objective,
                 "threshold": round(res.threshold, 6), "heldout": res.heldout,
                 "in_sample": res.in_sample.to_dict(), "date": _dt.date.today().isoformat(),
             })
 
     if as_json:
         payload = res.to_dict()
-        payload.update({"gold": gold, "split": split, "n": len(items), "written": str(written) if written else None})
+        payload.update({"gold": gold_label, "split": split, "n": len(items), "written": str(written) if written else None})
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
-    click.echo(f"calibrated on {len(items)} questions of {gold} (split: {split})")
+    click.echo(f"calibrated on {len(items)} questions of {gold_label}")
     click.echo(_describe_calibration(res))
     click.echo(f"wrote abstain_threshold={round(res.threshold, 6)} to {written}" if written
                else "dry run: config not changed")
