@@ -66,7 +66,7 @@ _REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|owin
 # Entity labels (spaCy's) that answer each kind of question.
 KIND_LABELS = {
     YEAR: {"DATE", "TIME"},
-    NUMBER: {"CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"},
+    NUMBER: {"CARDINAL", "MONEY", "QUANTITY", "PERCENT"},
     PERSON: {"PERSON"},
     PLACE: {"GPE", "LOC", "FAC"},
     NAME: {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"},

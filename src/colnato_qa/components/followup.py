@@ -119,17 +119,18 @@ _CLAUSE_BOUNDARY_RE = re.compile(
     r"once|unless|until)\b", re.I)
 
 
-def needs_context(question: str, earlier_text: str = "") -> FollowUp | None:
+def needs_context(question: str, earlier_text: str | None = "") -> FollowUp | None:
     """How ``question`` depends on the conversation, or None when it stands on its own.
 
     ``earlier_text`` is the previous turn (question and answer): a demonstrative phrase
-    ("those governments") refers back only when that turn mentions its noun.
+    ("those governments") refers back only when that turn mentions its noun. None: the turn is not
+    known yet, and any demonstrative phrase may refer back (a first, cheap look).
     """
     own = own_subject_words(question)
     elliptical = bool(_ELLIPSIS_RE.match(question))
     if len(own) >= SELF_CONTAINED_WORDS:
         return None
-    earlier_words = set(_words(earlier_text))
+    earlier_words = set(_words(earlier_text or ""))
     found: list[FollowUp] = []
     for m in _PRONOUN_RE.finditer(question):
         word = m.group(0).lower()
@@ -140,7 +141,7 @@ def needs_context(question: str, earlier_text: str = "") -> FollowUp | None:
             noun = _noun_after(question, m)
             if noun is not None:
                 stem = noun.rstrip("s")
-                if any(w.rstrip("s") == stem for w in earlier_words):
+                if earlier_text is None or any(w.rstrip("s") == stem for w in earlier_words):
                     found.append(FollowUp(None, GROUP if word in ("these", "those") else THING, demonstrative_noun=noun))
                 continue   # "this article", "that year": a phrase of its own
         if word == "her":
@@ -207,7 +208,15 @@ def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str
                     frequency: Callable[[str], int] | None, exact: bool) -> Mention | None:
     asked = set(_words(question))
     if follow.demonstrative_noun is not None:
-        stem = follow.demonstrative_noun.rstrip("s")
+        # "those governments" after "What was the pink tide?": the governments of what was asked about.
+        noun = follow.demonstrative_noun
+        stem = noun.rstrip("s")
+        asked_about = [mt for mt in mentions if not mt.from_answer and mt.kind != PERSON
+                       and not any(w.rstrip("s") == stem for w in _words(mt.text))]
+        if asked_about:
+            topic = min(asked_about, key=lambda mt: frequency(mt.text)) if frequency else asked_about[0]
+            return Mention(f"the {noun} of {_as_phrase(topic.text)}", GROUP if noun.endswith("s") else THING,
+                           topic.from_answer)
         with_noun = [mt for mt in mentions if any(w.rstrip("s") == stem for w in _words(mt.text))]
         return max(with_noun, key=lambda mt: len(mt.text), default=None)
     fitting = [mt for mt in mentions if (mt.kind == follow.kind if exact else fits(mt, follow.kind))
@@ -239,8 +248,7 @@ def rewrite(question: str, follow: FollowUp, antecedent: Mention) -> str:
         replacement = possessive_of(antecedent.text) if follow.possessive else _as_phrase(antecedent.text)
         text = question[:m.start()] + replacement + question[m.end():]
     else:
-        base = question.strip().rstrip("?.! ")
-        text = f"{base}, about {_as_phrase(antecedent.text)}?"
+        return question   # an elliptical question has no word to replace: the reader joins it to its turn
     return text[0].upper() + text[1:] if text and text[0].islower() else text
 
 

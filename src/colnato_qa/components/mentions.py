@@ -102,23 +102,30 @@ def build_gazetteer(docs: Iterable[Any]) -> Gazetteer:
 
     ``docs`` are spaCy ``Doc`` objects from a pipeline with ``ner`` and ``parser``. Build time only.
     """
-    kinds: dict[str, str] = {}
+    names: dict[str, str] = {}
+    heads: dict[str, str] = {}
     phrase_words: set[str] = set()
     for doc in docs:
         for ent in doc.ents:
             kind = ENTITY_KINDS.get(ent.label_)
-            text = re.sub(r"^(?:the|a|an)\s+", "", ent.text.strip(), flags=re.I).rstrip("’'s").strip()
-            if kind and len(text) > 1 and not text.lower() in _FUNCTION_WORDS:
-                kinds.setdefault(text.lower(), kind)
+            text = re.sub(r"^(?:the|a|an)\s+", "", ent.text.strip(), flags=re.I)
+            text = re.sub(r"(?:’s|'s)$", "", text).strip()
+            if kind and len(text) > 1 and text.lower() not in _FUNCTION_WORDS:
+                names.setdefault(text.lower(), kind)
         for chunk in doc.noun_chunks:
             head = chunk.root
             if head.pos_ not in ("NOUN", "PROPN"):
                 continue
-            word = head.text.lower().strip("’'")
+            word = re.sub(r"(?:’s|'s)$", "", head.text.lower())
             if len(word) < 3 or word in _FUNCTION_WORDS:
                 continue
-            kind = GROUP if head.tag_ in ("NNS", "NNPS") else THING
-            kinds.setdefault(word, kind)
+            heads.setdefault(word, GROUP if head.tag_ in ("NNS", "NNPS") else THING)
             phrase_words.update(t.text.lower().strip("’'") for t in chunk
                                 if t.pos_ in ("NOUN", "PROPN", "ADJ") and t.text.lower() not in _FUNCTION_WORDS)
+    # A name's last word alone ("Santos" for "Juan Manuel Santos") is that person too.
+    for name, kind in list(names.items()):
+        if kind == PERSON and " " in name:
+            names.setdefault(name.rsplit(" ", 1)[1], PERSON)
+    kinds = dict(heads)
+    kinds.update(names)   # what the entity recogniser says wins over a noun chunk's head
     return Gazetteer(kinds, frozenset(phrase_words))

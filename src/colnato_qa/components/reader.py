@@ -58,7 +58,7 @@ class QuestionReader:
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
         if not self.turns_used or not any(t.role == "user" for t in turns):
             return None
-        if needs_context(question, _all_text(turns)) is None:
+        if needs_context(question, None) is None:
             return None
         earlier = self._last_answered(turns, context)
         if earlier is None:
@@ -66,18 +66,18 @@ class QuestionReader:
         follow = needs_context(question, f"{earlier.question} {earlier.answer}")
         if follow is None:
             return None
-        mentions = context.gazetteer.find(earlier.question, from_answer=False) + \
-            context.gazetteer.find(earlier.answer or "", from_answer=True)
-        chosen = choose_antecedent(mentions, follow, question, context.frequency)
-        if chosen is not None:
-            which, mention = chosen
-            text = rewrite(question, which, mention)
-            return ReadQuestion(text, text, mention.text)
         if follow.pronoun is None and follow.demonstrative_noun is None:
             # Elliptical ("how so?"): read with the earlier question, whose words weigh less.
             return ReadQuestion(f"{question} {earlier.question}", f"{question} (following up on: {earlier.question})",
                                 earlier.question)
-        return None   # a pronoun with nothing that fits it: read as it stands
+        mentions = context.gazetteer.find(earlier.question, from_answer=False) + \
+            context.gazetteer.find(earlier.answer or "", from_answer=True)
+        chosen = choose_antecedent(mentions, follow, question, context.frequency)
+        if chosen is None:
+            return None   # a pronoun with nothing that fits it: read as it stands
+        which, mention = chosen
+        text = rewrite(question, which, mention)
+        return ReadQuestion(text, text, mention.text)
 
     def _last_answered(self, turns: Sequence[HistoryTurn], context: ReadingContext) -> EarlierTurn | None:
         users = [i for i, t in enumerate(turns) if t.role == "user"][-self.turns_used:]
@@ -86,7 +86,3 @@ class QuestionReader:
             if earlier is not None and earlier.answer:
                 return earlier
         return None
-
-
-def _all_text(turns: Sequence[HistoryTurn]) -> str:
-    return " ".join(t.content for t in turns[-4:])
