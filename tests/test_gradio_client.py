@@ -3,6 +3,8 @@ the chat endpoint answers, keeps the conversation per session, and the queue can
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from gradio_client import Client
@@ -47,7 +49,7 @@ def test_chat_endpoint_answers_with_a_citation(server):
     assert [m["role"] for m in chat] == ["user", "assistant"]
     reply = reply_text(chat[1])
     assert ANSWERABLE_FRAGMENT in reply
-    assert "[1]" in reply and "<mark" in reply and "Paragraph 1" in reply
+    assert "[1]" in reply and "<mark" in reply and re.search(r"Paragraph \d+", reply)
 
 
 def test_chat_endpoint_reads_follow_ups_in_the_session(server):

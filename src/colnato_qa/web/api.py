@@ -153,15 +153,10 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
 
 
 # -- errors ------------------------------------------------------------------------------------
-def validation_message(errors: list[dict[str, Any]]) -> str:
-    """One readable sentence for a list of pydantic/FastAPI validation errors."""
-    return describe(errors)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=422)
+        return JSONResponse({"detail": describe(list(exc.errors()))}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
