@@ -80,6 +80,13 @@ def _machine(results: dict[str, dict[str, Any]]) -> str:
 
 def _headline(r: dict[str, dict[str, Any]]) -> str:
     rows = []
+    en = r.get("encoders")
+    if en:
+        o, t = en["onnx"], en["torch"]
+        rows.append(("Server start to first answer (onnx) / bare torch model load", f"{o['server_to_first_answer_s']:.2f} s / {en['bare_torch_model']['to_first_answer_s']:.2f} s (x{o['server_over_bare']:.2f})", "<= x0.6", _ok(o["server_over_bare"] <= 0.6)))
+        rows.append(("Server peak RSS (onnx; torch)", f"{o['peak_rss_mb']:.0f} MB; {t['peak_rss_mb']:.0f} MB", "<= 350 MB", _ok(o["peak_rss_mb"] <= 350)))
+        rows.append(("Encoder p50, onnx / torch", f"{o['encode_p50_ms']} / {t['encode_p50_ms']} ms", "onnx <= torch", _ok(o["encode_p50_ms"] <= t["encode_p50_ms"])))
+        rows.append(("Warm answer p50, onnx / torch", f"{o['ask_p50_ms']} / {t['ask_p50_ms']} ms", "onnx <= torch", _ok(o["ask_p50_ms"] <= t["ask_p50_ms"])))
     lat = r.get("latency")
     if lat:
         rows.append(("Warm answer, p50 / p95 / p99", f"{lat['ask_ms']['p50']} / {lat['ask_ms']['p95']} / {lat['ask_ms']['p99']} ms", "", ""))
@@ -134,13 +141,13 @@ def _latency(lat: dict[str, Any]) -> str:
         "",
         f"{lat['questions']} questions from `{lat['question_source']}` (with their `history`), {lat['rounds']} rounds. "
         "`ask` is `engine.variant(cache_size=0).ask(question, history)`; `encode` is "
-        "`engine.embedder.model.encode([question], normalize_embeddings=True)`. The two alternate per "
-        "question (order flipped by question and round).",
+        f"`engine.embedder.encode_one(question)` (the engine's own encoder: {lat.get('encoder', 'torch')}). The two "
+        "alternate per question (order flipped by question and round).",
         "",
         "| | n | p50 | p95 | p99 | mean |",
         "|---|---|---|---|---|---|",
         f"| ask (whole pipeline) | {a['n']} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['mean']} ms |",
-        f"| encode (bare SentenceTransformer) | {e['n']} | {e['p50']} ms | {e['p95']} ms | {e['p99']} ms | {e['mean']} ms |",
+        f"| encode (bare {lat.get('encoder', 'torch')} encoder) | {e['n']} | {e['p50']} ms | {e['p95']} ms | {e['p99']} ms | {e['mean']} ms |",
         "",
         f"**ask p50 / encode p50 = {lat['ratio_p50']:.2f}** (goal <= 1.3); median of the per-question ratios "
         f"{lat['ratio_paired_median']:.2f}.",
@@ -178,7 +185,36 @@ def _latency(lat: dict[str, Any]) -> str:
                 f"directly (mean pooling + L2 normalisation, max difference {ov['max_abs_difference']:.1e}) takes "
                 f"{ov['direct_forward_ms']['p50']} ms p50 against {ov['sentence_transformers_encode_ms']['p50']} ms for "
                 f"`model.encode` (interleaved): **{ov['saving_p50']:.0%} of the encoder time is wrapper overhead** "
-                "(input checks, module traversal, list/array conversions), worth removing from `Embedder.encode_one`.", ""]
+                "(input checks, module traversal, list/array conversions), worth removing from `TorchEncoder.encode_one`.", ""]
+    return "\n".join(out)
+
+
+def _encoders(en: dict[str, Any]) -> str:
+    o, t, b = en["onnx"], en["torch"], en["bare_torch_model"]
+    n = en["questions_per_server"]
+    rows = [
+        ("server: process start to first answered POST /api/ask", f"{o['server_to_first_answer_s']:.2f} s (x{o['server_over_bare']:.2f})",
+         f"{t['server_to_first_answer_s']:.2f} s (x{t['server_over_bare']:.2f})"),
+        ("engine alone: `QAEngine.load().ask(...)`", f"{o['engine_to_first_answer_s']:.2f} s (x{o['engine_over_bare']:.2f})",
+         f"{t['engine_to_first_answer_s']:.2f} s (x{t['engine_over_bare']:.2f})"),
+        ("server RSS after load (USS)", f"{o['rss_after_load_mb']:.0f} MB ({o['uss_after_load_mb']:.0f})",
+         f"{t['rss_after_load_mb']:.0f} MB ({t['uss_after_load_mb']:.0f})"),
+        (f"server RSS after {n:,} distinct questions", f"{o[f'rss_after_{n}_questions_mb']:.0f} MB", f"{t[f'rss_after_{n}_questions_mb']:.0f} MB"),
+        ("server peak RSS (VmHWM, after the throughput runs too)", f"**{o['peak_rss_mb']:.0f} MB**", f"{t['peak_rss_mb']:.0f} MB"),
+        ("warm ask p50 / p95 (cache off)", f"**{o['ask_p50_ms']} / {o['ask_p95_ms']} ms**", f"{t['ask_p50_ms']} / {t['ask_p95_ms']} ms"),
+        ("bare encoder p50 / p95 (`encode_one`)", f"**{o['encode_p50_ms']} / {o['encode_p95_ms']} ms**", f"{t['encode_p50_ms']} / {t['encode_p95_ms']} ms"),
+    ]
+    for c in o["throughput_rps"]:
+        rows.append((f"HTTP /api/ask, {c} client(s): req/s, p50", f"{o['throughput_rps'][c]} req/s, {o['http_p50_ms'][c]} ms",
+                     f"{t['throughput_rps'][c]} req/s, {t['http_p50_ms'][c]} ms"))
+    out = ["## 0. Encoders: onnx (default) against torch", "",
+           f"Interleaved in one run, {en['rounds']} rounds, the encoders' order alternating (see `benchmarks/encoders.py`). "
+           f"The bare torch model (import sentence-transformers, load MiniLM, encode one question) took "
+           f"**{b['to_first_answer_s']:.2f} s** from process start; the `x` figures are against it.", "",
+           "| | onnx | torch |", "|---|---|---|"]
+    out += [f"| {a} | {x} | {y} |" for a, x, y in rows]
+    out += ["", f"HTTP errors: onnx {o['http_errors']}, torch {t['http_errors']}. torch imported by the onnx engine: "
+            f"{'yes' if o['engine_loads_torch'] else 'no'}.", ""]
     return "\n".join(out)
 
 
@@ -391,6 +427,8 @@ def render(results_dir: Path, quick: bool = False) -> str:
              "Speed, scale and memory of colnato-qa, measured by `python -m benchmarks` "
              "(generated file: edit `benchmarks/report.py`, not this)." + (" **Quick run: smaller samples.**" if quick else ""),
              "", _headline(r), _machine(r), HOW_TO_RUN]
+    if "encoders" in r:
+        parts.append(_encoders(r["encoders"]))
     if "latency" in r:
         parts.append(_latency(r["latency"]))
     if "cold_start" in r:

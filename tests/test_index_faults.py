@@ -40,10 +40,8 @@ def fast_embedder(embedder):
     """
     import numpy as np
 
-    from colnato_qa.embedding import Embedder
-
-    class MemoEmbedder(Embedder):
-        def __init__(self, base: Embedder):
+    class MemoEmbedder(type(embedder)):
+        def __init__(self, base):
             self.__dict__.update(base.__dict__)
             self._memo: dict[str, np.ndarray] = {}
 
@@ -162,7 +160,8 @@ def test_missing_generation_directory_is_rebuilt(caplog, index_copy, fast_embedd
     check_answers_from(engine, {d.doc_id: d for d in engine.documents})
 
 
-@pytest.mark.parametrize("field, value", [("model", "some-other-model"), ("model_fingerprint", "0123456789abcdef")])
+@pytest.mark.parametrize("field, value", [("model", "some-other-model"), ("model_fingerprint", "0123456789abcdef"),
+                                          ("encoder", {"backend": "another"})])
 def test_index_of_another_model_is_rebuilt(caplog, index_copy, fast_embedder, field, value):
     path = index_copy / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
