@@ -31,7 +31,7 @@ marked otherwise, and ratios are more telling than absolute milliseconds.
 
 def _load(results_dir: Path) -> dict[str, dict[str, Any]]:
     out = {}
-    for name in ("latency", "cold_start", "http_load", "memory", "scale"):
+    for name in ("encoders", "latency", "cold_start", "http_load", "memory", "scale"):
         f = results_dir / f"{name}.json"
         if f.exists():
             try:

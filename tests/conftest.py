@@ -32,6 +32,21 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def seed_export(embedder):
+    """``seed_export(index_dir)``: put (hard links to) the session's ONNX export into
+    ``index_dir/encoders``, as a build leaves it, so a process loading that index (a child the
+    test starts) finds its export instead of making it again with torch."""
+
+    def seed(index_dir: Path) -> Path:
+        target = index_dir / "encoders" / embedder.export_dir.name
+        if not target.exists():
+            shutil.copytree(embedder.export_dir, target, copy_function=os.link)
+        return target
+
+    return seed
+
+
+@pytest.fixture(scope="session")
 def torch_embedder():
     """The torch encoder of the same model, for the tests that compare the two backends."""
     from colnato_qa.encoders import make_encoder

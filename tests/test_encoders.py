@@ -59,13 +59,6 @@ def gold_answers(engine, torch_engine):
     return list(zip(items, engine.ask_many(asked), torch_engine.ask_many(asked)))
 
 
-def seed_export(embedder, index_dir: Path) -> Path:
-    """``index_dir/encoders`` holding (hard links to) the session's export, as a build would leave it."""
-    target = index_dir / "encoders" / embedder.export_dir.name
-    shutil.copytree(embedder.export_dir, target, copy_function=os.link)
-    return target
-
-
 # -- the two backends agree ----------------------------------------------------------------------
 def test_gold_questions_and_index_vectors_match_torch(engine, embedder, torch_embedder, gold_answers):
     questions = [text for item, a, _ in gold_answers for text in (item.question, a.debug.get("query", item.question))]
@@ -122,9 +115,9 @@ NO_TORCH_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_serving_an_answer_imports_no_torch(tmp_path, embedder):
+def test_serving_an_answer_imports_no_torch(tmp_path, seed_export):
     index_dir = tmp_path / "index"
-    seed_export(embedder, index_dir)
+    seed_export(index_dir)
     done = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, str(CORPUS_DIR), str(index_dir), str(tmp_path / "f.jsonl")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"})
