@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import PYTHON, ROOT, TMP_DIR, child_env, free_port, log, median, run_child_json, varied_questions
+from . import (PYTHON, ROOT, TMP_DIR, Server, child_env, free_port, log, median, run_child_json, stop_server,
+               varied_questions)
 from .cold_start import BARE_CODE, QUESTION, _once
 
 ENCODERS = ("onnx", "torch")
@@ -58,31 +59,20 @@ print(json.dumps({{"done": t3, "import_s": t1 - t0, "load_s": t2 - t1, "ask_s": 
 """
 
 LATENCY_CODE = """
-import json, sys, time
+import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[4])
 from benchmarks import load_questions, summary_ms
+from benchmarks.latency import _interleaved
 from colnato_qa import QAEngine
 from colnato_qa.settings import load_settings
-rounds = int(sys.argv[3])
 engine = QAEngine.load(index_dir=Path(sys.argv[2]), settings=load_settings(sys.argv[1])).variant(cache_size=0)
 encoder = engine.embedder
 items, _ = load_questions()
 for q, h in items:  # warm up both paths
     engine.ask(q, h)
     encoder.encode_one(q)
-ask, enc = [], []
-clock = time.perf_counter
-for r in range(rounds):
-    for i, (q, h) in enumerate(items):
-        for which in (("ask", "enc") if (i + r) % 2 == 0 else ("enc", "ask")):
-            t = clock()
-            if which == "ask":
-                engine.ask(q, h)
-                ask.append(clock() - t)
-            else:
-                encoder.encode_one(q)
-                enc.append(clock() - t)
+ask, enc, _ = _interleaved(engine, encoder, items, int(sys.argv[3]))
 print(json.dumps({"ask_ms": summary_ms(ask), "encode_ms": summary_ms(enc), "encoder": encoder.backend,
                   "torch_loaded": "torch" in sys.modules}))
 """
@@ -171,14 +161,7 @@ def _server_round(encoder: str, where: dict[str, str], n_questions: int, per_lev
         out["after_load_levels"] = _memory(proc.pid)
         return out
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log_path.unlink(missing_ok=True)
-        (TMP_DIR / f"feedback-{port}.jsonl").unlink(missing_ok=True)
+        stop_server(Server(url, proc.pid, proc, log_path, started))  # also removes its log and feedback file
 
 
 def _med(rows: list[dict[str, Any]], *path: str) -> float:
