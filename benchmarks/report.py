@@ -229,7 +229,7 @@ def _cold(cs: dict[str, Any]) -> str:
         f"| bare: `SentenceTransformer(path).encode(...)` | **{b['to_first_answer_s']:.2f} s** | {b['import_s']:.2f} s | {b['load_s']:.2f} s | {b['ask_s'] * 1000:.0f} ms |",
         "",
         f"Engine / bare = **{cs['ratio']:.2f}** ({cs['extra_s']:+.2f} s). `import colnato_qa` is lazy, so the "
-        "engine's `load` column holds the torch / sentence-transformers import too.", "",
+        "engine's `load` column holds the encoder's imports too (onnxruntime by default; torch with the torch encoder).", "",
     ])
 
 
@@ -267,8 +267,9 @@ def _http(h: dict[str, Any]) -> str:
         out += ["### Choosing the concurrency bound", "",
                 "All configurations below were up at the same time and measured in rotating order, "
                 f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
-                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); torch threads `default` means torch's "
-                "own choice (both cores); with 2 processes the clients are spread evenly over both "
+                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); `x 1 torch thread` runs the server with "
+                "`OMP_NUM_THREADS=1` (it limits torch's threads; the default onnx encoder runs one thread per call "
+                "either way); with 2 processes the clients are spread evenly over both "
                 "(round-robin, as a balancer would). Runs are short and seven servers are resident at once, so "
                 "absolute figures sit below the table above: compare the rows with each other.", "",
                 "| configuration | 32 clients: throughput (runs) | p50 | p95 | errors | 1 client: p50 |",
@@ -280,14 +281,14 @@ def _http(h: dict[str, Any]) -> str:
         rec = h.get("recommendation") or {}
         out += ["", f"**Recommendation: `API_MAX_CONCURRENT = {rec.get('api_max_concurrent')}` and Gradio "
                 f"`queue(default_concurrency_limit={rec.get('gradio_default_concurrency_limit')})`** "
-                f"({rec.get('rule')}). One encoder call already uses both cores (torch intra-op threads), so more "
+                f"({rec.get('rule')}). Past about one encoder call per core, more "
                 "engine calls at once share the same CPU: throughput stays flat and each answer waits longer, "
                 "while a small bound keeps latency predictable and leaves bursts to the waiting room (503 + "
                 "`Retry-After` beyond `API_MAX_WAITING`). Both doors, the API and the chat page, feed the same "
                 "engine on the same cores, so they get the same bound."]
         other = rec.get("best_single_threaded")
         if other:
-            out += ["", f"Single-threaded torch does better for this workload: **{other['config']}** served "
+            out += ["", f"Single-threaded workers do better for this workload: **{other['config']}** served "
                     f"{other['throughput_rps']} req/s ({other['gain_over_choice']:+.0%} against the recommended "
                     f"single-process setting) at {other['p95_ms']} ms p95, and one client alone still gets "
                     f"{other['single_client_p50_ms']} ms p50: a one-sentence encoding is too small for two "
