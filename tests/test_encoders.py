@@ -109,15 +109,17 @@ NO_TORCH_SCRIPT = textwrap.dedent("""
     from colnato_qa.web.server import create_app
     client = TestClient(create_app(engine, allowed_origins="", feedback_path=sys.argv[3]))
     r = client.post("/api/ask", json={"question": "Who wrote the article?"})
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "sentence_transformers", "transformers", "onnx"))
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "sentence_transformers", "transformers", "onnx", "spacy", "thinc"))
     print(json.dumps({"status": r.status_code, "answer": r.json().get("answer"), "direct": direct.answer,
                       "modules": heavy}))
 """)
 
 
-def test_serving_an_answer_imports_no_torch(tmp_path, seed_export):
+def test_serving_an_answer_imports_no_torch(tmp_path, seed_export, embedder):
+    """Building may use torch (the export) and spaCy (the annotations); loading and serving may not."""
     index_dir = tmp_path / "index"
     seed_export(index_dir)
+    QAEngine.build(CORPUS_DIR, index_dir, embedder=embedder)
     done = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, str(CORPUS_DIR), str(index_dir), str(tmp_path / "f.jsonl")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"})

@@ -22,13 +22,6 @@ from ..errors import ConfigError
 from ..settings import ENCODERS as BACKENDS
 from .model_files import PACKAGED_MODEL_NAME, model_fingerprint, packaged_model_path, resolve_model
 
-# Before sentence_transformers / huggingface_hub / tokenizers are imported anywhere.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-
 # Where an index directory keeps the ONNX exports its vectors were computed with.
 EXPORTS_SUBDIR = "encoders"
 
