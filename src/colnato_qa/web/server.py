@@ -26,16 +26,22 @@ import gradio as gr  # noqa: E402  (after the environment is pinned)
 import uvicorn  # noqa: E402
 from fastapi import APIRouter, FastAPI  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 
 from .. import __version__  # noqa: E402
-from . import styles  # noqa: E402
-from .api import AskGate, BodySizeLimit, build_router, install_error_handlers  # noqa: E402
+from . import connections, limits, styles  # noqa: E402
+from .api import AskGate, build_router, install_error_handlers  # noqa: E402
 from .chat_ui import PAGE_TITLE, build_chat_ui  # noqa: E402
+from .door import BodyLimit, OneLineErrors  # noqa: E402
 from .embed import build_embed_router  # noqa: E402
+from .environment import EnvironmentSettingError  # noqa: E402
 from .feedback import FeedbackLog  # noqa: E402
+from .gradio_gate import GradioGate  # noqa: E402
 from .security import (  # noqa: E402
+    HostAllowList,
     OriginError,
     allowed_origins_from_env,
+    install_host_check,
     install_security,
     parse_allowed_origins,
 )
@@ -63,14 +69,22 @@ def create_app(
     *,
     allowed_origins: str | Sequence[str] | None = None,
     feedback_path: str | os.PathLike[str] | None = None,
+    allowed_hosts: str | Sequence[str] | None = None,
 ) -> FastAPI:
     """The FastAPI app with the API routes and the Gradio chat mounted at ``/``.
 
     ``engine``: a loaded ``QAEngine`` (loaded from the project's corpus and index when None).
     ``allowed_origins``: CORS and framing allow-list (``COLNATO_QA_ALLOWED_ORIGINS`` when None).
     ``feedback_path``: the feedback JSONL file (``COLNATO_QA_FEEDBACK`` when None).
+    ``allowed_hosts``: the ``Host`` allow-list (``COLNATO_QA_ALLOWED_HOSTS`` when None; unset:
+    localhost names, plus the bind address once ``serve`` starts the server).
+
+    Middleware, outermost first: one-line errors, the Host check, CORS and framing, the body
+    limit; the Gradio app has its own gate (``gradio_gate``). See docs/security.md.
     """
     origins = allowed_origins_from_env() if allowed_origins is None else parse_allowed_origins(allowed_origins)
+    hosts = HostAllowList(allowed_hosts)
+    feedback = FeedbackLog(feedback_path)
     if engine is None:
         from ..engine import QAEngine
 
@@ -90,11 +104,13 @@ def create_app(
     app.include_router(build_router(engine, AskGate()))
     app.include_router(build_embed_router())
     app.include_router(build_no_upload_router())
-    app.add_middleware(BodySizeLimit)
-    install_security(app, origins)   # outermost: CORS headers on every answer, errors included
+    app.add_middleware(BodyLimit)
+    install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
+    install_host_check(app, hosts)
+    app.add_middleware(OneLineErrors)
 
-    blocks = build_chat_ui(engine, FeedbackLog(feedback_path))
-    return gr.mount_gradio_app(
+    blocks = build_chat_ui(engine, feedback)
+    gr.mount_gradio_app(
         app,
         blocks,
         path="/",
@@ -103,13 +119,23 @@ def create_app(
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
-        show_error=True,
+        show_error=False,   # internal errors (object reprs, addresses) stay in the server log
         max_file_size=MAX_FILE_SIZE,
         enable_monitoring=False,
         theme=gr.themes.Default(primary_hue="blue", font=styles.SYSTEM_FONTS, font_mono=styles.MONO_FONTS),
         css=styles.CSS,
         head=styles.HEAD,
     )
+    gradio_app(app).add_middleware(GradioGate, blocks=blocks)
+    return app
+
+
+def gradio_app(app: FastAPI) -> FastAPI:
+    """The Gradio app mounted at ``/`` of ``app``."""
+    for route in app.routes:
+        if isinstance(route, Mount) and isinstance(route.app, FastAPI):
+            return route.app
+    raise RuntimeError("no Gradio app is mounted: call gr.mount_gradio_app first")
 
 
 def build_no_upload_router() -> APIRouter:
@@ -160,10 +186,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         app = create_app()
-    except OriginError as exc:
+    except (OriginError, EnvironmentSettingError) as exc:
         print(f"app.py: {exc}", file=sys.stderr)
         return 2
     log.info("app built in %.1f s; serving http://%s:%d/", time.perf_counter() - started, args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    serve(app, args.host, args.port, args.log_level)
     return 0
+
+
+def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
+    """Run ``app`` under uvicorn with the server's limits (docs/security.md): connections and
+    in-flight requests, keep-alive, the request-head deadline and size, the accept backlog,
+    one log line per refused connection. Adds the bind address to the Host allow-list when
+    ``COLNATO_QA_ALLOWED_HOSTS`` is not set."""
+    allowed = getattr(app.state, "allowed_hosts", None)
+    if isinstance(allowed, HostAllowList):
+        allowed.allow_bind(host)
+        log.info("answering requests for hosts: %s", ", ".join(allowed.hosts))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=connections.log_config(),
+        http=connections.HeaderDeadlineProtocol,
+        limit_concurrency=limits.SERVER_LIMIT_CONCURRENCY,
+        timeout_keep_alive=limits.SERVER_KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=limits.SERVER_MAX_HEADER_BYTES,
+        backlog=limits.SERVER_BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
