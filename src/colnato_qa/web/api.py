@@ -167,7 +167,9 @@ class AskGate:
 # -- routes ------------------------------------------------------------------------------------
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorModel, "description": "The body cannot be read."},
+    408: {"model": ErrorModel, "description": "The body did not arrive in time."},
     413: {"model": ErrorModel, "description": "Request body too large."},
+    415: {"model": ErrorModel, "description": "Compressed bodies are not accepted."},
     422: {"model": ErrorModel, "description": "The body is not a valid question (the message says why)."},
     503: {"model": ErrorModel, "description": "Too many questions at once; retry after `Retry-After` seconds."},
 }

@@ -163,15 +163,18 @@ def parse_allowed_hosts(raw: str | Iterable[str]) -> list[str]:
 def bind_hosts(bind: str) -> list[str]:
     """The names a client may use to reach a server bound to ``bind``: the address itself, or,
     for a wildcard bind (0.0.0.0, ::), this machine's name and addresses."""
-    bind = bind.strip().lower()
+    bind = bind.strip().lower().strip("[]")
     if bind not in WILDCARD_BIND:
-        return parse_allowed_hosts([bind])
-    names = {socket.gethostname(), socket.getfqdn()}
-    try:
-        names |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
-    except OSError:
-        pass
-    return parse_allowed_hosts(sorted(n.split("%")[0] for n in names if n))
+        names = {bind}
+    else:
+        names = {socket.gethostname(), socket.getfqdn()}
+        try:
+            names |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+        except OSError:
+            pass
+    names = {n.split("%")[0] for n in names if n}
+    names |= {f"[{n}]" for n in names if ":" in n}     # an IPv6 literal appears bracketed in Host
+    return parse_allowed_hosts(sorted(names))
 
 
 class HostAllowList:
