@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from colnato_qa.web.feedback import MAX_FIELD_CHARS, FeedbackLog, FeedbackRecord, encode_record
 from tests.security.conftest import FEEDBACK_BACKUPS, FEEDBACK_MAX_BYTES, new_session
 from tests.web_fixtures import REPO_ROOT, component_id, event_index, page_config, queue_event
@@ -105,6 +107,7 @@ def test_the_log_is_rotated_at_its_size(target, chat):
     assert sum(sizes) <= FEEDBACK_MAX_BYTES * (FEEDBACK_BACKUPS + 1)
 
 
+@pytest.mark.slow     # starts a second server
 def test_by_default_the_log_is_outside_the_source_tree(configured):
     server = configured.server
     in_checkout = sorted(p.name for p in REPO_ROOT.iterdir())

@@ -190,6 +190,7 @@ def test_a_request_without_host_is_refused(target):
     assert response.status == 400
 
 
+@pytest.mark.slow     # starts a second server
 def test_the_allowed_hosts_setting_replaces_the_default(configured):
     with httpx.Client(base_url=configured.server.url, timeout=10) as client:
         assert client.get("/config", headers={"Host": "chat.news.example"}).status_code == 200

@@ -27,8 +27,12 @@ def join_body_prefix(chat, session: str) -> bytes:
         + b', "data": ["'
 
 
-def refused(response, status: int = 413) -> bool:
-    return response.status_code == status if hasattr(response, "status_code") else response.status == status
+def refused_early(response, total_bytes: int) -> bool:
+    """A 413, or (for a chunked body, refused once 64 KiB are in) the connection closed on a
+    client still sending: either way long before the body was sent, and at once."""
+    answered = response.status == 413
+    cut_off = response.status is None and response.bytes_sent < total_bytes // 2
+    return (answered or cut_off) and response.seconds < REFUSAL_S
 
 
 @pytest.fixture
@@ -54,8 +58,7 @@ def test_a_50_mb_question_is_refused_before_it_is_read(target, chat, memory):
                                body, timeout_s=30)
         print(f"\n50 MB question ({'declared' if length else 'chunked'}): {response.status} after "
               f"{response.seconds:.2f} s, {response.bytes_sent / MB:.1f} MB sent")
-        assert response.status == 413, response.head
-        assert response.seconds < REFUSAL_S
+        assert refused_early(response, size), response
         assert response.bytes_sent < 16 * MB, "the server stopped reading long before the end"
     assert mark.tracebacks() == []
 
@@ -67,7 +70,7 @@ def test_twenty_10_mb_questions_in_one_session(target, chat, memory):
         body = [prefix, *repeated(b"y", 10 * MB), b'", null]}']
         length = sum(len(b) for b in body)
         response = raw_request(target.port, post_head("/gradio_api/queue/join", target.port, length), body)
-        assert response.status == 413 and response.seconds < REFUSAL_S
+        assert response.status == 413 and response.seconds < REFUSAL_S and response.bytes_sent == 0
 
 
 def test_three_bodies_of_200000_messages_do_not_stall_the_server(target, chat, memory):
@@ -114,7 +117,8 @@ def test_every_route_refuses_a_body_over_the_limit(target, path):
     assert response.status == 413, (path, response.head)
     chunked_response = raw_request(target.port, post_head(path, target.port, None),
                                    chunked(repeated(b"z", size, size=4096)))
-    assert chunked_response.status == 413, (path, chunked_response.head)
+    assert chunked_response.status in (413, None), (path, chunked_response.head)   # None: reset while sending
+    assert chunked_response.seconds < REFUSAL_S
 
 
 def test_a_body_trickled_slower_than_the_deadline_is_cut_off(target):

@@ -29,10 +29,15 @@ class RawResponse:
     bytes_sent: int
 
 
-def raw_request(port: int, head: str, body: Iterable[bytes] = (), timeout_s: float = 10.0) -> RawResponse:
+def raw_request(port: int, head: str, body: Iterable[bytes] = (), timeout_s: float = 10.0,
+                wait_first_s: float = 0.2) -> RawResponse:
     """Send ``head`` (request line and headers, CRLF-separated, without the blank line) and then
     the pieces of ``body`` as long as the server reads them; stop as soon as it answers or
-    closes. The server is expected to answer before the whole body is sent when it refuses it."""
+    closes. The server is expected to answer before the whole body is sent when it refuses it.
+
+    The body waits ``wait_first_s`` for an answer to the head alone (a refusal of a declared
+    length comes at once, and is then read before any body byte could make the server's close
+    a reset)."""
     started = time.monotonic()
     sent = 0
     received = b""
@@ -46,6 +51,8 @@ def raw_request(port: int, head: str, body: Iterable[bytes] = (), timeout_s: flo
         pending = b""
         closed = False
         deadline = started + timeout_s
+        if selector.select(timeout=wait_first_s):
+            pieces = iter(())                   # answered already: send nothing more
         while time.monotonic() < deadline and not closed:
             if not pending:
                 pending = next(pieces, b"")

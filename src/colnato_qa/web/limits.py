@@ -41,7 +41,8 @@ CHAT_MAX_TURNS = 20
 # Earlier questions of the session passed to the engine to read a follow-up.
 CHAT_HISTORY_QUESTIONS = 10
 # Browser sessions whose conversation the server keeps; the least recently used is dropped.
-CHAT_MAX_SESSIONS = 2000
+# A full session (20 turns) holds about 150 kB, so the chat's state stays under ~0.2 GB.
+CHAT_MAX_SESSIONS = 1000
 # Items in one Gradio event body (the widest event takes the question box and the session state).
 CHAT_MAX_EVENT_INPUTS = 4
 

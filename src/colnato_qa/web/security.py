@@ -19,7 +19,6 @@ names plus the address the server is bound to (``serve`` adds it).
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import socket
@@ -28,20 +27,17 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import environment
-
-log = logging.getLogger(__name__)
 
 ALLOWED_ORIGINS_ENV = "COLNATO_QA_ALLOWED_ORIGINS"
 CORS_METHODS = ["GET", "POST", "OPTIONS"]
 # Any request header: the web component sends Gradio's own (x-gradio-user ...); origins stay restricted.
 CORS_HEADERS = ["*"]
 CORS_MAX_AGE_S = 600
-
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 WILDCARD_BIND = ("0.0.0.0", "::", "")
