@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import ConfigError
+
 ALLOWED_HOSTS_ENV = "COLNATO_QA_ALLOWED_HOSTS"
 FEEDBACK_PATH_ENV = "COLNATO_QA_FEEDBACK"
 FEEDBACK_MAX_BYTES_ENV = "COLNATO_QA_FEEDBACK_MAX_BYTES"
@@ -26,7 +28,7 @@ DEFAULT_FEEDBACK_BACKUPS = 5
 MIN_FEEDBACK_MAX_BYTES = 16 * 1024     # room for a few entries
 
 
-class EnvironmentSettingError(ValueError):
+class EnvironmentSettingError(ConfigError):
     """An environment variable of the web server holds a value it cannot use."""
 
 

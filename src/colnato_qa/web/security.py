@@ -31,6 +31,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import ConfigError
 from . import environment
 
 ALLOWED_ORIGINS_ENV = "COLNATO_QA_ALLOWED_ORIGINS"
@@ -44,7 +45,7 @@ WILDCARD_BIND = ("0.0.0.0", "::", "")
 _HOST_NAME = re.compile(r"^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$")
 
 
-class OriginError(ValueError):
+class OriginError(ConfigError):
     """An entry of the allowed-origins (or allowed-hosts) list is not an origin (a host name)."""
 
 
