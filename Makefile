@@ -1,17 +1,23 @@
-# colnato-qa: `make run` starts the chatbot, `make test` runs the whole suite.
-# Both set everything up in .venv/ first (via `make install`) and are quick when already set up.
+# colnato-qa: `make run` starts the chatbot, `make test` runs the whole suite, `make check` the fast tier.
+# All set everything up in .venv/ first (via `make install`) and are quick when already set up.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+INDEX  ?= index
+# The fast tier: unit and engine tests; no browser, no load test, no server in a subprocess.
+FAST   := not slow and not browser and not server
 
-.PHONY: install index run test bench eval clean-index help
+.PHONY: install index run test check bench eval eval-baseline clean-index help
 
 help:
 	@echo "make run    - set up .venv, build the index if needed, start the chatbot on http://127.0.0.1:7860"
 	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make check  - the fast tier of the suite (under a minute): unit and engine tests"
 	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json and benchmarks/README.md)"
 	@echo "make eval   - evaluate on the project's gold set (test split) and write reports/eval/"
+	@echo "make eval-baseline - rewrite config/eval_baseline.json, the figures the evaluation gate holds to"
+	@echo "make clean-index   - remove the built index (generations, manifest, lock) from INDEX=$(INDEX)"
 
 install: $(STAMP)
 
@@ -25,10 +31,13 @@ index: install
 	$(BIN)/colnato-qa build
 
 run: index
-	$(BIN)/python app.py
+	$(BIN)/colnato-qa serve
 
 test: install
 	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/python -m pytest -m "$(FAST)"
 
 bench: index
 	$(BIN)/python -m benchmarks
@@ -36,5 +45,8 @@ bench: index
 eval: index
 	$(BIN)/colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --by type --compare --out reports/eval
 
+eval-baseline: index
+	$(BIN)/colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --write-baseline config/eval_baseline.json
+
 clean-index:
-	rm -rf index/*.faiss index/*.json index/*.npy index/*.jsonl index/bm25
+	rm -rf $(INDEX)/g-* $(INDEX)/.tmp-g-* $(INDEX)/manifest.json $(INDEX)/.build.lock

@@ -25,6 +25,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from colnato_qa.offline import OFFLINE_ENVIRONMENT, QUIET_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TMP_DIR = RESULTS_DIR / "tmp"          # git-ignored scratch space (synthetic corpora, indexes)
@@ -32,14 +36,8 @@ GOLD = ROOT / "corpus" / "gold" / "colnato_gold.jsonl"
 PYTHON = sys.executable
 
 # Quiet, offline children: no hub look-ups, no progress bars, no tokenizer thread pools.
-CHILD_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "PYTHONUNBUFFERED": "1",
-}
+# The entry points' environment (colnato_qa/offline.py): children import gradio and the model directly.
+CHILD_ENV = {**OFFLINE_ENVIRONMENT, **QUIET_ENVIRONMENT, "PYTHONUNBUFFERED": "1"}
 
 # Used when the gold file is missing: 30 varied questions (direct, numeric, yes/no, follow-up,
 # about the article itself, unanswerable).
@@ -120,16 +118,8 @@ def varied_questions(n: int, start: int = 0, seed: int = 7) -> list[str]:
 
 # -- statistics -----------------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile, q in [0, 100]."""
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    if len(s) == 1:
-        return s[0]
-    pos = (len(s) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    """Linear-interpolated percentile, q in [0, 100] (numpy.percentile); nan when there are no values."""
+    return float(np.percentile(values, q)) if values else float("nan")
 
 
 def summary_ms(seconds: list[float], digits: int = 2) -> dict[str, float]:

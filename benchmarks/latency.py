@@ -176,8 +176,7 @@ def _profile(engine, items, rounds: int) -> dict[str, Any]:
     # Named pipeline stages (inclusive time), the figures the README quotes.
     wanted = {
         "QAEngine.ask": "ask (",
-        "validate_question": "validate_question (",
-        "validate_history": "validate_history (",
+        "AskRequest.parse": "parse (colnato_qa/request.py",
         "read_question": "read_question (",
         "meta_intent": "meta_intent (",
         "Embedder.encode": "encode (colnato_qa/embedding.py",

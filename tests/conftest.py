@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from colnato_qa.offline import pin_offline_environment
+
+pin_offline_environment()  # the test run is an entry point, like the CLI and app.py
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
@@ -61,3 +61,31 @@ def index_copy(tmp_path, session_index_dir) -> Path:
     d = tmp_path / "index"
     shutil.copytree(session_index_dir, d)
     return d
+
+
+# -- tiers ---------------------------------------------------------------------------------------
+# `make check` runs `-m "not slow and not browser and not server"`: unit and engine tests, under a
+# minute. `make test` (and CI) runs everything. Marks given here rather than in each module so the
+# tiers can be read in one place; a module may add its own marks too (test_browser.py does).
+SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load"}        # the app in a subprocess
+SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis"}  # rebuilds, kills, fuzzing
+SLOW_TESTS = {
+    "test_every_gold_answer_is_quoted_at_its_offsets",   # every gold question; the gate covers the figures
+    "test_cli_nasty_strings",                            # 60 CLI runs
+    "test_long_turns_within_the_limit_are_bounded",
+    "test_history_at_the_turn_limit_reads_the_recent_turns",
+    "test_single_request_latency",
+    "test_build_reports_counts_and_no_library_debug_lines",
+}
+FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}                 # their hypothesis tests are slow
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        name = item.originalname or item.name
+        if module in SERVER_MODULES:
+            item.add_marker(pytest.mark.server)
+        if module in SLOW_MODULES or name in SLOW_TESTS or (
+                module in FUZZ_MODULES and getattr(item.obj, "is_hypothesis_test", False)):
+            item.add_marker(pytest.mark.slow)

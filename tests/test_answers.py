@@ -1,25 +1,71 @@
-"""End-to-end answers with the real model: right paragraph, verbatim spans, abstention, follow-ups."""
+"""End-to-end answers with the real model, as properties: the answer is quoted verbatim at its
+offsets, the cited paragraph holds the gold evidence, a follow-up is read with its antecedent,
+off-topic questions are declined. Figures over the whole gold set are the evaluation gate's
+(test_eval_gate.py), not these tests'.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-KNOWN = [  # (question, paragraph that answers it, words the answer must hold)
-    ("When was the ITPP signed?", 9, "2021"),
-    ("What agreement did Colombia sign with NATO in 2013?", 4, "Agreement on Cooperation and Security of Information"),
-    ("Who was president of Colombia between 2002 and 2010?", 5, "Uribe"),
-    ("What did Santos believe aligning with NATO could do?", 5, "irregular warfare"),
-    ("Does the partnership oblige Colombia to defend NATO member states?", 8, "does not obligate"),
-    ("What benefits did the global partner status bring?", 6, "training resources"),
-    ("Which programme did Colombia join to improve transparency in defence institutions?", 15, "Building Integrity"),
-    ("Who led the official push for NATO collaboration?", 5, "Juan Manuel Santos"),
-    ("What has Colombia's military been criticised for?", 14, "patriarchal"),
-    ("How did Colombian officers gain cyber defense experience?", 16, "NATO-led exercises"),
-    ("What is UNASUR?", 2, "South American Nations Union"),
-    ("What did the left-wing governments of the early 2000s try to do?", 2, "counterbalance U.S. influence"),
-    ("What are the objectives of the ITPP?", 10, "Defending shared democratic values"),
-    ("Is Colombia a full member of NATO?", 8, "without being bound by the obligations that come with full NATO membership"),
-]
+from colnato_qa.evaluation.gold import load_gold
+from colnato_qa.evaluation.metrics import contains_answer
+from colnato_qa.text import fold
+
+GOLD = {it.id: it for it in load_gold(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "colnato_gold.jsonl")}
+# Gold questions of the dev split (the test split is the gate's) with one answering sentence each.
+KNOWN = ["q001", "q005", "q009", "q013", "q017", "q021", "q025", "q032", "q043", "q054", "q008", "q014", "q029", "q040"]
+# Follow-ups of the dev split and the name their pronoun stands for.
+FOLLOW_UPS = [("q062", "ITPP"), ("q064", "Building Integrity"), ("q066", "pink tide"), ("q068", "IPCP")]
+
+
+def check_quoted(answer) -> None:
+    """An answer is the text of its first citation at the answer's offsets; an abstention has none."""
+    d = answer.to_dict()
+    if answer.abstained:
+        assert answer.answer is None and d["answer"] is None
+        assert all(c.answer_span is None for c in answer.citations)
+        return
+    top = answer.citations[0]
+    assert top.passage.text[top.answer_span.start:top.answer_span.end] == answer.answer
+    c = d["citations"][0]
+    assert c["text"][c["answer_start"]:c["answer_end"]] == d["answer"]
+
+
+def holds_evidence(answer, evidence: str) -> bool:
+    return bool(answer.citations) and fold(evidence, keep_case=True) in fold(answer.citations[0].passage.text,
+                                                                            keep_case=True)
+
+
+@pytest.mark.parametrize("gold_id", sorted(GOLD))
+def test_every_gold_answer_is_quoted_at_its_offsets(engine, gold_id):
+    item = GOLD[gold_id]
+    a = engine.ask(item.question, list(item.history) or None)
+    check_quoted(a)
+    assert 0.0 <= a.confidence <= 1.0
+    assert a.abstained == (a.confidence < engine.settings.abstain_threshold)
+
+
+@pytest.mark.parametrize("gold_id", KNOWN)
+def test_cited_paragraph_holds_the_gold_evidence(engine, gold_id):
+    item = GOLD[gold_id]
+    a = engine.ask(item.question)
+    assert not a.abstained, (item.question, a.confidence)
+    assert holds_evidence(a, item.evidence), (item.question, a.citations[0].passage.text[:80])
+    assert contains_answer(item.answers, a.answer) or fold(a.answer) in fold(item.evidence), (item.answers, a.answer)
+
+
+@pytest.mark.parametrize("gold_id, antecedent", FOLLOW_UPS)
+def test_follow_up_is_read_with_its_antecedent(engine, gold_id, antecedent):
+    item = GOLD[gold_id]
+    a = engine.ask(item.question, list(item.history))
+    assert a.interpreted_as and antecedent in a.interpreted_as and a.interpreted_as != item.question
+    assert antecedent not in item.question        # it came from the history
+    assert holds_evidence(a, item.evidence)
+    assert a.to_dict()["interpreted_as"] == a.interpreted_as
+
 
 OFF_TOPIC = [
     "What is the capital of Colombia?",
@@ -32,16 +78,6 @@ OFF_TOPIC = [
 ]
 
 
-@pytest.mark.parametrize("question, paragraph, words", KNOWN)
-def test_known_questions(engine, question, paragraph, words):
-    a = engine.ask(question)
-    assert not a.abstained, (question, a.confidence)
-    top = a.citations[0]
-    assert top.passage.paragraph == paragraph
-    assert words in a.answer
-    assert top.passage.text[top.answer_span.start:top.answer_span.end] == a.answer
-
-
 @pytest.mark.parametrize("question", OFF_TOPIC)
 def test_off_topic_declined(engine, question):
     a = engine.ask(question)
@@ -51,50 +87,51 @@ def test_off_topic_declined(engine, question):
     assert 0.0 <= a.confidence < engine.settings.abstain_threshold
 
 
-def test_answer_is_sentences_not_paragraph(engine):
-    a = engine.ask("When was the ITPP signed?")
-    assert a.answer != a.citations[0].passage.text
-    assert a.answer.startswith("The Individually Tailored Partnership Programme (ITPP), signed in 2021")
+@pytest.mark.parametrize("gold_id", KNOWN)
+def test_answer_is_whole_sentences_of_the_paragraph(engine, gold_id):
+    a = engine.ask(GOLD[gold_id].question)
+    top = a.citations[0]
+    starts = {sp.start for sp in top.passage.sentences}
+    ends = {sp.end for sp in top.passage.sentences}
+    assert top.answer_span.start in starts and top.answer_span.end in ends
+    if len(top.passage.sentences) > 2:
+        assert a.answer != top.passage.text
 
 
-def test_follow_up(engine):
-    a = engine.ask("When was it signed?", history=["What is the ITPP?"])
-    assert a.interpreted_as == "When was the ITPP signed?"
-    assert "2021" in a.answer
-    d = a.to_dict()
-    assert d["interpreted_as"] == "When was the ITPP signed?"
+def test_role_history_reads_like_string_history(engine):
+    item = GOLD[FOLLOW_UPS[0][0]]
+    as_strings = engine.ask(item.question, list(item.history))
+    as_turns = engine.ask(item.question, [{"role": "user", "content": h} for h in item.history])
+    assert as_turns.to_dict() == as_strings.to_dict()
+    with_reply = engine.ask(item.question, [{"role": "user", "content": item.history[0]},
+                                            {"role": "assistant", "content": "A programme."}])
+    assert FOLLOW_UPS[0][1] in with_reply.interpreted_as
 
 
-def test_follow_up_with_role_history(engine):
-    a = engine.ask("When was it signed?", history=[
-        {"role": "user", "content": "What is the ITPP?"},
-        {"role": "assistant", "content": "The Individually Tailored Partnership Programme (ITPP)..."},
-    ])
-    assert "2021" in a.answer
-
-
-@pytest.mark.parametrize("question, answer, kind", [
-    ("Who wrote this article?", "Ferdinand Miracle", "byline"),
-    ("Who is the author?", "Ferdinand Miracle", "byline"),
-    ("Which newspaper published it?", "The Innovation Times", "metadata"),
-    ("What is the title of the article?", "Colombia’s Path to NATO Partnership: A South American Country’s Growing Role in Global Security", "title"),
+@pytest.mark.parametrize("question, field, kind", [
+    ("Who wrote this article?", "author", "byline"),
+    ("Who is the author?", "author", "byline"),
+    ("Which newspaper published it?", "publisher", "metadata"),
+    ("What is the title of the article?", "title", "title"),
 ])
-def test_questions_about_the_article(engine, question, answer, kind):
+def test_questions_about_the_article_are_answered_from_its_metadata(engine, question, field, kind):
+    expected = getattr(engine.documents[0], field)
     a = engine.ask(question)
-    assert a.answer == answer
+    assert a.answer == expected
     c = a.citations[0]
     assert c.passage.kind == kind
-    assert c.passage.text[c.answer_span.start:c.answer_span.end] == answer
+    check_quoted(a)
 
 
 def test_article_date_not_in_metadata_is_declined(engine):
+    assert "date" not in engine.documents[0].metadata
     a = engine.ask("When was this article published?")
     assert a.abstained and a.answer is None
-    assert a.citations and a.citations[0].passage.paragraph == 0
+    assert a.citations and a.citations[0].passage.kind in ("title", "byline", "metadata")
 
 
 def test_json_shape(engine):
-    d = engine.ask("When was the ITPP signed?").to_dict()
+    d = engine.ask(GOLD[KNOWN[0]].question).to_dict()
     assert set(d) == {"question", "answer", "abstained", "confidence", "citations", "interpreted_as"}
     c = d["citations"][0]
     assert set(c) == {"passage_id", "doc_id", "title", "paragraph", "text", "score", "answer_start", "answer_end"}
@@ -103,10 +140,10 @@ def test_json_shape(engine):
 
 
 def test_variants_share_the_index(engine):
+    question, evidence = "When was the ITPP signed?", GOLD["q062"].evidence   # q062 asks it as a follow-up
     for mode in ("dense", "bm25", "hybrid"):
-        a = engine.variant(retrieval=mode).ask("When was the ITPP signed?")
-        assert a.citations[0].passage.paragraph == 9
-    p = engine.variant(answer_mode="passage").ask("When was the ITPP signed?")
+        assert holds_evidence(engine.variant(retrieval=mode).ask(question), evidence), mode
+    p = engine.variant(answer_mode="passage").ask(question)
     assert p.answer == p.citations[0].passage.text
 
 
@@ -118,14 +155,18 @@ def test_threshold_zero_never_abstains(engine):
 def test_unknown_variant_setting_names_valid_values(engine):
     from colnato_qa.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"Unknown retrieval mode 'fuzzy'. Supported modes: \['hybrid', 'dense', 'bm25'\]"):
+    with pytest.raises(ConfigError, match=r"retrieval 'fuzzy' is not supported. Supported values: "
+                                          r"\['hybrid', 'dense', 'bm25'\]"):
         engine.variant(retrieval="fuzzy")
+    with pytest.raises(ConfigError, match=r"Unknown setting 'colour'. Supported settings: \[.*'top_k'"):
+        engine.variant(colour="blue")
 
 
 def test_cache_returns_same_answer(engine):
     e = engine.variant()
     first = e.ask("What is the BI program?")
     assert e.ask("What is the BI program?") is first
+    assert e.ask("  What is the   BI program?") is first          # the same question once normalised
     assert e.ask("What is the BI program?", history=["What is the ITPP?"]) is not first
 
 
@@ -137,38 +178,32 @@ def test_ask_many_matches_ask(engine):
     assert [a.to_dict() for a in many] == [a.to_dict() for a in one]
 
 
-def test_acronym_expansion(engine):
+def test_acronym_expansion_quotes_the_sentence_that_spells_it_out(engine):
     a = engine.ask("What does FARC stand for?")
     assert not a.abstained
-    assert "Revolutionary Armed Forces of Colombia (FARC)" in a.answer
+    assert "(FARC)" in a.answer
 
 
-@pytest.mark.parametrize("history, question, interpreted, words", [
-    (["Which president led the official push for NATO collaboration?"], "When was he in office?",
-     "When was Juan Manuel Santos in office?", "2010-2018"),
-    (["What is the IPCP?"], "What has it allowed Colombia to do?",
-     "What has the IPCP allowed Colombia to do?", "enhance its defense sector"),
+@pytest.mark.parametrize("history, question, antecedent", [
+    (["Which president led the official push for NATO collaboration?"], "When was he in office?", "Santos"),
+    ([{"role": "user", "content": "Who pushed for NATO collaboration officially?"},
+      {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."}],
+     "When was he in office?", "Juan Manuel Santos"),
 ])
-def test_follow_ups_resolved_through_previous_answer(engine, history, question, interpreted, words):
+def test_pronoun_resolved_through_the_previous_answer(engine, history, question, antecedent):
+    """The antecedent is named in the previous answer, not in the previous question."""
     a = engine.ask(question, history=history)
-    assert a.interpreted_as == interpreted
-    assert words in a.answer
-
-
-def test_follow_up_uses_assistant_turn_when_given(engine):
-    a = engine.ask("When was he in office?", history=[
-        {"role": "user", "content": "Who pushed for NATO collaboration officially?"},
-        {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."},
-    ])
-    assert a.interpreted_as == "When was Juan Manuel Santos in office?"
+    assert antecedent in a.interpreted_as
+    assert all(antecedent not in (h if isinstance(h, str) else h["content"]) for h in history[:1])
 
 
 def test_definition_question_gets_the_introducing_sentence(engine):
     a = engine.ask("What is the ITPP?")
-    assert a.answer.startswith("The Individually Tailored Partnership Programme (ITPP)")
+    assert "(ITPP)" in a.answer                   # the sentence that spells the term out
 
 
 def test_typo_corrected_against_the_article(engine):
+    right = engine.ask("When was the ITPP signed?")
     a = engine.ask("When was the ITPP sigend?")
-    assert a.interpreted_as == "When was the ITPP signed?"
-    assert "2021" in a.answer
+    assert a.interpreted_as and "signed" in a.interpreted_as and "sigend" not in a.interpreted_as
+    assert a.answer == right.answer

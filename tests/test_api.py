@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from colnato_qa.request import DEFAULT_MAX_HISTORY_TURNS
 from colnato_qa.web import limits
 from colnato_qa.web.security import (
     OriginError,
@@ -125,7 +126,7 @@ BAD_BODIES = [
      "history[0].role"),
     ("history content not a string", {"question": "x", "history": ["ok", {"role": "user", "content": 3}]}, 422,
      "history[1].content must be a string"),
-    ("history too long", {"question": "x", "history": ["q"] * (limits.API_MAX_HISTORY_ITEMS + 1)}, 422,
+    ("history too long", {"question": "x", "history": ["q"] * (DEFAULT_MAX_HISTORY_TURNS + 1)}, 422,
      "history"),
 ]
 

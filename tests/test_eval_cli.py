@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from colnato_qa.cli import eval_commands
+from colnato_qa.cli import common
 from colnato_qa.cli.eval_commands import calibrate_command, eval_command
 from colnato_qa.evaluation.gold import load_gold
 from colnato_qa.evaluation.metrics import HEADLINE_KEYS, without_latency
@@ -98,12 +98,12 @@ class FakeEngine:
 def fake(monkeypatch):
     engines = []
 
-    def load(corpus, index, config):
+    def load(corpus, index, config=None, **kwargs):
         e = FakeEngine()
         engines.append(e)
         return e
 
-    monkeypatch.setattr(eval_commands, "_load_engine", load)
+    monkeypatch.setattr(common, "load_engine", load)
     return engines
 
 
@@ -133,6 +133,42 @@ def test_eval_json_is_one_object_with_the_metrics(fake):
     assert m4["history"] == ["When was the lighthouse built?"] and m4["hit"] is True
     # the engine got each follow-up's history
     assert ("And when was it electrified?", ["When was the lighthouse built?"]) in fake[0].asked
+
+
+# -- the baseline gate: mini gold figures answer_recall 0.75, citation_at_1 0.75, abstain_recall 0.5 --------
+@pytest.mark.parametrize("figures, tolerance, passes", [
+    ({"answer_recall": 0.75, "citation_at_1": 0.75, "abstain_recall": 0.5}, 0.03, True),
+    ({"answer_recall": 0.78, "citation_at_1": 0.75, "abstain_recall": 0.5}, 0.03, True),    # 0.03 below: still in
+    ({"answer_recall": 0.79, "citation_at_1": 0.75, "abstain_recall": 0.5}, 0.03, False),   # 0.04 below
+    ({"answer_recall": 0.75, "citation_at_1": 0.75, "abstain_recall": 0.6}, 0.03, False),
+    ({"answer_recall": 0.75, "citation_at_1": 0.80, "abstain_recall": 0.5}, 0.05, True),
+])
+def test_eval_fails_below_the_baseline(fake, tmp_path, figures, tolerance, passes):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"metrics": figures, "tolerance": tolerance}), encoding="utf-8")
+    res = CliRunner().invoke(eval_command, [str(MINI_GOLD), "--baseline", str(baseline)])
+    assert res.exit_code == (0 if passes else 1), res.output
+    if not passes:
+        assert "evaluation gate" in res.output and "make eval-baseline" in res.output
+
+
+def test_write_baseline_then_gate_passes(fake, tmp_path):
+    baseline = tmp_path / "b.json"
+    assert run(eval_command, [MINI_GOLD, "--split", "dev", "--write-baseline", baseline]).exit_code == 0
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    assert set(data["metrics"]) == {"answer_recall", "citation_at_1", "abstain_recall"}
+    assert (data["split"], data["tolerance"]) == ("dev", 0.03)
+    assert run(eval_command, [MINI_GOLD, "--split", "dev", "--baseline", baseline]).exit_code == 0
+
+
+@pytest.mark.parametrize("content", [None, "{}", "not json", '{"metrics": [1]}'])
+def test_bad_baseline_file_is_a_clean_error(fake, tmp_path, content):
+    baseline = tmp_path / "b.json"
+    if content is not None:
+        baseline.write_text(content, encoding="utf-8")
+    res = CliRunner().invoke(eval_command, [str(MINI_GOLD), "--baseline", str(baseline)])
+    assert res.exit_code == 1 and "make eval-baseline" in res.output and "Traceback" not in res.output
+    assert fake == []                              # refused before the engine was loaded
 
 
 def test_eval_split_and_extra_field_grouping(fake):
@@ -317,7 +353,7 @@ def test_real_engine_metrics_reproducible(engine):
 
 @pytest.mark.slow
 def test_real_engine_cli_json_and_report(engine, monkeypatch, tmp_path):
-    monkeypatch.setattr(eval_commands, "_load_engine", lambda corpus, index, config: engine)
+    monkeypatch.setattr(common, "load_engine", lambda *a, **k: engine)
     lines = [ln for ln in PROJECT_GOLD.read_text(encoding="utf-8").splitlines() if '"split": "test"' in ln]
     gold = tmp_path / "some_test_questions.jsonl"
     gold.write_text("\n".join(lines[::4]) + "\n", encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from colnato_qa.answering import idf, weighted_coverage
+from colnato_qa.components.selector import idf
 from colnato_qa.retrieval.fusion import fused_order, reciprocal_rank_fusion
 
 
@@ -38,9 +38,14 @@ def test_idf_matches_bm25_formula():
     assert idf(0, 10) > idf(1, 10) > idf(10, 10) > 0
 
 
-def test_weighted_coverage():
-    assert weighted_coverage(["a", "b"], {"a"}, {"a": 3.0, "b": 1.0}) == 0.75
-    assert weighted_coverage([], {"a"}, {}) == 0.0
+def test_bm25_document_frequencies_by_hand():
+    """df and n_docs come from bm25s's public API; counted by hand on a three-document corpus."""
+    from colnato_qa.retrieval.bm25 import BM25Retriever, build_bm25
+
+    r = BM25Retriever(build_bm25(["Harbours and harbour lights", "The light keeper", "Storms at sea"]))
+    assert r.n_docs == 3
+    assert (r.df("harbour"), r.df("light"), r.df("keeper"), r.df("storm"), r.df("absent")) == (1, 2, 1, 1, 0)
+    assert [h.row for h in r.search("light keeper", None, 5)] == [1, 0]
 
 
 def test_sentence_retriever_ranks_passages_by_best_sentence():

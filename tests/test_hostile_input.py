@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colnato_qa.cli import load_engine as REAL_LOAD_ENGINE
+from colnato_qa.cli.common import load_engine as REAL_LOAD_ENGINE
 from colnato_qa.errors import InvalidHistoryError, InvalidQuestionError
 from colnato_qa.types import Answer
 
@@ -127,30 +127,36 @@ def test_ask_many_refuses_a_bad_item_before_answering(uncached):
         check_answer(a)
 
 
-def test_history_of_ten_thousand_turns(uncached):
+def test_history_at_the_turn_limit_reads_the_recent_turns(uncached):
+    limit = uncached.settings.max_history_turns
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"Question number {i} about NATO?"}
-               for i in range(10_000)]
+               for i in range(limit)]
     history[-2] = {"role": "user", "content": "What is the ITPP?"}
     started = time.perf_counter()
     answer = ask_or_refuse(uncached, "When was it signed?", history)
-    elapsed = time.perf_counter() - started
     assert answer is not None
-    assert elapsed < 5.0, f"a long history took {elapsed:.1f}s"
-    # The follow-up was read against the recent turns, not the first ones.
-    if answer.interpreted_as:
-        assert "ITPP" in answer.interpreted_as
+    assert time.perf_counter() - started < 5.0
+    assert answer.interpreted_as and "ITPP" in answer.interpreted_as   # the recent turns, not the first ones
 
 
-def test_ten_thousand_long_turns_are_bounded(uncached):
+def test_ten_thousand_turns_are_refused_at_once_naming_the_limit(uncached):
     history = ["When was the ITPP signed? " * 40] * 10_000   # ~10 MB of history
+    started = time.perf_counter()
+    with pytest.raises(InvalidHistoryError, match=f"the limit is {uncached.settings.max_history_turns}"):
+        uncached.ask("And why?", history)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_long_turns_within_the_limit_are_bounded(uncached):
+    history = ["When was the ITPP signed? " * 4000] * uncached.settings.max_history_turns   # ~10 MB
     started = time.perf_counter()
     ask_or_refuse(uncached, "And why?", history)
     assert time.perf_counter() - started < 30.0
 
 
 def test_bad_turn_deep_in_a_long_history_is_named(uncached):
-    history = ["What is the ITPP?"] * 5000 + [42] + ["What is the ITPP?"] * 10
-    with pytest.raises(InvalidHistoryError, match=r"history\[5000\]"):
+    history = ["What is the ITPP?"] * 80 + [42] + ["What is the ITPP?"] * 10
+    with pytest.raises(InvalidHistoryError, match=r"history\[80\]"):
         uncached.ask("When was it signed?", history)
 
 
@@ -160,9 +166,10 @@ def cli(engine):
     """Runs ``colnato-qa`` in-process; the engine loader returns the session engine (loading the
     model once per invocation would take seconds) - one test below uses the real loader."""
     import colnato_qa.cli as cli_module
+    from colnato_qa.cli import common
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(cli_module, "load_engine", lambda *a, **k: engine.variant(cache_size=0))
+    patch.setattr(common, "load_engine", lambda *a, **k: engine.variant(cache_size=0))
     runner = CliRunner()
 
     def run(*args: str):
@@ -241,11 +248,10 @@ def test_cli_batch_file_not_utf8(cli, tmp_path):
 
 def test_cli_real_loader_with_a_bad_index_path(tmp_path, session_index_dir, monkeypatch):
     """Without the stand-in loader: a bad --index is a clean error, a good one answers."""
-    import colnato_qa.cli as cli_module
-    from colnato_qa.cli import main
+    from colnato_qa.cli import common, main
     from colnato_qa.settings import DEFAULT_CORPUS_DIR
 
-    monkeypatch.setattr(cli_module, "load_engine", REAL_LOAD_ENGINE)
+    monkeypatch.setattr(common, "load_engine", REAL_LOAD_ENGINE)
 
     not_a_dir = tmp_path / "index-file"
     not_a_dir.write_text("x", encoding="utf-8")

@@ -354,11 +354,11 @@ BUILD_SCRIPT = textwrap.dedent("""
             return table
         index_store._file_table = _file_table
     elif hang == "before-manifest":       # generation renamed into place, manifest not yet switched
-        real_write = index_store._write_json_atomic
-        def _write_json_atomic(path, data):
+        real_write = index_store.write_text_atomic
+        def write_text_atomic(path, text):
             hang_here()
-            return real_write(path, data)
-        index_store._write_json_atomic = _write_json_atomic
+            return real_write(path, text)
+        index_store.write_text_atomic = write_text_atomic
 
     engine = QAEngine.build(corpus_dir, index_dir, force=bool(hang))
     print("generation", engine.manifest["generation"], flush=True)

@@ -6,9 +6,10 @@ import pytest
 
 from colnato_qa.evaluation.metrics import (
     abstain_scores, citation_rank, compute_exact, compute_f1, compute_metrics, contains_answer,
-    exact_match_score, f1_score, fold_text, mean_reciprocal_rank, normalize_answer, percentile, recall_at,
+    exact_match_score, f1_score, mean_reciprocal_rank, normalize_answer, percentile, recall_at,
     score_answer, without_latency,
 )
+from colnato_qa.text import fold
 
 
 # -- normalization: the official SQuAD v2.0 script's behaviour, plus Unicode punctuation ----------------
@@ -83,7 +84,8 @@ def test_citation_rank_folds_quotes_and_whitespace():
     assert citation_rank(texts, "foo") == 1
     assert citation_rank(texts, "Foo") is None                 # case is kept
     assert citation_rank([], "foo") is None
-    assert fold_text("a\u00a0 “b”\n’c’") == "a \"b\" 'c'"
+    assert fold("a\u00a0 “b”\n’c’", keep_case=True) == "a \"b\" 'c'"
+    assert fold("A\u00a0 “B”") == 'a "b"'
 
 
 def test_recall_and_mrr():

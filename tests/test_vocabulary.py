@@ -37,27 +37,28 @@ def test_static_similarity_separates_synonyms_from_unrelated_words(vocab, word, 
     assert (credit > 0.5) is nearest_is_close
 
 
-def test_similarity_is_cached(vocab):
-    first = vocab.similarity("soldiers")
-    assert vocab.similarity("soldiers") == first
+def test_similarity_is_cached(embedder):
+    """The second look-up of a word does not reach the model's word table again."""
+    asked: list[list[str]] = []
 
+    class Counting:
+        def static_word_vectors(self, words):
+            asked.append(list(words))
+            return embedder.static_word_vectors(words)
 
-@pytest.mark.parametrize("a, b, limit, expected", [
-    ("partnership", "partnership", 2, 0),
-    ("partnerhsip", "partnership", 2, 1),   # adjacent swap counts once
-    ("sigend", "signed", 1, 1),
-    ("kitten", "sitting", 3, 3),
-    ("kitten", "sitting", 1, 2),            # stops early: more than the limit
-])
-def test_edit_distance_hand_values(a, b, limit, expected):
-    from colnato_qa.vocabulary import edit_distance
-
-    assert edit_distance(a, b, limit) == expected
+    v = Vocabulary({"troops", "concerns"}, Counting())
+    first = v.similarity("soldiers")
+    calls = len(asked)
+    assert v.similarity("soldiers") == first
+    assert len(asked) == calls                      # answered from the cache
+    v.similarity("capital")
+    assert asked[-1] == ["capital"]                 # another word does reach the model
 
 
 def test_correct_only_unambiguous_close_words(embedder):
     v = Vocabulary({"partnership", "signed", "areas", "colombian", "sighed"}, embedder)
-    assert v.correct("partnerhsip") == "partnership"
+    assert v.correct("partnerhsip") == "partnership"  # two swapped letters are one edit
+    assert v.correct("sigend") == "signed"
     assert v.correct("arepas") is None          # a dropped letter in a short word: too often another word
     assert v.correct("colombianos") is None     # two letters longer
     assert v.correct("signed") is None          # already a corpus word

@@ -26,9 +26,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_PY = REPO_ROOT / "app.py"
 EXAMPLES_DIR = REPO_ROOT / "examples"

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from .corpus import Block, Document
+from .corpus import Document
 from .sentences import split_sentences
 from .types import Passage, Span
 

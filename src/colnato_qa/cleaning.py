@@ -11,9 +11,10 @@ breaks between blocks are normalised to one blank line.
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from .text import fold, slugify
 
 # Labels of widgets that end an article on news sites. Matching is on the whole line,
 # case-insensitive, after trimming; any of them marks the end of the article body.
@@ -55,14 +56,6 @@ class CleanArticle:
     publisher: str | None
     paragraphs: list[str]
     source: str | None = None
-    removed: list[str] = field(default_factory=list)
-
-    def body_text(self) -> str:
-        return "\n\n".join(self.paragraphs)
-
-
-def _fold(s: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", s).split()).casefold()
 
 
 def _blocks(raw: str) -> list[str]:
@@ -92,35 +85,26 @@ def clean_page(raw: str, source: str | None = None, publisher: str | None = None
     if not lines:
         return CleanArticle(title="", author=None, publisher=publisher, paragraphs=[], source=source)
     title = _find_title(lines)
-    title_fold = _fold(title)
+    title_fold = fold(title)
     author: str | None = None
     paragraphs: list[str] = []
-    removed: list[str] = []
     footer: list[str] = []
     in_footer = False
     for line in lines:
         stripped = line.strip()
-        folded = _fold(stripped)
-        if in_footer:
-            footer.append(stripped)
-            removed.append(stripped)
-            continue
-        if folded in FOOTER_MARKERS and paragraphs:
+        folded = fold(stripped)
+        if in_footer or (folded in FOOTER_MARKERS and paragraphs):
             in_footer = True
             footer.append(stripped)
-            removed.append(stripped)
             continue
         # The title, and navigation lines that end with it ("Home World <title>").
         if title_fold and (folded == title_fold or (folded.endswith(title_fold) and len(folded) - len(title_fold) < 60)):
-            removed.append(stripped)
             continue
         m = _BYLINE.match(stripped)
         if m and author is None and not paragraphs:
             author = m.group("author").strip()
-            removed.append(stripped)
             continue
         if _NOISE_LINE.match(stripped):
-            removed.append(stripped)
             continue
         paragraphs.append(stripped)
     if publisher is None:
@@ -130,14 +114,8 @@ def clean_page(raw: str, source: str | None = None, publisher: str | None = None
                 publisher = m.group("name").rstrip(",. ")
                 break
     return CleanArticle(
-        title=title, author=author, publisher=publisher, paragraphs=paragraphs, source=source, removed=removed
+        title=title, author=author, publisher=publisher, paragraphs=paragraphs, source=source
     )
-
-
-def slugify(text: str, max_words: int = 6) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(words[:max_words]) or "document"
 
 
 def render_document(article: CleanArticle, doc_id: str | None = None) -> str:

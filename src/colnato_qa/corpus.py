@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cleaning import slugify
 from .errors import CorpusError
+from .text import slugify
 from .types import Span
 
 SUPPORTED_SUFFIXES = (".md", ".txt")

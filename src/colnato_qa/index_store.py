@@ -7,6 +7,7 @@ Layout of ``index/``::
     g-<id>/passages.jsonl  every passage (text, offsets, sentences), one JSON object a line
     g-<id>/vectors.npz     passage and sentence vectors (float32), row-aligned with passages
     g-<id>/bm25/           the bm25s index (its own params file included)
+    g-<id>/annotations.json build-time annotations (entities per passage, the gazetteer)
 
 A build writes a new generation into a temporary directory, renames it into place, then
 replaces ``manifest.json`` (temp file + ``os.replace``). A build killed at any point leaves the
@@ -26,7 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from .errors import IndexStoreError
+from .files import write_text_atomic
+from .retrieval.bm25 import load_bm25, save_bm25
 from .types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
-FILES = ("passages.faiss", "passages.jsonl", "vectors.npz")
+FILES = ("passages.faiss", "passages.jsonl", "vectors.npz", "annotations.json")
 
 
 @dataclass
@@ -57,6 +60,9 @@ class IndexData:
     sentence_offsets: np.ndarray       # row r's sentences are sentence_vectors[off[r]:off[r+1]]
     faiss_index: Any
     bm25: Any
+    # Build-time annotations (components/annotator.py): {"entities": {passage_id: [[start, end, label]...]},
+    # "gazetteer": {...}}
+    annotations: dict[str, Any] = field(default_factory=dict)
 
 
 class StaleIndex(Exception):
@@ -118,20 +124,6 @@ def _file_table(gen_dir: Path) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_index_dir(index_dir: Path) -> None:
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexStoreError(f"Index path {index_dir} exists but is not a directory. Remove it or pass --index DIR.")
@@ -163,8 +155,6 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
 def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
     """Write ``data`` as a new generation and switch the manifest to it. Returns the manifest.
     Call it holding ``build_lock``: temp files of earlier, killed builds are removed first."""
-    from .retrieval.bm25 import save_bm25
-
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +171,8 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
             np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors, windows=data.window_vectors,
                      sentence_offsets=data.sentence_offsets, searchable=np.asarray(data.searchable, dtype=np.int64))
         save_bm25(data.bm25, tmp_dir / "bm25")
+        with open(tmp_dir / "annotations.json", "w", encoding="utf-8") as fh:
+            json.dump(data.annotations, fh, ensure_ascii=False)
         for f in tmp_dir.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:
@@ -191,7 +183,7 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
-    _write_json_atomic(index_dir / MANIFEST, manifest)
+    write_text_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     _remove_old_generations(index_dir, keep=gen)
     return manifest
 
@@ -231,8 +223,6 @@ def _now() -> float:
 
 def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
     """Load and verify the live generation; raise StaleIndex saying why it cannot be used."""
-    from .retrieval.bm25 import load_bm25
-
     import faiss
 
     manifest = read_manifest(index_dir)
@@ -267,13 +257,17 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
             sentence_offsets = z["sentence_offsets"]
             searchable = [int(i) for i in z["searchable"]]
         bm25 = load_bm25(gen_dir / "bm25")
+        with open(gen_dir / "annotations.json", encoding="utf-8") as fh:
+            annotations = json.load(fh)
+        if not isinstance(annotations, dict):
+            raise ValueError("annotations.json does not hold an object")
     except Exception as exc:  # any load error means "rebuild": nothing on disk is trusted
         raise StaleIndex(f"index files unreadable ({type(exc).__name__}: {exc})") from exc
     if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
         raise StaleIndex("vector counts disagree with the passages")
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
                      sentence_vectors=sentence_vectors, window_vectors=window_vectors,
-                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25)
+                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25, annotations=annotations)
 
 
 def build_lock(index_dir: Path, timeout: float = 600.0):

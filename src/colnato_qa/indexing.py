@@ -11,6 +11,7 @@ import numpy as np
 
 from . import __version__
 from .chunking import CHUNKER_VERSION, Chunker
+from .components.annotator import ANNOTATOR_VERSION, PassageAnnotator
 from .corpus import Document, corpus_hash
 from .embedding import Embedder
 from .index_store import FORMAT_VERSION, IndexData
@@ -20,14 +21,14 @@ from .retrieval.dense import make_faiss_index
 log = logging.getLogger(__name__)
 
 
-def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int,
-                      n_searchable: int | None = None) -> dict:
+def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int) -> dict:
     """The manifest fields an index must match to be used for these documents and this model."""
     fields = {
         "format_version": FORMAT_VERSION,
         "model": embedder.model_name,
         "model_fingerprint": embedder.fingerprint(),
         "chunker_version": CHUNKER_VERSION,
+        "annotator_version": ANNOTATOR_VERSION,
         "corpus_hash": corpus_hash(documents),
         "approximate_above": approximate_above,
     }
@@ -78,6 +79,18 @@ def _embed_with_cache(texts: list[str], embedder: Embedder, cache: dict[str, np.
     return out, len(missing)
 
 
+_ANNOTATOR = PassageAnnotator()
+
+
+def annotate(passages: list) -> dict:
+    """Named entities of every passage and the corpus gazetteer, as the index stores them."""
+    result = _ANNOTATOR.run([p.text for p in passages])
+    return {
+        "entities": {p.passage_id: [e.to_list() for e in ents] for p, ents in zip(passages, result.entities)},
+        "gazetteer": result.gazetteer.to_dict(),
+    }
+
+
 def build_index(documents: list[Document], embedder: Embedder, approximate_above: int,
                 previous: IndexData | None = None, batch_size: int = 64) -> IndexData:
     t0 = time.perf_counter()
@@ -100,6 +113,7 @@ def build_index(documents: list[Document], embedder: Embedder, approximate_above
     approximate = len(searchable) > approximate_above
     faiss_index = make_faiss_index(passage_vectors, approximate=approximate)
     bm25 = build_bm25([passages[i].index_text for i in searchable])
+    annotations = annotate(passages)
     manifest = expected_manifest(documents, embedder, approximate_above)
     manifest.update({
         "colnato_qa_version": __version__,
@@ -121,4 +135,4 @@ def build_index(documents: list[Document], embedder: Embedder, approximate_above
              len(passages), len(searchable), len(sentence_texts), n_new_p + n_new_s, time.perf_counter() - t0)
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
                      sentence_vectors=sentence_vectors, window_vectors=window_vectors, sentence_offsets=np.asarray(offsets, dtype=np.int64),
-                     faiss_index=faiss_index, bm25=bm25)
+                     faiss_index=faiss_index, bm25=bm25, annotations=annotations)

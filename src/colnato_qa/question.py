@@ -1,77 +1,17 @@
-"""The question side: validation, what kind of answer it asks for, and reading follow-ups."""
+"""What kind of answer a question asks for, and whether a sentence holds that kind of thing.
+
+The request itself is validated by ``request.AskRequest``; follow-ups are read by
+``components/reader.py``. Every rule here is general English (question words, connectives, entity
+labels from the build-time annotator), never a word of one article.
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import InvalidHistoryError, InvalidQuestionError
 from .text import content_terms
-
-# ---------------------------------------------------------------- validation
-
-_ALLOWED_CONTROL = {"\n", "\t", "\r"}
-
-
-def validate_question(question: Any, max_chars: int) -> str:
-    """The question trimmed; raise InvalidQuestionError saying what is wrong with it."""
-    if not isinstance(question, str):
-        raise InvalidQuestionError(f"The question must be a string, got {type(question).__name__}.")
-    bad = sorted({f"U+{ord(c):04X}" for c in question
-                  if unicodedata.category(c) in ("Cc", "Cs") and c not in _ALLOWED_CONTROL})
-    if bad:
-        raise InvalidQuestionError(
-            f"The question contains control characters ({', '.join(bad[:5])}); remove them and ask again."
-        )
-    q = " ".join(question.split())
-    if not q:
-        raise InvalidQuestionError("The question is empty. Ask something about the article.")
-    if len(q) > max_chars:
-        raise InvalidQuestionError(
-            f"The question is {len(q)} characters long; the limit is {max_chars}. Ask a shorter question."
-        )
-    return q
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str      # "user" | "assistant"
-    content: str
-
-
-def validate_history(history: Any, max_chars: int) -> list[Turn]:
-    """Turns from a list of strings (user questions) or {"role", "content"} objects."""
-    if history is None:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise InvalidHistoryError(
-            f"history must be a list of turns (strings or {{'role', 'content'}} objects), got {type(history).__name__}."
-        )
-    turns: list[Turn] = []
-    for i, item in enumerate(history):
-        if isinstance(item, str):
-            role, content = "user", item
-        elif isinstance(item, dict):
-            role, content = item.get("role", "user"), item.get("content")
-            if role not in ("user", "assistant"):
-                raise InvalidHistoryError(f"history[{i}].role must be 'user' or 'assistant', got {role!r}.")
-            if content is None:
-                content = ""
-            if not isinstance(content, str):
-                raise InvalidHistoryError(f"history[{i}].content must be a string, got {type(content).__name__}.")
-        else:
-            raise InvalidHistoryError(
-                f"history[{i}] must be a string or an object with 'role' and 'content', got {type(item).__name__}."
-            )
-        content = "".join(c for c in content if unicodedata.category(c) not in ("Cc", "Cs") or c in _ALLOWED_CONTROL)
-        content = " ".join(content.split())[: max_chars * 4]
-        if content:
-            turns.append(Turn(role, content))
-    return turns
-
 
 # ---------------------------------------------------------------- answer type
 
@@ -89,11 +29,13 @@ _ACRONYM_RE = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\b")
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (YEAR, re.compile(r"\b(when|what year|which year|in what year|since when|what date|how long ago|what decade)\b", re.I)),
     (NUMBER, re.compile(r"\b(how many|how much|what number of|what percentage|what share|how large|how big|number of)\b", re.I)),
-    (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (person|president|leader|minister|official|general)\b", re.I)),
-    (PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|city|region|place|continent)\b", re.I)),
+    (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\bwho (is|was|were|are|did|does|do|has|had)\b|"
+                        r"\b(which|what) (person|president|leader|minister|official|general)\b", re.I)),
+    (PLACE, re.compile(r"^\s*where\b|\bwhere (is|was|were|are|did|does|do|has|had)\b|"
+                       r"\b(which|what) (country|city|region|place|continent|town|state)\b", re.I)),
     (NAME, re.compile(r"\b(what|which) (is|are|was|were) the names? of\b|\bwhat (is|was) (it|that|this) called\b", re.I)),
     (REASON, re.compile(r"^\s*why\b|\b(what|which) (reason|motive|motivation)s?\b|\bhow come\b|\bwhat for\b", re.I)),
-    (LIST, re.compile(r"\b(list|name (the|some|all)|what are (the|some)|which (areas|goals|objectives|benefits|fields))\b", re.I)),
+    (LIST, re.compile(r"\b(list|name (the|some|all)|what are (the|some)|what kinds? of|which (\w+ )?\w+s (are|were|does|do|did))\b", re.I)),
     (YES_NO, re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.I)),
 ]
 
@@ -108,10 +50,10 @@ def answer_type(question: str) -> str:
     m = _DEFINITION_RE.match(question)
     if m and len(m.group("term").split()) <= 6 and not re.match(r"names?\b", m.group("term"), re.I):
         return DEFINITION
-    for kind, pattern in _TYPE_RULES:
-        if pattern.search(question):
-            return kind
-    return OTHER
+    # The question word that comes first governs ("who was president when ..." asks for a person).
+    found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(_TYPE_RULES)
+             if (m := pattern.search(question)) is not None]
+    return min(found)[2] if found else OTHER
 
 
 _YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
@@ -119,7 +61,16 @@ _MONTH_RE = re.compile(r"\b(January|February|March|April|May|June|July|August|Se
 _NUMBER_RE = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
-_REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|believed|sought|saw|aim|help|could)\b", re.I)
+# Connectives that introduce a reason or a purpose.
+_REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|owing to|thanks to|given that|for the sake of)\b", re.I)
+# Entity labels (spaCy's) that answer each kind of question.
+KIND_LABELS = {
+    YEAR: {"DATE", "TIME"},
+    NUMBER: {"CARDINAL", "MONEY", "QUANTITY", "PERCENT"},
+    PERSON: {"PERSON"},
+    PLACE: {"GPE", "LOC", "FAC"},
+    NAME: {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"},
+}
 
 
 def expansion_terms(question: str) -> set[str]:
@@ -127,8 +78,11 @@ def expansion_terms(question: str) -> set[str]:
     return set(content_terms(" ".join(m.group(0) for m in _EXPANSION_RE.finditer(question))))
 
 
-def type_match(kind: str, sentence: str, question: str = "") -> float:
-    """1.0 when the sentence holds the kind of thing asked for, 0.0 when it cannot, 0.5 unknown."""
+def type_match(kind: str, sentence: str, question: str = "", entities: Sequence[tuple[str, str]] = ()) -> float:
+    """1.0 when the sentence holds the kind of thing asked for, 0.0 when it cannot, 0.5 unknown.
+
+    ``entities`` are the sentence's named entities as (text, label) from the build-time annotator.
+    """
     if kind == EXPANSION:
         return 1.0 if any(f"({a})" in sentence for a in acronyms(question)) else 0.0
     if kind == DEFINITION:
@@ -139,13 +93,14 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
         introduced = (f"({term})" in sentence or re.match(rf"^(?:an?\s+|the\s+)?[“\"]?{re.escape(term)}\b", sentence, re.I))
         return 1.0 if introduced else 0.5
     if kind == YEAR:
-        return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)) else 0.0
+        return 1.0 if (_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)
+                       or any(label in KIND_LABELS[YEAR] for _, label in entities)) else 0.0
     if kind == NUMBER:
-        return 1.0 if _NUMBER_RE.search(sentence) else 0.0
+        return 1.0 if (_NUMBER_RE.search(sentence) or any(label in KIND_LABELS[NUMBER] for _, label in entities)) else 0.0
     if kind in (PERSON, PLACE, NAME):
         # The answer to "who"/"where"/"which country" names someone or somewhere the question did not.
         asked = question.lower()
-        return 1.0 if any(name.lower() not in asked for name, _ in entities(sentence)) else 0.0
+        return 1.0 if any(label in KIND_LABELS[kind] and text.lower() not in asked for text, label in entities) else 0.0
     if kind == LIST:
         # An enumeration: "including a, b, and c", "such as ...", or a run of commas closed by "and".
         enumerates = re.search(r"\b(including|such as|include|includes|namely)\b", sentence, re.I) or (
@@ -156,121 +111,11 @@ def type_match(kind: str, sentence: str, question: str = "") -> float:
     return 0.5
 
 
-# ---------------------------------------------------------------- follow-ups
-
-_ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|such|the same)\b", re.I)
-_TOPIC_PATTERNS = [
-    re.compile(r"^(?:what|who|which)\s+(?:is|are|was|were)\s+(?P<topic>.+)$", re.I),
-    re.compile(r"^(?:tell me about|what about|how about|explain|describe|talk about)\s+(?P<topic>.+)$", re.I),
-    re.compile(r"^what\s+(?:does|do|did)\s+(?P<topic>.+?)\s+(?:mean|stand for|do|involve|include|offer)$", re.I),
-]
-
-
 @dataclass(frozen=True)
 class ReadQuestion:
+    """A question as the reader (components/reader.py) read it."""
+
     text: str                   # what retrieval and scoring use
-    interpreted_as: str | None  # set when history changed how the question was read
+    interpreted_as: str | None  # set when the history or a typo repair changed how the question was read
     context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
-
-
-def _topic_of(question: str) -> str | None:
-    q = question.strip().rstrip("?.! ").strip()
-    for pattern in _TOPIC_PATTERNS:
-        m = pattern.match(q)
-        if m:
-            return m.group("topic").strip()
-    return None
-
-
-def is_follow_up(question: str) -> bool:
-    terms = content_terms(question)
-    return bool(_ANAPHORA.search(question)) or len(terms) <= 1 or bool(re.match(r"^\s*(and|what about|how about)\b", question, re.I))
-
-
-_PERSONAL = {"he", "him", "his", "she", "her"}
-_ENTITY = re.compile(
-    r"(?:(?:[A-Z]\.){2,}|[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,})"
-    r"(?:\s+(?:(?:of|and|on|for|de|del|the)\s+)*(?:(?:[A-Z]\.){2,}|[A-ZÁÉÍÓÚÑ][\w’'-]+|[A-Z]{2,}))*")
-_SENTENCE_START_WORDS = {"the", "a", "an", "in", "by", "for", "on", "as", "this", "these", "that", "it", "its",
-                         "what", "which", "who", "when", "where", "why", "how", "is", "are", "was", "were", "does",
-                         "do", "did", "has", "have", "can", "will", "would", "should", "however", "moreover", "through"}
-
-
-def entities(text: str) -> list[tuple[str, bool]]:
-    """Names in ``text`` (capitalised runs such as "Agreement on Cooperation and Security of Information",
-    acronyms), each with whether "the" stands before it. A capitalised sentence-opening function word is not a name."""
-    out = []
-    for m in _ENTITY.finditer(text):
-        name = m.group(0)
-        first, _, rest = name.partition(" ")
-        if first.lower() in _SENTENCE_START_WORDS:
-            if not rest:
-                continue
-            name = rest
-        name = re.sub(r"(?:\s+(?:of|and|on|for|de|del|the))+$", "", name)
-        start = text.find(name, m.start())
-        preceded_by_the = text[max(0, start - 4):start].lower() == "the "
-        out.append((name, preceded_by_the))
-    return out
-
-
-def _new_entity(answer: str, question: str, personal: bool) -> str | None:
-    """The longest name in the previous answer that the previous question did not already hold."""
-    asked = question.lower()
-    fresh = [(n, the) for n, the in entities(answer) if n.lower() not in asked and not n.isupper() or
-             (n.isupper() and n.lower() not in asked)]
-    if personal:  # "he"/"she" refers to a person: a run of two or more capitalised words
-        fresh = [(n, the) for n, the in fresh if len(n.split()) >= 2 and not the and not n.isupper()]
-    if not fresh:
-        return None
-    name, the = max(fresh, key=lambda e: len(e[0]))
-    return f"the {name}" if the else name
-
-
-def _entity_of(question: str) -> str | None:
-    """The longest name in a question (its first word aside), e.g. "the ITPP" in "When was the ITPP signed?"."""
-    found = entities(question)
-    if not found:
-        return None
-    name, the = max(found, key=lambda e: len(e[0]))
-    return f"the {name}" if the else name
-
-
-def read_question(question: str, history: list[Turn], turns_used: int,
-                  previous_answer: Callable[[], str | None] | None = None) -> ReadQuestion:
-    """Resolve a follow-up against the previous user question (and its answer); otherwise the question as asked.
-
-    A pronoun is replaced by what it most likely refers to: the topic of a "What is X?" question, else
-    (and first, for he/she) a name the previous answer introduced, else the main name of the previous
-    question. Without a pronoun, or with nothing to put in its place, the previous question is searched too.
-    """
-    users = [t.content for t in history if t.role == "user"][-turns_used:] if turns_used else []
-    if not users or not is_follow_up(question):
-        return ReadQuestion(question, None)
-    # The previous question, itself resolved against the turns before it.
-    previous = read_question(users[-1], [Turn("user", u) for u in users[:-1]], turns_used).text
-    pronoun = next((m for m in _ANAPHORA.finditer(question) if m.group(0).lower() != "there"), None)
-    if pronoun is not None:
-        personal = pronoun.group(0).lower() in _PERSONAL
-        topic = None if personal else _topic_of(previous)
-        if topic is None and previous_answer is not None:
-            answer = previous_answer()
-            if answer:
-                topic = _new_entity(answer, previous, personal)
-        if topic is None and not personal:
-            topic = _entity_of(previous)
-        if topic:
-            w = pronoun.group(0).lower()
-            if w in ("its", "their", "theirs", "his", "her"):
-                replacement = topic + ("’" if topic.endswith("s") else "’s")
-            elif w in ("this", "that", "these", "those") and question[pronoun.end():pronoun.end() + 1] == " " \
-                    and not re.match(r"\s+(is|was|are|were|mean|do|does|did)\b", question[pronoun.end():], re.I):
-                replacement = f"{topic}’s"  # a determiner: "those governments" -> "the pink tide’s governments"
-            else:
-                replacement = topic
-            rewritten = question[:pronoun.start()] + replacement + question[pronoun.end():]
-            if rewritten[0].islower():
-                rewritten = rewritten[0].upper() + rewritten[1:]
-            return ReadQuestion(rewritten, rewritten, topic)
-    return ReadQuestion(f"{question} {previous}", f"{question} (following up on: {previous})", previous)
+    kind: str = OTHER           # the kind of answer asked for (answer_type)

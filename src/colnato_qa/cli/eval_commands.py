@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import logging
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import ColnatoError
+from . import common
+from .common import clean_errors, configure_logging, engine_options, stdout_to_stderr
 from ..evaluation.calibration import CalibrationResult, calibrate, records_from_results
+from ..evaluation.baseline import read_baseline, write_baseline
 from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
 from ..evaluation.metrics import HEADLINE_KEYS
 from ..evaluation.runner import (
@@ -24,24 +25,7 @@ from ..evaluation.runner import (
 log = logging.getLogger("colnato_qa.eval")
 
 
-# -- shared helpers ------------------------------------------------------------------------------
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    if verbose:
-        logging.getLogger("colnato_qa").setLevel(logging.INFO)
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr(active: bool) -> Iterator[None]:
-    """With --json, anything a library prints goes to stderr so stdout holds one JSON object."""
-    if active:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    else:
-        yield
-
-
+# -- helpers ---------------------------------------------------------------------------------------
 def _load_items(gold: str, split: str | None) -> list[GoldItem]:
     path = Path(gold)
     if not path.exists():
@@ -52,33 +36,13 @@ def _load_items(gold: str, split: str | None) -> list[GoldItem]:
         raise click.ClickException(str(exc)) from None
 
 
-def _load_engine(corpus: str | None, index: str | None, config: str | None) -> Any:
-    from ..engine import QAEngine
-
-    kwargs: dict[str, Any] = {}
-    if corpus is not None:
-        kwargs["corpus_dir"] = corpus
-    if index is not None:
-        kwargs["index_dir"] = index
-    if config is not None:
-        from ..settings import load_settings
-
-        kwargs["settings"] = load_settings(config)
-    return QAEngine.load(**kwargs)
-
-
 def _check_against_corpus(engine: Any, items: Sequence[GoldItem]) -> None:
     check_evidence(items, [d.text for d in engine.documents])
 
 
-def _engine_options(f: Any) -> Any:
-    f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-                     help="Settings file (default: config/colnato_qa.json or $COLNATO_QA_CONFIG).")(f)
-    f = click.option("--index", "index", type=click.Path(file_okay=False), default=None,
-                     help="Index directory (default: the project's index/).")(f)
-    f = click.option("--corpus", "corpus", type=click.Path(file_okay=False), default=None,
-                     help="Corpus directory (default: the project's corpus/).")(f)
-    return f
+def _verbose(verbose: bool) -> None:
+    if verbose:
+        configure_logging(logging.INFO)
 
 
 def _fmt(v: Any) -> str:
@@ -134,43 +98,59 @@ def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_comp
               help="Also run the ablations (dense, bm25, hybrid, passage answers) side by side.")
 @click.option("--split", type=click.Choice(["dev", "test"]), default=None,
               help="Only the questions of this split (default: all).")
-@_engine_options
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Fail (exit 1) when answer_recall, citation_at_1 or abstain_recall falls more than the "
+                   "file's tolerance below its figures (config/eval_baseline.json).")
+@click.option("--write-baseline", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write these figures as the baseline file (make eval-baseline).")
+@engine_options
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, ...], compare: bool,
-                 split: str | None, corpus: str | None, index: str | None, config: str | None,
-                 verbose: bool) -> None:
+                 split: str | None, baseline: Path | None, write_to: Path | None, corpus: Path | None,
+                 index: Path | None, config: Path | None, verbose: bool) -> None:
     """Evaluate the engine on a gold question file (JSONL or SQuAD v2.0 JSON).
 
     \b
     Example:
         colnato-qa eval corpus/gold/colnato_gold.jsonl --split dev --compare
         colnato-qa eval corpus/gold/colnato_gold.jsonl --by type --out reports/eval --json
+        colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --baseline config/eval_baseline.json
     """
-    _setup_logging(verbose)
+    _verbose(verbose)
+    with clean_errors():
+        gate = read_baseline(baseline) if baseline is not None else None
     items = _load_items(gold, split)
     by = list(dict.fromkeys(by))
-    try:
-        with _stdout_to_stderr(as_json):
-            engine = _load_engine(corpus, index, config)
-            _check_against_corpus(engine, items)
-            runs = _run_eval(engine, items, by, compare)
-            threshold = float(engine.settings.abstain_threshold)
-            paths: dict[str, Path] = {}
-            if out_dir is not None:
-                from ..evaluation.report import write_outputs
+    with clean_errors(), stdout_to_stderr(as_json):
+        engine = common.load_engine(corpus, index, config)
+        _check_against_corpus(engine, items)
+        runs = _run_eval(engine, items, by, compare)
+        threshold = float(engine.settings.abstain_threshold)
+        paths: dict[str, Path] = {}
+        if out_dir is not None:
+            from ..evaluation.report import write_outputs
 
-                zero = never_abstaining_run(engine, items)
-                bad = check_threshold_consistency(runs[0].results, zero, threshold)
-                if bad:
-                    log.warning("abstained != (confidence < threshold) for %s", ", ".join(bad))
-                paths = write_outputs(out_dir, runs, items, by=by, threshold=threshold,
-                                      curve_records=records_from_results(zero), gold_path=gold, split=split)
-    except ColnatoError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+            zero = never_abstaining_run(engine, items)
+            bad = check_threshold_consistency(runs[0].results, zero, threshold)
+            if bad:
+                log.warning("abstained != (confidence < threshold) for %s", ", ".join(bad))
+            paths = write_outputs(out_dir, runs, items, by=by, threshold=threshold,
+                                  curve_records=records_from_results(zero), gold_path=gold, split=split)
 
     main = runs[0]
+    _report(main, gold, split, as_json, compare, runs, threshold, paths, by)
+    if write_to is not None:
+        with clean_errors():
+            click.echo(f"wrote baseline {write_baseline(write_to, main.metrics, gold, split)}", err=True)
+    if gate is not None:
+        failed = gate.regressions(main.metrics)
+        if failed:
+            raise click.ClickException(f"evaluation gate ({baseline}): " + "; ".join(failed) +
+                                       ". Fix the regression, or if it is intended, run make eval-baseline.")
+
+
+def _report(main: EvalRun, gold: str, split: str | None, as_json: bool, compare: bool, runs: list[EvalRun],
+            threshold: float, paths: dict[str, Path], by: Sequence[str]) -> None:
     if as_json:
         payload: dict[str, Any] = dict(main.metrics)
         payload.update({
@@ -236,7 +216,7 @@ def _describe_calibration(res: CalibrationResult) -> str:
 
 
 @click.command("calibrate")
-@click.argument("gold", type=click.Path(dir_okay=False))
+@click.argument("gold", nargs=-1, required=True)
 @click.option("--precision", "target", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
               help="Choose the lowest threshold whose precision on answered questions reaches P "
                    "(default: the threshold of best answer/abstain accuracy).")
@@ -246,11 +226,14 @@ def _describe_calibration(res: CalibrationResult) -> str:
               help="Cross-validation folds for the held-out figures (fewer if there are fewer questions).")
 @click.option("--dry-run", is_flag=True, help="Report the threshold without writing the config.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
-@_engine_options
+@engine_options
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-def calibrate_command(gold: str, target: float | None, split: str | None, k: int, dry_run: bool, as_json: bool,
-                      corpus: str | None, index: str | None, config: str | None, verbose: bool) -> None:
+def calibrate_command(gold: tuple[str, ...], target: float | None, split: str | None, k: int, dry_run: bool,
+                      as_json: bool, corpus: Path | None, index: Path | None, config: Path | None,
+                      verbose: bool) -> None:
     """Choose the abstention threshold on gold questions and write it to the config.
+
+    GOLD is one or more gold files, each optionally with :SPLIT (which wins over --split).
 
     Runs the engine once with threshold 0 (it never abstains), then picks the threshold of best
     answer/abstain accuracy (or, with --precision, the lowest one reaching that precision),
@@ -259,47 +242,47 @@ def calibrate_command(gold: str, target: float | None, split: str | None, k: int
     \b
     Example:
         colnato-qa calibrate corpus/gold/colnato_gold.jsonl --split dev
+        colnato-qa calibrate corpus/gold/natural/dev.jsonl corpus/gold/colnato_gold.jsonl:dev
         colnato-qa calibrate corpus/gold/colnato_gold.jsonl --precision 0.9 --dry-run
     """
-    from ..settings import config_path, load_settings, save_settings
+    from ..settings import update_config
 
-    _setup_logging(verbose)
-    path = Path(gold)
-    if not path.exists():
-        raise click.ClickException(f"Gold file {path} does not exist.")
-    try:
-        all_items = load_gold(path)
-        if split is None:
-            split = "dev" if any(it.split == "dev" for it in all_items) else "all"
-        items = filter_split(all_items, None if split == "all" else split)
-        with _stdout_to_stderr(as_json):
-            engine = _load_engine(corpus, index, config)
+    from .fit_command import parse_gold_spec
+
+    _verbose(verbose)
+    items: list[GoldItem] = []
+    used: list[str] = []
+    with clean_errors():
+        for spec in gold:
+            path, own_split = parse_gold_spec(spec)
+            if not path.exists():
+                raise click.ClickException(f"Gold file {path} does not exist.")
+            all_items = load_gold(path)
+            chosen = own_split or split or ("dev" if any(it.split == "dev" for it in all_items) else "all")
+            items += filter_split(all_items, None if chosen == "all" else chosen)
+            used.append(f"{path}:{chosen}")
+        gold_label = " ".join(used)
+        split = ",".join(sorted({u.rsplit(":", 1)[1] for u in used}))
+        with stdout_to_stderr(as_json):
+            engine = common.load_engine(corpus, index, config)
             _check_against_corpus(engine, items)
             previous = float(engine.settings.abstain_threshold)
             results = never_abstaining_run(engine, items)
         res = calibrate(records_from_results(results), target_precision=target, k=k, previous_threshold=previous)
         written: Path | None = None
         if not dry_run:
-            cfg = Path(config) if config is not None else config_path()
-            settings = load_settings(cfg)
-            written = save_settings(settings.replace(abstain_threshold=round(res.threshold, 6)), cfg, extra={
-                "calibration": {
-                    "gold": str(gold), "split": split, "n": len(items), "objective": res.objective,
-                    "threshold": round(res.threshold, 6), "heldout": res.heldout,
-                    "in_sample": res.in_sample.to_dict(), "date": _dt.date.today().isoformat(),
-                },
+            written = update_config(config, abstain_threshold=round(res.threshold, 6), calibration={
+                "gold": gold_label, "split": split, "n": len(items), "objective": res.objective,
+                "threshold": round(res.threshold, 6), "heldout": res.heldout,
+                "in_sample": res.in_sample.to_dict(), "date": _dt.date.today().isoformat(),
             })
-    except ColnatoError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
 
     if as_json:
         payload = res.to_dict()
-        payload.update({"gold": gold, "split": split, "n": len(items), "written": str(written) if written else None})
+        payload.update({"gold": gold_label, "split": split, "n": len(items), "written": str(written) if written else None})
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
-    click.echo(f"calibrated on {len(items)} questions of {gold} (split: {split})")
+    click.echo(f"calibrated on {len(items)} questions of {gold_label}")
     click.echo(_describe_calibration(res))
     click.echo(f"wrote abstain_threshold={round(res.threshold, 6)} to {written}" if written
                else "dry run: config not changed")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GoldFormatError
-from .metrics import fold_text
+from ..text import fold
 
 #: The keys of a JSONL line that become GoldItem fields; any other key goes to ``extra``.
 KNOWN_KEYS = ("id", "question", "answers", "evidence", "history", "type", "split")
@@ -305,11 +305,11 @@ def check_evidence(items: Iterable[GoldItem], corpus_texts: Sequence[str]) -> No
 
     Whitespace and quote style (curly vs straight) are folded, as in citation matching.
     """
-    folded = [fold_text(t) for t in corpus_texts]
+    folded = [fold(t, keep_case=True) for t in corpus_texts]
     for item in items:
         if item.evidence is None:
             continue
-        needle = fold_text(item.evidence)
+        needle = fold(item.evidence, keep_case=True)
         if not any(needle in t for t in folded):
             raise GoldFormatError(
                 f"{item.source or item.id}: evidence of {item.id!r} does not occur in the corpus: "

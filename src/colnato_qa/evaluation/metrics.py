@@ -24,6 +24,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ..text import fold
+
 # -- normalization ----------------------------------------------------------------------------
 _ASCII_PUNCT = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -110,28 +114,16 @@ def contains_answer(gold_answers: Sequence[str], prediction: str | None) -> bool
 
 
 # -- citations --------------------------------------------------------------------------------
-_QUOTE_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-})
-
-
-def fold_text(s: str) -> str:
-    """Fold quote style (curly -> straight) and whitespace runs (-> one space); NFC; case kept."""
-    s = unicodedata.normalize("NFC", s).translate(_QUOTE_FOLD)
-    return " ".join(s.split())
-
-
 def citation_rank(citation_texts: Sequence[str], evidence: str) -> int | None:
     """Rank of the first citation whose text contains the evidence (folded), or None.
 
     Ranks start at 1: the first citation has rank 1.
     """
-    needle = fold_text(evidence)
+    needle = fold(evidence, keep_case=True)
     if not needle:
         return None
     for rank, text in enumerate(citation_texts, start=1):
-        if needle in fold_text(text):
+        if needle in fold(text, keep_case=True):
             return rank
     return None
 
@@ -172,16 +164,8 @@ def abstain_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> dic
 
 # -- latency ----------------------------------------------------------------------------------
 def percentile(values: Sequence[float], p: float) -> float | None:
-    """The p-th percentile (0..100) with linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    if not 0 <= p <= 100:
-        raise ValueError(f"percentile must be in [0, 100], got {p}")
-    xs = sorted(values)
-    pos = (len(xs) - 1) * p / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    """The p-th percentile (0..100), linear interpolation (numpy.percentile); None when there are no values."""
+    return float(np.percentile(values, p)) if len(values) else None
 
 
 # -- per-question record and aggregation ---------------------------------------------------------

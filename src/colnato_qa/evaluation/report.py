@@ -11,8 +11,6 @@ import datetime as _dt
 import html
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
 from .gold import GoldItem
 from .metrics import HEADLINE_KEYS, QuestionResult, compute_metrics
+from ..files import write_text_atomic
 from .runner import EvalRun
 
 CSV_COLUMNS = ("id", "question", "gold", "prediction", "hit", "cited_paragraph", "confidence", "latency_ms")
@@ -276,16 +275,6 @@ def render_report(
             f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; give the usual permissions
-    os.replace(tmp, path)
-
-
 def results_rows(results: Sequence[QuestionResult]) -> list[dict[str, Any]]:
     return [{
         "id": r.id, "question": r.question, "gold": " | ".join(r.gold_answers),
@@ -300,12 +289,12 @@ def write_outputs(out_dir: str | Path, runs: Sequence[EvalRun], items: Sequence[
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"report": out / "report.html", "jsonl": out / "results.jsonl", "csv": out / "results.csv"}
-    _atomic_write(paths["report"], render_report(runs, items, **report_kw))
+    write_text_atomic(paths["report"], render_report(runs, items, **report_kw))
     main = runs[0]
-    _atomic_write(paths["jsonl"], "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in main.results))
+    write_text_atomic(paths["jsonl"], "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in main.results))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS))
     w.writeheader()
     w.writerows(results_rows(main.results))
-    _atomic_write(paths["csv"], buf.getvalue())
+    write_text_atomic(paths["csv"], buf.getvalue())
     return paths

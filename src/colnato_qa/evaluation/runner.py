@@ -97,16 +97,6 @@ def evaluate(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = (), lab
                    settings=_engine_settings(engine))
 
 
-def compare(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = ()) -> list[EvalRun]:
-    """The ablations of COMPARE_VARIANTS, in this process, on the same questions."""
-    by = list(by)
-    runs: list[EvalRun] = []
-    for label, changes in COMPARE_VARIANTS:
-        log.info("evaluating variant %s (%s)", label, changes)
-        runs.append(evaluate(engine.variant(**changes), items, by=by, label=label))
-    return runs
-
-
 def never_abstaining_run(engine: Any, items: Sequence[GoldItem]) -> list[QuestionResult]:
     """Results of ``engine.variant(threshold=0.0)``: every question has a candidate answer and a
     confidence, so correctness at any threshold can be computed (calibration, precision-coverage)."""

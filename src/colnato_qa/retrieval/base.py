@@ -1,14 +1,12 @@
-"""The retriever interface: a query in, ranked hits (row numbers of searchable passages) out.
+"""What every retriever returns: ranked hits, row numbers of searchable passages with a score.
 
-Another backend (OpenSearch k-NN, Qdrant) is an addition: implement ``search`` for it.
+Each retriever (dense.py, bm25.py, sentences.py) has ``search(query_text, query_vector, k) ->
+list[Hit]``, best first; another backend (OpenSearch k-NN, Qdrant) is an addition of the same shape.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -16,8 +14,3 @@ class Hit:
     row: int        # row of the searchable passage (0-based, the order the index was built in)
     score: float
 
-
-class Retriever(Protocol):
-    def search(self, query_text: str, query_vector: np.ndarray | None, k: int) -> list[Hit]:
-        """The ``k`` best rows, best first."""
-        ...

@@ -33,22 +33,25 @@ def load_bm25(directory: Path):
 
 
 class BM25Retriever:
-    """``BM25Retriever(model).search(query_text, _, k)``; also knows each term's document frequency."""
+    """``BM25Retriever(model).search(query_text, _, k)``; also knows each term's document frequency.
+
+    Only bm25s's public API is used: ``vocab_dict`` and ``get_scores``. A term's document
+    frequency is the number of documents it scores above zero in (BM25's idf and term-frequency
+    factors are positive for every document holding the term), counted once per term."""
 
     def __init__(self, model):
         self.model = model
         self.vocab: dict[str, int] = dict(model.vocab_dict)
-        indptr = np.asarray(model.scores["indptr"])
-        self.doc_freq = np.diff(indptr)  # CSC over terms: documents holding each term
-        self.n_docs = int(model.scores.get("num_docs", 0) or len(model.corpus or []) or self._infer_docs())
-
-    def _infer_docs(self) -> int:
-        indices = np.asarray(self.model.scores["indices"])
-        return int(indices.max()) + 1 if indices.size else 0
+        self.n_docs = len(model.get_scores([next(iter(self.vocab))])) if self.vocab else 0
+        self._doc_freq: dict[str, int] = {}
 
     def df(self, term: str) -> int:
-        i = self.vocab.get(term)
-        return int(self.doc_freq[i]) if i is not None and i < len(self.doc_freq) else 0
+        if term not in self.vocab:
+            return 0
+        n = self._doc_freq.get(term)
+        if n is None:
+            n = self._doc_freq[term] = int(np.count_nonzero(self.model.get_scores([term])))
+        return n
 
     def scores(self, query_text: str) -> np.ndarray:
         terms = [t for t in content_terms(query_text) if t in self.vocab]

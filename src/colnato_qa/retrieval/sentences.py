@@ -12,11 +12,9 @@ from .base import Hit
 class SentenceRetriever:
     def __init__(self, sentence_vectors: np.ndarray, window_vectors: np.ndarray, sentence_offsets: np.ndarray):
         self.matrix = np.ascontiguousarray(np.vstack([sentence_vectors, window_vectors]), dtype=np.float32)
-        n = len(sentence_vectors)
         owner = np.repeat(np.arange(len(sentence_offsets) - 1), np.diff(sentence_offsets))
         self.owner = np.concatenate([owner, owner])  # row of the passage each vector belongs to
         self.n_rows = len(sentence_offsets) - 1
-        self.n_sentences = n
 
     def search(self, query_text: str, query_vector: np.ndarray | None, k: int) -> list[Hit]:
         if query_vector is None or not len(self.matrix):

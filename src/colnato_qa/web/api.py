@@ -13,11 +13,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..errors import InvalidHistoryError, InvalidQuestionError
+from ..request import AskRequest, describe
 from . import limits
 
 log = logging.getLogger(__name__)
@@ -27,67 +28,8 @@ HEALTH_PATH = "/healthz"
 
 
 # -- request and response models -----------------------------------------------------------
-class HistoryTurn(BaseModel):
-    """One earlier turn of the conversation."""
-
-    model_config = ConfigDict(extra="forbid")
-    role: Literal["user", "assistant"] = Field(description="Who said it.")
-    content: str = Field(description="What was said.")
-
-
-class AskRequest(BaseModel):
-    """A question about the article, with the earlier turns of the conversation if any."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [
-            {"question": "When was it announced that Colombia would become a NATO global partner?"},
-            {"question": "When was it signed?",
-             "history": ["What is the Agreement on Cooperation and Security of Information?"]},
-        ]},
-    )
-    question: str = Field(description="The question (1 to 1000 characters, no control characters).")
-    history: list[str | HistoryTurn] | None = Field(
-        default=None,
-        max_length=limits.API_MAX_HISTORY_ITEMS,
-        description="Earlier turns, oldest first: the user's questions as strings, or "
-                    '{"role": "user"|"assistant", "content": str} objects. Used to read follow-ups '
-                    'such as "When was it signed?".',
-    )
-
-    @field_validator("history", mode="before")
-    @classmethod
-    def _history_shape(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        if not isinstance(value, list):
-            raise ValueError(
-                f"history must be a list of turns (strings or {{\"role\", \"content\"}} objects), "
-                f"got {_json_type(value)}"
-            )
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                continue
-            if not isinstance(item, dict):
-                raise ValueError(
-                    f"history[{i}] must be a string or an object {{\"role\": \"user\"|\"assistant\", "
-                    f"\"content\": string}}, got {_json_type(item)}"
-                )
-            if set(item) != {"role", "content"}:
-                raise ValueError(
-                    f"history[{i}] must have exactly the keys \"role\" and \"content\", got "
-                    f"{sorted(item) or 'no keys'}"
-                )
-            if item["role"] not in ("user", "assistant"):
-                raise ValueError(f"history[{i}].role must be \"user\" or \"assistant\", got {item['role']!r}")
-            if not isinstance(item["content"], str):
-                raise ValueError(f"history[{i}].content must be a string, got {_json_type(item['content'])}")
-        return value
-
-    def engine_history(self) -> list[str | dict[str, str]] | None:
-        if self.history is None:
-            return None
-        return [t if isinstance(t, str) else t.model_dump() for t in self.history]
+# The request is the core's AskRequest (colnato_qa/request.py): the same rules and messages as the
+# engine and the CLI.
 
 
 class CitationModel(BaseModel):
@@ -183,7 +125,7 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
     async def ask(body: AskRequest) -> AnswerModel:
         """Answer a question with a sentence quoted from the article and the paragraphs it
         comes from, or abstain (``abstained: true``) when the article doesn't say."""
-        answer = await gate.run(engine.ask, body.question, body.engine_history())
+        answer = await gate.run(engine.ask, body.question, body.history)
         return AnswerModel.model_validate(answer.to_dict())
 
     @router.api_route(ASK_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -213,73 +155,9 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
 
 
 # -- errors ------------------------------------------------------------------------------------
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    """("body", "history", 0, "role") -> "history[0].role"; the body itself -> "body"."""
-    parts = [p for p in loc if p != "body"]
-    if not parts:
-        return "body"
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        elif isinstance(p, str) and p in ("str", "HistoryTurn"):
-            continue  # union branch names say nothing to the caller
-        else:
-            out += ("." if out else "") + str(p)
-    return out or "body"
-
-
 def validation_message(errors: list[dict[str, Any]]) -> str:
     """One readable sentence for a list of pydantic/FastAPI validation errors."""
-    messages: list[str] = []
-    for err in errors:
-        kind = err.get("type", "")
-        loc = tuple(err.get("loc", ()))
-        if kind == "json_invalid":
-            ctx = err.get("ctx") or {}
-            reason = ctx.get("error") or err.get("msg") or "invalid JSON"
-            pos = loc[1] if len(loc) > 1 else None
-            at = f" at character {pos}" if isinstance(pos, int) else ""
-            messages.append(f"The request body is not valid JSON ({reason}{at}).")
-            continue
-        where = _where(loc)
-        msg = str(err.get("msg", "invalid value"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-            messages.append(msg + ("" if msg.endswith(".") else "."))
-            continue
-        if kind == "missing":
-            if where == "body":
-                messages.append('The request body is missing: send JSON like {"question": "..."}.')
-            else:
-                messages.append(f"The field '{where}' is missing.")
-            continue
-        if kind == "model_attributes_type" and where == "body":
-            messages.append('The request body must be a JSON object like {"question": "..."}.')
-            continue
-        if kind == "extra_forbidden":
-            messages.append(f"Unknown field '{where}': the body takes only 'question' and 'history'.")
-            continue
-        got = f" (got {_json_type(err.get('input'))})" if "input" in err and kind.endswith("_type") else ""
-        messages.append(f"The field '{where}' is invalid: {msg}{got}.")
-    unique = list(dict.fromkeys(messages))
-    return " ".join(unique) or "The request is not valid."
+    return describe(errors)
 
 
 GZIP_MAGIC = b"\x1f\x8b"

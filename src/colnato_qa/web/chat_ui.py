@@ -22,13 +22,21 @@ from typing import Any
 import gradio as gr
 
 from ..errors import InvalidHistoryError, InvalidQuestionError
-from ..question import validate_question
+from ..request import AskRequest
 from . import limits, render
 from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
 
-PAGE_TITLE = "Ask the article: Colombia and NATO"
+
+
+def page_title(documents: Sequence[Any]) -> str:
+    """"Ask the article: <its title>" (the part before a subtitle's colon), from the corpus metadata."""
+    if len(documents) != 1:
+        return "Ask the articles"
+    return "Ask the article: " + documents[0].title.split(":")[0].strip()
+
+
 EXAMPLE_QUESTIONS = [
     "When was it announced that Colombia would become a NATO global partner?",
     "What agreement did Colombia sign in 2013?",
@@ -73,17 +81,19 @@ class ChatController:
         self.feedback = feedback
         self.max_turns = max_turns
         self.max_chars = int(engine.settings.max_question_chars)
+        self.max_history_turns = int(engine.settings.max_history_turns)
         self.doc_indexes = {doc.doc_id: i for i, doc in enumerate(engine.documents)}
 
     # -- asking ------------------------------------------------------------------------------
     def answer_turn(self, question: str, turns: Sequence[Turn]) -> Turn:
         """The turn record (reply HTML included) for ``question`` asked after ``turns``."""
-        try:  # the engine's own rule, checked before any work: over-long questions stop here
-            question = validate_question(question, self.max_chars)
+        try:  # the engine's own rule (AskRequest), checked before any work: over-long questions stop here
+            question = AskRequest.parse(question, max_question_chars=self.max_chars).question
         except InvalidQuestionError as exc:
             return {"question": display_question(question), "ok": False, "retryable": False,
                     "reply": render.render_error(str(exc))}
-        history = [t["question"] for t in turns if t.get("ok")][-limits.CHAT_HISTORY_QUESTIONS:]
+        history = [t["question"] for t in turns if t.get("ok")]
+        history = history[max(0, len(history) - self.max_history_turns):]  # the most recent ones
         try:
             answer = self.engine.ask(question, history=history or None).to_dict()
         except (InvalidQuestionError, InvalidHistoryError) as exc:
@@ -191,9 +201,10 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
         index, liked = _like_payload(event)
         controller.record_feedback(turns, index, liked)
 
-    with gr.Blocks(title=PAGE_TITLE, fill_width=False) as blocks:
+    title = page_title(documents)
+    with gr.Blocks(title=title, fill_width=False) as blocks:
         turns = gr.State([])
-        gr.HTML(render.render_header(documents, PAGE_TITLE), elem_id="colnato-header", js_on_load=None)
+        gr.HTML(render.render_header(documents, title), elem_id="colnato-header", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(

@@ -1,9 +1,9 @@
 """Thumbs up/down on answers, appended to a local JSONL file (one JSON object a line).
 
-The path, the rotation size and the number of rotated files come from the environment
-(``environment.py``: ``COLNATO_QA_FEEDBACK``, ``COLNATO_QA_FEEDBACK_MAX_BYTES``,
-``COLNATO_QA_FEEDBACK_BACKUPS``); the default path is in the user's state directory, outside
-the source tree.
+The path, the rotation size and the number of rotated files are the ``feedback``,
+``feedback_max_bytes`` and ``feedback_backups`` settings (settings.py: ``COLNATO_QA_FEEDBACK``,
+``COLNATO_QA_FEEDBACK_MAX_BYTES``, ``COLNATO_QA_FEEDBACK_BACKUPS``); the default path is in the
+user's state directory, outside the source tree.
 
 Bounded by construction: each text field of a record is cut to ``MAX_FIELD_CHARS``; records are
 ASCII-only JSON (``ensure_ascii``), so no character a line reader takes for a line break
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import environment
+from ..settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,14 @@ class FeedbackLog:
     """Append-only, size-bounded JSONL log of feedback records."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, max_bytes: int | None = None,
-                 backups: int | None = None) -> None:
-        self.path = Path(path) if path is not None else environment.feedback_path()
-        self.max_bytes = environment.feedback_max_bytes() if max_bytes is None else max_bytes
-        self.backups = environment.feedback_backups() if backups is None else backups
+                 backups: int | None = None, *, settings: Settings | None = None) -> None:
+        """Each of ``path``, ``max_bytes``, ``backups`` left None is the ``feedback``,
+        ``feedback_max_bytes``, ``feedback_backups`` setting of ``settings`` (``load_settings()``)."""
+        if path is None or max_bytes is None or backups is None:
+            settings = settings or load_settings()
+        self.path = Path(path) if path is not None else settings.feedback
+        self.max_bytes = settings.feedback_max_bytes if max_bytes is None else max_bytes
+        self.backups = settings.feedback_backups if backups is None else backups
         if self.max_bytes < 1 or self.backups < 1:
             raise ValueError(f"FeedbackLog needs max_bytes >= 1 and backups >= 1, got {self.max_bytes} and {self.backups}")
         self._file: _FeedbackFile | None = None

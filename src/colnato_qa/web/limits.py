@@ -25,9 +25,6 @@ API_RETRY_AFTER_S = 2
 
 # Request bodies of /api/ask larger than this are refused with 413 before being parsed.
 API_MAX_BODY_BYTES = 64 * 1024
-# Turns of conversation history accepted by /api/ask (the engine reads only the last few).
-API_MAX_HISTORY_ITEMS = 100
-
 # -- every route -------------------------------------------------------------------------------
 # Any request body larger than this is refused with 413 before the route sees it (the chat's
 # events carry one question of at most 1000 characters: a few kB of JSON at most).
@@ -38,8 +35,6 @@ BODY_READ_TIMEOUT_S = 10.0
 # -- the chat page (Gradio) ------------------------------------------------------------------------
 # Turns kept per browser session (older ones drop off the top of the chat).
 CHAT_MAX_TURNS = 20
-# Earlier questions of the session passed to the engine to read a follow-up.
-CHAT_HISTORY_QUESTIONS = 10
 # Browser sessions whose conversation the server keeps; the least recently used is dropped.
 # A full session (20 turns) holds about 150 kB, so the chat's state stays under ~0.2 GB.
 CHAT_MAX_SESSIONS = 1000

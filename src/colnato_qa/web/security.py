@@ -1,8 +1,8 @@
 """Who may call the API from another web page, who may frame the chat, and which host names
 the server answers to.
 
-``COLNATO_QA_ALLOWED_ORIGINS`` (comma-separated, e.g. ``https://news.example,http://localhost:8000``)
-is one allow-list for both:
+The ``allowed_origins`` setting (``COLNATO_QA_ALLOWED_ORIGINS``, comma-separated, e.g.
+``https://news.example,http://localhost:8000``; read by settings.py) is one allow-list for both:
 
 * CORS: browsers on those origins may call ``/api/ask`` (and load the web component); other
   origins get no ``Access-Control-Allow-Origin`` header, so their browser refuses the response.
@@ -10,7 +10,7 @@ is one allow-list for both:
 * Framing: HTML responses carry ``Content-Security-Policy: frame-ancestors 'self' <origins>``,
   so only the server itself and those origins may put the chat in an iframe.
 
-``COLNATO_QA_ALLOWED_HOSTS`` (``environment.py``) is the allow-list of ``Host`` headers, checked
+The ``allowed_hosts`` setting (``COLNATO_QA_ALLOWED_HOSTS``) is the allow-list of ``Host`` headers, checked
 by Starlette's ``TrustedHostMiddleware`` before anything else: a request naming another host
 (DNS rebinding: ``evil.example`` resolving to 127.0.0.1) gets ``400`` and never reaches Gradio,
 which would otherwise reflect that host into ``/config`` and the page. Default: the localhost
@@ -19,8 +19,6 @@ names plus the address the server is bound to (``serve`` adds it).
 
 from __future__ import annotations
 
-import os
-import re
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -32,9 +30,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigError
-from . import environment
+from ..settings import parse_host_names
 
 ALLOWED_ORIGINS_ENV = "COLNATO_QA_ALLOWED_ORIGINS"
+ALLOWED_HOSTS_ENV = "COLNATO_QA_ALLOWED_HOSTS"
 CORS_METHODS = ["GET", "POST", "OPTIONS"]
 # Any request header: the web component sends Gradio's own (x-gradio-user ...); origins stay restricted.
 CORS_HEADERS = ["*"]
@@ -42,7 +41,6 @@ CORS_MAX_AGE_S = 600
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 WILDCARD_BIND = ("0.0.0.0", "::", "")
-_HOST_NAME = re.compile(r"^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$")
 
 
 class OriginError(ConfigError):
@@ -79,10 +77,6 @@ def parse_allowed_origins(raw: str | Iterable[str] | None) -> list[str]:
             if origin not in origins:
                 origins.append(origin)
     return origins
-
-
-def allowed_origins_from_env() -> list[str]:
-    return parse_allowed_origins(os.environ.get(ALLOWED_ORIGINS_ENV))
 
 
 def frame_ancestors_policy(origins: Iterable[str]) -> str:
@@ -140,21 +134,12 @@ def install_security(app: FastAPI, origins: list[str]) -> None:
 
 # -- the Host header ---------------------------------------------------------------------------------
 def parse_allowed_hosts(raw: str | Iterable[str]) -> list[str]:
-    """Host names from a comma-separated string (or a list), checked and lower-cased."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    hosts: list[str] = []
-    for item in items:
-        host = item.strip().lower()
-        if not host:
-            continue
-        if host != "*" and not _HOST_NAME.match(host):
-            raise OriginError(
-                f"{item.strip()!r} in {environment.ALLOWED_HOSTS_ENV} is not a host name: write names as they "
-                "appear in the address bar without scheme, port or path, e.g. chat.news.example,localhost"
-            )
-        if host not in hosts:
-            hosts.append(host)
-    return hosts
+    """Host names from a comma-separated string (or a list), checked (``settings.parse_host_names``)
+    and lower-cased; OriginError naming the setting for an entry that is not a host name."""
+    try:
+        return parse_host_names(raw)
+    except ValueError as exc:
+        raise OriginError(f"allowed_hosts (${ALLOWED_HOSTS_ENV}): {exc}") from None
 
 
 def bind_hosts(bind: str) -> list[str]:
@@ -175,13 +160,13 @@ def bind_hosts(bind: str) -> list[str]:
 
 
 class HostAllowList:
-    """The allowed ``Host`` names: from ``COLNATO_QA_ALLOWED_HOSTS`` when set, else the localhost
-    names plus the bind address (added by ``allow_bind``, before the server starts)."""
+    """The allowed ``Host`` names: ``hosts`` (the ``allowed_hosts`` setting) when given, else the
+    localhost names plus the bind address (added by ``allow_bind``, before the server starts)."""
 
     def __init__(self, hosts: str | Iterable[str] | None = None) -> None:
-        configured = environment.allowed_hosts() if hosts is None else hosts
-        self.from_setting = configured is not None
-        self.hosts: list[str] = parse_allowed_hosts(configured) if configured is not None else list(LOCAL_HOSTS)
+        configured = parse_allowed_hosts(hosts) if hosts is not None else []
+        self.from_setting = bool(configured)
+        self.hosts: list[str] = configured or list(LOCAL_HOSTS)
 
     def allow_bind(self, bind: str) -> None:
         if self.from_setting:

@@ -1,0 +1,93 @@
+"""``colnato-qa fit``: fit the answerability model on gold questions and write it to config/."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from ..components.answerability import FEATURE_SCHEMA, FEATURES, AnswerabilityModel
+from ..evaluation.fitting import FitRow, file_sha256, fit_answerability
+from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
+from ..evaluation.metrics import contains_answer
+from ..files import write_text_atomic
+from . import common
+from .common import clean_errors, engine_options
+
+
+def parse_gold_spec(spec: str) -> tuple[Path, str | None]:
+    """``path`` or ``path:split`` (split one of dev, test, train)."""
+    path, sep, split = spec.rpartition(":")
+    if sep and split in ("dev", "test", "train") and path:
+        return Path(path), split
+    return Path(spec), None
+
+
+def read_gold_specs(specs: Sequence[str]) -> list[tuple[str, list[GoldItem]]]:
+    out = []
+    for spec in specs:
+        path, split = parse_gold_spec(spec)
+        if not path.exists():
+            raise click.ClickException(f"Gold file {path} does not exist.")
+        out.append((spec, filter_split(load_gold(path), split)))
+    return out
+
+
+def feature_rows(engine, items: Sequence[GoldItem]) -> list[FitRow]:
+    """One row per question: the features of the sentence the never-abstaining engine chose, and
+    whether the question is answerable and that sentence holds a gold answer. Metadata questions
+    (answered from the byline, not by the model) are left out."""
+    zero = engine.variant(threshold=0.0)
+    rows = []
+    for item in items:
+        answer = zero.ask(item.question, list(item.history) or None)
+        features = answer.debug.get("features")
+        if not features:
+            continue
+        label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
+        rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label)))
+    return rows
+
+
+@click.command("fit")
+@click.argument("gold", nargs=-1, required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the answerability_model setting, config/answerability.json).")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
+              help="Cross-validation folds for choosing the regularisation strength.")
+@click.option("--dry-run", is_flag=True, help="Print the fitted model without writing it.")
+@engine_options
+def fit_command(gold: tuple[str, ...], out: Path | None, folds: int, dry_run: bool,
+                corpus: Path | None, index: Path | None, config: Path | None) -> None:
+    """Fit the answerability model (the confidence) on gold questions and write it to config/.
+
+    GOLD is a gold file, optionally with :SPLIT to take one split of it. The engine answers every
+    question without abstaining; each chosen sentence's features and whether it holds a gold
+    answer train a logistic model (scikit-learn, strength chosen by cross-validation). The file
+    records the feature schema and the hash of every gold file it was fitted on. Then choose the
+    threshold with `colnato-qa calibrate` on dev questions.
+
+    \b
+    Example:
+        colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev
+    """
+    with clean_errors():
+        sets = read_gold_specs(gold)
+        engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral())
+        rows: list[FitRow] = []
+        for _, items in sets:
+            check_evidence(items, [d.text for d in engine.documents])
+            rows += feature_rows(engine, items)
+        fitted = fit_answerability(rows, folds=folds)
+        fitted["fitted_on"] = [{"gold": spec, "sha256": file_sha256(parse_gold_spec(spec)[0]), "questions": len(items)}
+                               for spec, items in sets]
+        fitted["date"] = _dt.date.today().isoformat()
+        target = out or engine.settings.answerability_model
+        text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
+        if not dry_run:
+            write_text_atomic(Path(target), text)
+    click.echo(text.rstrip())
+    click.echo(f"schema {FEATURE_SCHEMA}: {'dry run, nothing written' if dry_run else f'wrote {target}'}", err=True)

@@ -1,0 +1,83 @@
+"""The answerability model: features of the chosen sentence in, a confidence in [0, 1] out.
+
+A logistic model whose weights are fitted by ``colnato-qa fit`` on a gold file (never by hand) and
+kept in the config with the feature schema they were fitted for. Loading weights fitted for another
+schema is refused with the command that refits them.
+
+    >>> model = AnswerabilityModel({"schema": FEATURE_SCHEMA, "bias": 0.0,
+    ...                             "weights": {name: 0.0 for name in FEATURES}})
+    >>> model.run({name: 1.0 for name in FEATURES})
+    0.5
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError
+
+# The features, in order. Bump FEATURE_SCHEMA whenever their definition changes: weights fitted for
+# another schema are refused.
+FEATURES: tuple[str, ...] = (
+    "sentence_cosine",      # MiniLM cosine of question and chosen sentence (with its window)
+    "passage_cosine",       # MiniLM cosine of question and the chosen passage
+    "vocabulary_coverage",  # IDF-weighted share of the question's words the corpus holds (soft credit for near words)
+    "sentence_coverage",    # IDF-weighted share of the question's words found in the chosen passage
+    "type_match",           # the answer holds the kind of thing asked for (1), cannot (0), unknown (0.5)
+    "kind_missing",         # 1 when the question asks for a date, number, person or place and the answer holds none
+    "unknown_name",         # 1 when the question names something (a capitalised name, an acronym) the corpus never mentions
+)
+FEATURE_SCHEMA = 2
+DEFAULT_MODEL_FILE = "answerability.json"
+REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
+
+
+class AnswerabilityModel:
+    """``run(features) -> confidence``; settings (the fitted weights) in ``__init__``."""
+
+    def __init__(self, fitted: Mapping[str, Any]) -> None:
+        schema = fitted.get("schema")
+        if schema != FEATURE_SCHEMA:
+            raise ConfigError(
+                f"The answerability weights in the config were fitted for feature schema {schema!r}, but this "
+                f"code computes schema {FEATURE_SCHEMA}. Refit them: {REFIT_COMMAND}"
+            )
+        weights = fitted.get("weights")
+        if not isinstance(weights, Mapping) or set(weights) != set(FEATURES):
+            raise ConfigError(
+                f"The answerability weights must name exactly these features: {list(FEATURES)}. "
+                f"Refit them: {REFIT_COMMAND}"
+            )
+        self.bias = float(fitted.get("bias", 0.0))
+        self.weights = {name: float(weights[name]) for name in FEATURES}
+
+    @classmethod
+    def neutral(cls) -> "AnswerabilityModel":
+        """All weights zero (every confidence 0.5): what ``colnato-qa fit`` answers with while it
+        collects features, so that a missing or stale model file never stops a refit."""
+        return cls({"schema": FEATURE_SCHEMA, "bias": 0.0, "weights": {name: 0.0 for name in FEATURES}})
+
+    def run(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights[name] * float(features.get(name, 0.0)) for name in FEATURES)
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+
+def load_answerability(path: str | Path) -> AnswerabilityModel:
+    """The model fitted by ``colnato-qa fit`` and kept in ``path`` (JSON); errors say how to refit it."""
+    path = Path(path)
+    try:
+        fitted = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"No answerability model at {path}. Fit one: {REFIT_COMMAND}") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"Cannot read the answerability model {path} ({exc}). Refit it: {REFIT_COMMAND}") from exc
+    if not isinstance(fitted, dict):
+        raise ConfigError(f"{path} must hold a JSON object. Refit it: {REFIT_COMMAND}")
+    return AnswerabilityModel(fitted)

@@ -1,0 +1,260 @@
+"""Follow-up questions: does a question lean on an earlier turn, and what does its pronoun stand for?
+
+A question is read as it stands unless it needs the conversation:
+
+* it holds a third-person pronoun ("it", "he", "their", "that" ...) with nothing in the question
+  itself that it could refer to, and the pronoun is not an expletive ("is it true that ...");
+* it holds a demonstrative noun phrase ("those governments", "that status") whose noun the previous
+  turn mentions;
+* or it is elliptical: it opens with "and", "so", "what about", "anything about" ... ("and what does
+  NATO get?", "how so").
+
+The pronoun is replaced only by an antecedent that fits it: a person for he/she/him/his/her, a thing
+(not a person) for it/its/this/that, a group or plural for they/them/their/these/those. The
+antecedents come from the previous answered turn (its question and its answer); a declined or
+off-topic turn gives none. Everything here is closed-class English (pronouns, determiners,
+conjunctions), never words of the article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+PERSON, THING, GROUP = "person", "thing", "group"
+
+# pronoun -> (kind it refers to, possessive?)
+_PRONOUNS: dict[str, tuple[str, bool]] = {
+    "he": (PERSON, False), "him": (PERSON, False), "his": (PERSON, True),
+    "she": (PERSON, False), "her": (PERSON, False), "hers": (PERSON, True),
+    "it": (THING, False), "its": (THING, True), "this": (THING, False), "that": (THING, False),
+    "they": (GROUP, False), "them": (GROUP, False), "their": (GROUP, True), "theirs": (GROUP, True),
+    "these": (GROUP, False), "those": (GROUP, False),
+}
+_DEMONSTRATIVES = {"this", "that", "these", "those"}
+_PRONOUN_RE = re.compile(r"\b(" + "|".join(sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.I)
+# "is it true that", "it is possible to", "it seems", "what is it like": "it" refers to nothing.
+_EXPLETIVE_RE = re.compile(
+    r"\b(?:is|was|isn'?t|wasn'?t)\s+it\s+(?:true|correct|right|possible|likely|the case|fair|accurate|known|clear)\b"
+    r"|\bit(?:'s|’s|\s+is|\s+was)\s+(?:\w+\s+){0,2}?(?:that|to|whether|if)\b"
+    r"|\bit\s+(?:seems|appears|looks like|turns out|says|said|mentions|states)\b"
+    r"|\bthat\s+(?:is|was)\s+(?:why|how|when|what)\b"
+    r"|\b(?:so|such)\s+that\b|\bthat\s+(?=\w+\s+(?:is|are|was|were|has|have|did|does|do|can|could|would|will)\b)",
+    re.I)
+# Words after "that"/"this" that make it a conjunction or relative pronoun, not a reference.
+_THAT_CONJUNCTION_BEFORE = re.compile(
+    r"\b(?:say|says|said|think|thinks|mean|means|true|so|know|believe|claim|claims|show|shows|than|now|such|"
+    r"the fact|way|sure|clear|possible|likely|things?|one|ones|thing)\s*$", re.I)
+_ELLIPSIS_RE = re.compile(r"^\s*(?:and|so|but|also|plus|ok(?:ay)?|what about|how about|anything (?:about|on)|"
+                          r"any(?:thing)? else|what else|why not|how so|why|how come|really|such as|like what)\b", re.I)
+_WORD_RE = re.compile(r"[A-Za-zÀ-ÿ’'-]+")
+# Words that carry no subject of their own: wh-words, auxiliaries, pronouns, light verbs.
+_FUNCTION_WORDS = frozenset("""
+a an the and or but so also plus ok okay about anything else any what which who whom whose when where why how
+is are was were be been being do does did done has have had can could will would should shall may might must
+of in on at to for from with by as into onto over under than then there here it its this that these those they
+them their he him his she her i me my we us our you your not no yes just really actually more less much many
+one ones some such like get got gets say says said tell told mean means come comes came go goes went happen
+happened happens thing things stuff way ways lot kind sort part
+""".split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A phrase of an earlier turn that a pronoun may stand for."""
+
+    text: str
+    kind: str          # PERSON, THING or GROUP
+    from_answer: bool  # found in the earlier answer (else in the earlier question)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How a question leans on the conversation. ``pronoun`` is the match of the anaphor to replace
+    (None for an elliptical question or a demonstrative phrase), ``kind`` what it must refer to."""
+
+    pronoun: re.Match[str] | None
+    kind: str
+    possessive: bool = False
+    demonstrative_noun: str | None = None   # "governments" in "those governments"
+    others: tuple["FollowUp", ...] = ()     # the question's other unresolved pronouns, in order
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().strip("’'") for w in _WORD_RE.findall(text)]
+
+
+def own_subject_words(question: str) -> list[str]:
+    """The question's words that are not function words: what it is about, by itself."""
+    return [w for w in _words(question) if w not in _FUNCTION_WORDS and len(w) > 1]
+
+
+def _is_expletive(question: str, m: re.Match[str]) -> bool:
+    for e in _EXPLETIVE_RE.finditer(question):
+        if e.start() <= m.start() < e.end():
+            return True
+    w = m.group(0).lower()
+    if w == "that" and _THAT_CONJUNCTION_BEFORE.search(question[:m.start()]):
+        return True
+    return False
+
+
+def _noun_after(question: str, m: re.Match[str]) -> str | None:
+    """For a determiner ("those governments"), the noun it introduces, else None."""
+    rest = question[m.end():]
+    nxt = re.match(r"\s+([A-Za-zÀ-ÿ’'-]+)", rest)
+    if not nxt:
+        return None
+    word = nxt.group(1).lower()
+    if word in _FUNCTION_WORDS:
+        return None
+    return word
+
+
+# A question that names this many things of its own is read as it stands, whatever its pronouns.
+SELF_CONTAINED_WORDS = 6
+_CLAUSE_BOUNDARY_RE = re.compile(
+    r"[,.;:?!]|\b(?:if|when|whether|because|and|but|so|that|which|who|while|after|before|since|although|though|or|"
+    r"once|unless|until)\b", re.I)
+
+
+def needs_context(question: str, earlier_text: str | None = "") -> FollowUp | None:
+    """How ``question`` depends on the conversation, or None when it stands on its own.
+
+    ``earlier_text`` is the previous turn (question and answer): a demonstrative phrase
+    ("those governments") refers back only when that turn mentions its noun. None: the turn is not
+    known yet, and any demonstrative phrase may refer back (a first, cheap look).
+    """
+    own = own_subject_words(question)
+    elliptical = bool(_ELLIPSIS_RE.match(question))
+    if len(own) >= SELF_CONTAINED_WORDS:
+        return None
+    earlier_words = set(_words(earlier_text or ""))
+    found: list[FollowUp] = []
+    for m in _PRONOUN_RE.finditer(question):
+        word = m.group(0).lower()
+        kind, possessive = _PRONOUNS[word]
+        if word in ("it", "this", "that") and _is_expletive(question, m):
+            continue
+        if word in _DEMONSTRATIVES:
+            noun = _noun_after(question, m)
+            if noun is not None:
+                stem = noun.rstrip("s")
+                if earlier_text is None or any(w.rstrip("s") == stem for w in earlier_words):
+                    found.append(FollowUp(None, GROUP if word in ("these", "those") else THING, demonstrative_noun=noun))
+                continue   # "this article", "that year": a phrase of its own
+        if word == "her":
+            possessive = _noun_after(question, m) is not None
+        if _has_antecedent_inside(question, m):
+            continue
+        found.append(FollowUp(m, kind, possessive))
+    if found:
+        first = found[0]
+        return FollowUp(first.pronoun, first.kind, first.possessive, first.demonstrative_noun, tuple(found[1:]))
+    if elliptical or not own:
+        return FollowUp(None, THING)
+    return None
+
+
+def _has_antecedent_inside(question: str, m: re.Match[str]) -> bool:
+    """Whether an earlier clause of the question itself names something the pronoun can refer to.
+
+    A pronoun does not refer to the subject of its own clause ("what does NATO get out of it": "it"
+    is not NATO), so only words before the last clause boundary (a comma, "if", "and", "that" ...)
+    count: "Does NATO have to defend Colombia if it is attacked?" resolves inside.
+    """
+    before = question[:m.start()]
+    boundaries = list(_CLAUSE_BOUNDARY_RE.finditer(before))
+    if not boundaries:
+        return False
+    last = boundaries[-1]
+    if not before[last.end():].strip() and not _words(question[m.end():]):
+        return False   # "before it?": a preposition, not a clause of its own
+    return bool(own_subject_words(before[:last.start()]))
+
+
+def fits(mention: Mention, kind: str) -> bool:
+    if kind == PERSON:
+        return mention.kind == PERSON
+    if kind == GROUP:
+        return mention.kind in (GROUP, THING)
+    return mention.kind in (THING, GROUP)
+
+
+def choose_antecedent(mentions: Sequence[Mention], follow: FollowUp, question: str = "",
+                      frequency: Callable[[str], int] | None = None) -> tuple[FollowUp, Mention] | None:
+    """The pronoun to replace and the mention it refers to, or None when nothing fits.
+
+    For a demonstrative phrase, the earlier phrase with its noun. Otherwise a mention that fits the
+    pronoun and that the question does not already name: for a person the earlier answer's first
+    (it says who), for a thing or group the earlier question's most specific one (the rarest in the
+    corpus, by ``frequency``: what was asked about, rather than the country every sentence names).
+    Of several pronouns, the first whose kind an earlier mention matches exactly is replaced.
+    """
+    options = (follow,) + follow.others
+    exact = [(f, _antecedent_for(mentions, f, question, frequency, exact=True)) for f in options]
+    for f, mention in exact:
+        if mention is not None:
+            return f, mention
+    for f in options:
+        mention = _antecedent_for(mentions, f, question, frequency, exact=False)
+        if mention is not None:
+            return f, mention
+    return None
+
+
+def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str,
+                    frequency: Callable[[str], int] | None, exact: bool) -> Mention | None:
+    asked = set(_words(question))
+    if follow.demonstrative_noun is not None:
+        # "those governments" after "What was the pink tide?": the governments of what was asked about.
+        noun = follow.demonstrative_noun
+        stem = noun.rstrip("s")
+        asked_about = [mt for mt in mentions if not mt.from_answer and mt.kind != PERSON
+                       and not any(w.rstrip("s") == stem for w in _words(mt.text))]
+        if asked_about:
+            topic = min(asked_about, key=lambda mt: frequency(mt.text)) if frequency else asked_about[0]
+            return Mention(f"the {noun} of {_as_phrase(topic.text)}", GROUP if noun.endswith("s") else THING,
+                           topic.from_answer)
+        with_noun = [mt for mt in mentions if any(w.rstrip("s") == stem for w in _words(mt.text))]
+        return max(with_noun, key=lambda mt: len(mt.text), default=None)
+    fitting = [mt for mt in mentions if (mt.kind == follow.kind if exact else fits(mt, follow.kind))
+               and not set(_words(mt.text)) <= asked]
+    if not fitting:
+        return None
+    if follow.kind == PERSON:
+        from_answer = [mt for mt in fitting if mt.from_answer]
+        return (from_answer or fitting)[0]
+    from_question = [mt for mt in fitting if not mt.from_answer] or fitting
+    if frequency is None:
+        return from_question[0]
+    return min(from_question, key=lambda mt: frequency(mt.text))
+
+
+def possessive_of(phrase: str) -> str:
+    return phrase + ("’" if phrase.endswith("s") else "’s")
+
+
+def rewrite(question: str, follow: FollowUp, antecedent: Mention) -> str:
+    """The question with its anaphor replaced by the antecedent: a grammatical question."""
+    if follow.demonstrative_noun is not None:
+        m = re.search(rf"\b(?:this|that|these|those)\s+{re.escape(follow.demonstrative_noun)}\b", question, re.I)
+        if m is None:
+            return question
+        text = question[:m.start()] + _as_phrase(antecedent.text) + question[m.end():]
+    elif follow.pronoun is not None:
+        m = follow.pronoun
+        replacement = possessive_of(antecedent.text) if follow.possessive else _as_phrase(antecedent.text)
+        text = question[:m.start()] + replacement + question[m.end():]
+    else:
+        return question   # an elliptical question has no word to replace: the reader joins it to its turn
+    return text[0].upper() + text[1:] if text and text[0].islower() else text
+
+
+def _as_phrase(text: str) -> str:
+    """A mention as it reads mid-sentence: "The ITPP" -> "the ITPP"."""
+    first, _, rest = text.partition(" ")
+    if first in ("The", "A", "An", "This", "These", "Its") and rest:
+        return first.lower() + " " + rest
+    return text

@@ -1,0 +1,96 @@
+"""The metadata answerer: questions about the article itself (who wrote it, where it was published,
+its title, what it is about), answered from the byline and the front matter.
+
+``MetadataAnswerer().run(question) -> MetaMatch | None``; ``answer(match, passages, doc_meta)`` finds
+the quoted value. The confidence is the share of the asking sentence's words that a question about
+an article is made of: "who is the author of the piece?" is all such words (1.0); "who wrote about
+the 2013 agreement?" is not a question about the article itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import question as qmod
+from ..text import STOPWORDS, words
+from ..types import Passage, Span
+
+_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    ("author", re.compile(r"\b(who (wrote|writes|authored|penned|is behind)|author|writer|written by|byline|journalist|reporter)\b", re.I)),
+    ("publisher", re.compile(r"\b(publish\w*|publication|newspaper|outlet|magazine|news ?paper|news site|website|media outlet|which paper|what paper|appeared in|put (it|this) out|ran (it|this|the))\b", re.I)),
+    ("title", re.compile(r"\b(title|headline|heading)\b", re.I)),
+    ("about", re.compile(r"\b(what is|what's|whats) (this|the) (article|piece|story|text|report) about\b|\b(main )?topic of (this|the) (article|piece|story)\b", re.I)),
+]
+# Words a question about an article is made of, besides its intent words: general English, no
+# word of any one article.
+_ARTICLE_WORDS = frozenset("""
+article piece story text report essay post op ed op-ed editorial news this it one name original source who which what
+wrote write written writer author authored penned byline publish published publisher publication newspaper paper
+outlet magazine website site media appeared ran run title headline called named heading journalist reporter behind
+about topic main by in on is was the of did does do its s whats what's exact full give me tell please company
+organization organisation online put out i need know want cite citation bibliography reference
+""".split())
+_DATE_RE = re.compile(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", re.I)
+_SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
+# Below this share the question is about something else that merely mentions an author or a title.
+MIN_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True)
+class MetaMatch:
+    intent: str          # author, publisher, title, about, date
+    confidence: float    # share of the asking sentence's words that belong to a question about the article
+
+
+class MetadataAnswerer:
+    def __init__(self, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.min_confidence = min_confidence
+
+    def run(self, question: str) -> MetaMatch | None:
+        """The metadata intent of the sentence of ``question`` that asks it, or None."""
+        best: MetaMatch | None = None
+        for sentence in _SENTENCE_RE.findall(question) or [question]:
+            intent = _intent(sentence)
+            if intent is None:
+                continue
+            toks = [w.strip("'’") for w in words(sentence)]
+            content = [w for w in toks if w not in STOPWORDS]
+            if not content:
+                continue
+            share = sum(1 for w in content if w in _ARTICLE_WORDS) / len(content)
+            if best is None or share > best.confidence:
+                best = MetaMatch(intent, round(share, 4))
+        return best if best is not None and best.confidence >= self.min_confidence else None
+
+
+def _intent(sentence: str) -> str | None:
+    if qmod.answer_type(sentence) == qmod.YEAR and _DATE_RE.search(sentence):
+        return "date"
+    for intent, pattern in _INTENTS:
+        if pattern.search(sentence):
+            return intent
+    return None
+
+
+def answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[str, str]]) -> tuple[Passage, Span] | None:
+    """The passage and span holding the metadata value, or None when the article has no such value.
+
+    The author is quoted from the byline when there is one; publisher and date from the front matter.
+    """
+    by_kind: dict[str, Passage] = {}
+    for p in passages:
+        by_kind.setdefault(p.kind, p)
+    if intent in ("title", "about"):
+        p = by_kind.get("title")
+        return (p, Span(0, len(p.text))) if p is not None and p.text.strip() else None
+    key = {"author": "author", "publisher": "publisher", "date": "date"}.get(intent)
+    if key is None:
+        return None
+    value = next((m.get(key) for m in doc_meta.values() if m.get(key)), None)
+    sources = (by_kind.get("byline"), by_kind.get("metadata")) if key == "author" else (by_kind.get("metadata"),)
+    for p in sources:
+        if p is not None and value and value in p.text:
+            i = p.text.index(value)
+            return p, Span(i, i + len(value))
+    return None

@@ -1,0 +1,88 @@
+"""The question reader: how a question is read before retrieval.
+
+``QuestionReader(turns_used).run(question, turns, context) -> ReadQuestion``:
+
+1. typo repair (``context.spell``: words the corpus lacks that are one slip from a corpus word);
+2. follow-up resolution, only when the question needs it (``followup.needs_context``): a pronoun is
+   replaced by an earlier mention that fits it, from the last answered turn; an elliptical question
+   ("how so", "and what does NATO get?") is read together with that turn's question. A declined
+   turn gives no antecedent, and a question with its own subject is read as it stands;
+3. the kind of answer asked for (``question.answer_type``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..question import ReadQuestion, answer_type
+from ..request import HistoryTurn
+from .followup import choose_antecedent, needs_context, rewrite
+from .mentions import Gazetteer
+
+# How many earlier user turns are searched for the last answered one.
+TURNS_SEARCHED = 2
+
+
+@dataclass(frozen=True)
+class EarlierTurn:
+    """An earlier user turn as the engine read and answered it; ``answer`` is None when it declined."""
+
+    question: str
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class ReadingContext:
+    """What the reader needs from the engine: the corpus gazetteer, how often a phrase's words occur
+    in the corpus, the typo repair, and the engine's own reading of an earlier turn."""
+
+    gazetteer: Gazetteer
+    frequency: Callable[[str], int]
+    spell: Callable[[str], str]
+    earlier: Callable[[Sequence[HistoryTurn], int], EarlierTurn | None]
+
+
+class QuestionReader:
+    def __init__(self, turns_used: int) -> None:
+        self.turns_used = turns_used
+
+    def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
+        text = context.spell(question)
+        typo_fixed = text != question
+        read = self._resolve(text, turns, context)
+        if read is None:
+            return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text))
+        return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text))
+
+    def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
+        if not self.turns_used or not any(t.role == "user" for t in turns):
+            return None
+        if needs_context(question, None) is None:
+            return None
+        earlier = self._last_answered(turns, context)
+        if earlier is None:
+            return None
+        follow = needs_context(question, f"{earlier.question} {earlier.answer}")
+        if follow is None:
+            return None
+        if follow.pronoun is None and follow.demonstrative_noun is None:
+            # Elliptical ("how so?"): read with the earlier question, whose words weigh less.
+            return ReadQuestion(f"{question} {earlier.question}", f"{question} (following up on: {earlier.question})",
+                                earlier.question)
+        mentions = context.gazetteer.find(earlier.question, from_answer=False) + \
+            context.gazetteer.find(earlier.answer or "", from_answer=True)
+        chosen = choose_antecedent(mentions, follow, question, context.frequency)
+        if chosen is None:
+            return None   # a pronoun with nothing that fits it: read as it stands
+        which, mention = chosen
+        text = rewrite(question, which, mention)
+        return ReadQuestion(text, text, mention.text)
+
+    def _last_answered(self, turns: Sequence[HistoryTurn], context: ReadingContext) -> EarlierTurn | None:
+        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.turns_used:]
+        for i in reversed(users[-TURNS_SEARCHED:]):
+            earlier = context.earlier(turns, i)
+            if earlier is not None and earlier.answer:
+                return earlier
+        return None

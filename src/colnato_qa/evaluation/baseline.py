@@ -1,0 +1,66 @@
+"""The evaluation gate: figures committed in a baseline file that an evaluation may not fall below.
+
+``config/eval_baseline.json`` holds the headline figures of ``colnato-qa eval`` on the gold test
+split; ``colnato-qa eval ... --baseline FILE`` fails (exit 1) when any of them drops by more than
+the file's tolerance, so a loss of quality fails the test suite and CI like any other bug.
+``colnato-qa eval ... --write-baseline FILE`` (``make eval-baseline``) writes the file anew.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import GoldFormatError
+from ..files import write_text_atomic
+
+GATED_METRICS = ("answer_recall", "citation_at_1", "abstain_recall")
+DEFAULT_TOLERANCE = 0.03
+
+
+@dataclass(frozen=True)
+class Baseline:
+    metrics: dict[str, float]
+    tolerance: float = DEFAULT_TOLERANCE
+    gold: str | None = None
+    split: str | None = None
+
+    def regressions(self, metrics: dict[str, Any]) -> list[str]:
+        """One line per gated figure more than ``tolerance`` below the baseline (empty: the gate passes)."""
+        out = []
+        for name, floor in self.metrics.items():
+            value = metrics.get(name)
+            if value is None or value < floor - self.tolerance - 1e-9:
+                got = "n/a" if value is None else f"{value:.3f}"
+                out.append(f"{name} {got} < baseline {floor:.3f} - {self.tolerance:.3f}")
+        return out
+
+
+def read_baseline(path: str | Path) -> Baseline:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        metrics = {str(k): float(v) for k, v in data["metrics"].items()}
+        return Baseline(metrics, float(data.get("tolerance", DEFAULT_TOLERANCE)), data.get("gold"), data.get("split"))
+    except FileNotFoundError:
+        raise GoldFormatError(f"Baseline file {path} does not exist. Write it with: make eval-baseline") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GoldFormatError(f"Baseline file {path} is not a baseline ({exc!r}); expected "
+                              '{"metrics": {"answer_recall": 0.8, ...}, "tolerance": 0.03}. '
+                              "Write it anew with: make eval-baseline") from None
+
+
+def write_baseline(path: str | Path, metrics: dict[str, Any], gold: str, split: str | None,
+                   tolerance: float = DEFAULT_TOLERANCE) -> Path:
+    path = Path(path)
+    data = {
+        "_comment": "Figures of `colnato-qa eval` that the evaluation gate (tests/test_eval_gate.py) holds the "
+                    "engine to: a figure more than `tolerance` below fails. Regenerate with `make eval-baseline`.",
+        "gold": gold, "split": split, "tolerance": tolerance,
+        "metrics": {k: round(float(metrics[k]), 4) for k in GATED_METRICS if metrics.get(k) is not None},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path

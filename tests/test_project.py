@@ -1,0 +1,92 @@
+"""The project as a whole: a clone that stands on its own, a library that leaves the process
+environment alone, and the Makefile's index clean-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from colnato_qa.offline import OFFLINE_ENVIRONMENT, QUIET_ENVIRONMENT
+
+from .conftest import ROOT
+
+OUTSIDE = re.compile(r"\.\.[/\\]shared\b")   # the development machines' shared folder, beside the clone
+
+
+def tracked_files() -> list[str]:
+    if shutil.which("git") and (ROOT / ".git").exists():
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        return [f for f in out.decode("utf-8").split("\0") if f]
+    pytest.skip("not a git checkout: the tracked files are not known")
+
+
+def test_no_tracked_file_refers_to_the_shared_folder_outside_the_clone():
+    offenders = []
+    for name in tracked_files():
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8", errors="ignore")
+        except (IsADirectoryError, FileNotFoundError):
+            continue
+        offenders += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE.search(line)]
+    assert not offenders, "files that read outside the repository: " + ", ".join(offenders)
+
+
+CORE_MODULES = ("colnato_qa", "colnato_qa.engine", "colnato_qa.embedding", "colnato_qa.index_store", "colnato_qa.cli",
+                "colnato_qa.evaluation", "colnato_qa.settings", "colnato_qa.web", "colnato_qa.web.api")
+
+
+def environment_changes(modules: tuple[str, ...]) -> dict:
+    """What importing ``modules`` in a fresh interpreter (without the offline variables) changes in os.environ."""
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENVIRONMENT and k not in QUIET_ENVIRONMENT}
+    code = (
+        "import importlib, json, os, sys\n"
+        "before = dict(os.environ)\n"
+        "for name in sys.argv[1:]: importlib.import_module(name)\n"
+        "print(json.dumps({k: [before.get(k), os.environ.get(k)] for k in set(before) | set(os.environ)"
+        " if before.get(k) != os.environ.get(k)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *modules], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_library_leaves_the_environment_alone():
+    """Only the entry points (the CLI, app.py, the tests) set the offline environment (offline.py)."""
+    assert environment_changes(CORE_MODULES) == {}
+
+
+@pytest.mark.slow
+def test_importing_the_web_server_leaves_the_environment_alone():
+    assert environment_changes(("colnato_qa.web.server",)) == {}
+
+
+def test_the_cli_sets_the_offline_environment(monkeypatch):
+    from click.testing import CliRunner
+
+    from colnato_qa.cli import main
+
+    for name in OFFLINE_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(main, ["ask", "--help"]).exit_code == 0
+    assert all(os.environ.get(k) == v for k, v in OFFLINE_ENVIRONMENT.items())
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_clean_index_removes_generations_and_manifest(tmp_path):
+    index = tmp_path / "index"
+    for d in ("g-1234abcd-x1", "g-5678efgh-y2", ".tmp-g-9-z3"):
+        (index / d / "bm25").mkdir(parents=True)
+        (index / d / "passages.jsonl").write_text("{}\n", encoding="utf-8")
+    (index / "manifest.json").write_text("{}", encoding="utf-8")
+    (index / ".build.lock").write_text("", encoding="utf-8")
+    (index / "README.md").write_text("kept", encoding="utf-8")
+    out = subprocess.run(["make", "-s", "clean-index", f"INDEX={index}"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in index.iterdir()) == ["README.md"]
