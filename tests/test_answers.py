@@ -207,3 +207,23 @@ def test_typo_corrected_against_the_article(engine):
     a = engine.ask("When was the ITPP sigend?")
     assert a.interpreted_as and "signed" in a.interpreted_as and "sigend" not in a.interpreted_as
     assert a.answer == right.answer
+
+
+# Two turns a user may well have asked first: an answered one and an off-topic one.
+EARLIER_TURNS = ["When was it announced that Colombia would become a NATO global partner?",
+                 "What is the capital of France?"]
+GOLD_DIR = Path(__file__).resolve().parents[1] / "corpus" / "gold"
+STANDALONE = sorted({it.question for path in sorted(GOLD_DIR.glob("**/*.jsonl")) if path.parent.name != "writers"
+                     for it in load_gold(path) if not it.history})
+
+
+@pytest.mark.slow
+def test_standalone_questions_answered_the_same_after_other_turns(engine):
+    """Every standalone gold question, asked after two other questions, gets the answer it gets alone."""
+    differ = []
+    alone = engine.ask_many([(q, None) for q in STANDALONE])
+    for order in (EARLIER_TURNS, EARLIER_TURNS[::-1]):
+        after = engine.ask_many([(q, list(order)) for q in STANDALONE])
+        differ += [(a.question, b.interpreted_as) for a, b in zip(alone, after)
+                   if (a.answer, a.abstained) != (b.answer, b.abstained)]
+    assert not differ, f"{len(differ)} of {2 * len(STANDALONE)} read differently, e.g. {differ[:5]}"

@@ -5,6 +5,7 @@ on the server."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import httpx
@@ -59,7 +60,7 @@ def test_the_page_event_answers_with_a_citation(submit):
     assert [m["role"] for m in chat] == ["user", "assistant"]
     reply = reply_text(chat[1])
     assert ANSWERABLE_FRAGMENT in reply
-    assert "[1]" in reply and "<mark" in reply and "Paragraph 1" in reply
+    assert "[1]" in reply and "<mark" in reply and re.search(r"Paragraph \d+", reply)
 
 
 def test_the_conversation_is_kept_on_the_server_per_session(submit):

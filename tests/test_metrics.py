@@ -202,3 +202,16 @@ def test_compute_metrics_empty_and_reproducible():
         r.latency_ms *= 3.7
     assert compute_metrics(r1, by=["type"]) != compute_metrics(r2, by=["type"])
     assert without_latency(compute_metrics(r1, by=["type"])) == without_latency(compute_metrics(r2, by=["type"]))
+
+
+@pytest.mark.parametrize("scores, positives, expected", [
+    ([0.9, 0.8, 0.2, 0.1], [True, True, False, False], 1.0),       # every positive above every negative
+    ([0.1, 0.2, 0.8, 0.9], [True, True, False, False], 0.0),
+    ([0.5, 0.5], [True, False], 0.5),                                # a tie counts one half
+    ([0.9, 0.4, 0.6, 0.1], [True, True, False, False], 0.75),       # 3 of the 4 pairs ordered right
+    ([0.3, 0.2], [True, True], None),                                # one class only
+])
+def test_roc_auc_by_hand(scores, positives, expected):
+    from colnato_qa.evaluation.metrics import roc_auc
+
+    assert roc_auc(scores, positives) == expected

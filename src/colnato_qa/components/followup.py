@@ -40,14 +40,19 @@ _EXPLETIVE_RE = re.compile(
     r"|\bit(?:'s|’s|\s+is|\s+was)\s+(?:\w+\s+){0,2}?(?:that|to|whether|if)\b"
     r"|\bit\s+(?:seems|appears|looks like|turns out|says|said|mentions|states)\b"
     r"|\bthat\s+(?:is|was)\s+(?:why|how|when|what)\b"
-    r"|\b(?:so|such)\s+that\b|\bthat\s+(?=\w+\s+(?:is|are|was|were|has|have|did|does|do|can|could|would|will)\b)",
+    r"|\b(?:so|such)\s+that\b|\bthat\s+(?=\w+\s+(?:is|are|was|were|has|have|did|does|do|can|could|would|will)\b)"
+    r"|\bwhat\s+(?:time|day)\s+is\s+it\b",
     re.I)
 # Words after "that"/"this" that make it a conjunction or relative pronoun, not a reference.
 _THAT_CONJUNCTION_BEFORE = re.compile(
     r"\b(?:say|says|said|think|thinks|mean|means|true|so|know|believe|claim|claims|show|shows|than|now|such|"
     r"the fact|way|sure|clear|possible|likely|things?|one|ones|thing)\s*$", re.I)
-_ELLIPSIS_RE = re.compile(r"^\s*(?:and|so|but|also|plus|ok(?:ay)?|what about|how about|anything (?:about|on)|"
+_ELLIPSIS_RE = re.compile(r"^\s*(?:and|so|but|also|plus|what about|how about|anything (?:about|on)|"
                           r"any(?:thing)? else|what else|why not|how so|why|how come|really|such as|like what)\b", re.I)
+# A pronoun right after one of these is its object: it cannot be the clause's own subject.
+_PREPOSITIONS = frozenset("""about above across after against along among around at before behind below beneath beside
+between beyond by despite during for from in inside into like near of off on onto out outside over past since through
+throughout to toward towards under until upon with within without""".split())
 _WORD_RE = re.compile(r"[A-Za-zÀ-ÿ’'-]+")
 # Words that carry no subject of their own: wh-words, auxiliaries, pronouns, light verbs.
 _FUNCTION_WORDS = frozenset("""
@@ -119,15 +124,20 @@ _CLAUSE_BOUNDARY_RE = re.compile(
     r"once|unless|until)\b", re.I)
 
 
-def needs_context(question: str, earlier_text: str | None = "") -> FollowUp | None:
+def needs_context(question: str, earlier_text: str | None = "",
+                  mentions: Callable[[str], Sequence[Mention]] | None = None) -> FollowUp | None:
     """How ``question`` depends on the conversation, or None when it stands on its own.
 
     ``earlier_text`` is the previous turn (question and answer): a demonstrative phrase
     ("those governments") refers back only when that turn mentions its noun. None: the turn is not
-    known yet, and any demonstrative phrase may refer back (a first, cheap look).
+    known yet, and any demonstrative phrase may refer back (a first, cheap look). ``mentions`` finds
+    the corpus's names and nouns in a text (the gazetteer): a question that names its own subject
+    reads its pronouns as referring to it.
     """
+    find = mentions or (lambda text: [])
     own = own_subject_words(question)
-    elliptical = bool(_ELLIPSIS_RE.match(question))
+    # "and what about the army?", "how so": a discourse opener with no subject of its own.
+    elliptical = bool(_ELLIPSIS_RE.match(question)) and not find(question)
     if len(own) >= SELF_CONTAINED_WORDS:
         return None
     earlier_words = set(_words(earlier_text or ""))
@@ -137,6 +147,8 @@ def needs_context(question: str, earlier_text: str | None = "") -> FollowUp | No
         kind, possessive = _PRONOUNS[word]
         if word in ("it", "this", "that") and _is_expletive(question, m):
             continue
+        if word == "this" and _noun_after(question, m) is None:
+            continue   # a bare "this" points at what is in front of the reader (the article), not back
         if word in _DEMONSTRATIVES:
             noun = _noun_after(question, m)
             if noun is not None:
@@ -146,7 +158,7 @@ def needs_context(question: str, earlier_text: str | None = "") -> FollowUp | No
                 continue   # "this article", "that year": a phrase of its own
         if word == "her":
             possessive = _noun_after(question, m) is not None
-        if _has_antecedent_inside(question, m):
+        if _has_antecedent_inside(question, m) or _names_its_subject(question, m, kind, possessive, find):
             continue
         found.append(FollowUp(m, kind, possessive))
     if found:
@@ -172,6 +184,22 @@ def _has_antecedent_inside(question: str, m: re.Match[str]) -> bool:
     if not before[last.end():].strip() and not _words(question[m.end():]):
         return False   # "before it?": a preposition, not a clause of its own
     return bool(own_subject_words(before[:last.start()]))
+
+
+def _names_its_subject(question: str, m: re.Match[str], kind: str, possessive: bool,
+                       find: Callable[[str], Sequence[Mention]]) -> bool:
+    """Whether the question names, before the pronoun, something of the pronoun's kind that it can refer
+    to: any such name for a possessive ("does Colombia keep its own policy"), for another pronoun
+    one that is not the lone subject of the pronoun's clause when the pronoun is a preposition's object
+    ("what has Colombia done through it" asks about something else)."""
+    before = [mt for mt in find(question[:m.start()]) if fits(mt, kind)]
+    if not before:
+        return False
+    if possessive:
+        return True
+    words_before = _words(question[:m.start()])
+    after_preposition = bool(words_before) and words_before[-1] in _PREPOSITIONS
+    return not after_preposition or len(before) >= 2
 
 
 def fits(mention: Mention, kind: str) -> bool:

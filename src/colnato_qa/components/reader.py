@@ -58,12 +58,13 @@ class QuestionReader:
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
         if not self.turns_used or not any(t.role == "user" for t in turns):
             return None
-        if needs_context(question, None) is None:
+        find = lambda text: context.gazetteer.find(text, from_answer=False)  # noqa: E731
+        if needs_context(question, None, find) is None:
             return None
         earlier = self._last_answered(turns, context)
         if earlier is None:
             return None
-        follow = needs_context(question, f"{earlier.question} {earlier.answer}")
+        follow = needs_context(question, f"{earlier.question} {earlier.answer}", find)
         if follow is None:
             return None
         if follow.pronoun is None and follow.demonstrative_noun is None:

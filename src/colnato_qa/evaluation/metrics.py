@@ -234,6 +234,17 @@ def score_answer(
     )
 
 
+def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
+    """Area under the ROC curve: the chance that a random positive scores above a random negative,
+    ties counting one half (Mann-Whitney U / (n_pos * n_neg)). None without both classes."""
+    pos = [s for s, p in zip(scores, positives) if p]
+    neg = [s for s, p in zip(scores, positives) if not p]
+    if not pos or not neg:
+        return None
+    wins = sum((1.0 if a > b else 0.5 if a == b else 0.0) for a in pos for b in neg)
+    return wins / (len(pos) * len(neg))
+
+
 def _mean(xs: Sequence[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
@@ -266,6 +277,9 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
         "citation_recall_at_5": _r(recall_at(ranks, 5)),
         "mrr": _r(mean_reciprocal_rank(ranks)),
         "abstained": sum(1 for r in results if r.abstained),
+        # Does the confidence tell answerable questions from unanswerable ones? (0.5 = no better than chance)
+        "confidence_auc": _r(roc_auc([r.confidence for r in results], [r.answerable for r in results])),
+        "wrongly_declined": _r(_mean([1.0 if r.abstained else 0.0 for r in ans])),
     }
     if results:
         m.update({k: _r(v) for k, v in abstain_scores([r.abstained for r in results],
@@ -288,7 +302,8 @@ HEADLINE_KEYS = (
     "n", "answerable", "unanswerable", "answer_recall", "hit_rate", "exact_match", "f1",
     "has_ans_exact_match", "has_ans_f1", "no_ans_exact_match", "no_ans_f1",
     "citation_at_1", "citation_recall_at_3", "citation_recall_at_5", "mrr",
-    "abstained", "abstain_precision", "abstain_recall", "abstain_f1", "latency_ms_p50", "latency_ms_p95",
+    "abstained", "abstain_precision", "abstain_recall", "abstain_f1", "confidence_auc", "wrongly_declined",
+    "latency_ms_p50", "latency_ms_p95",
 )
 
 

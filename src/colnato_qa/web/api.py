@@ -155,11 +155,6 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
 
 
 # -- errors ------------------------------------------------------------------------------------
-def validation_message(errors: list[dict[str, Any]]) -> str:
-    """One readable sentence for a list of pydantic/FastAPI validation errors."""
-    return describe(errors)
-
-
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -180,7 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
                            f"(got Content-Type: {content_type})."},
                 status_code=422,
             )
-        return JSONResponse({"detail": validation_message(errors)}, status_code=422)
+        return JSONResponse({"detail": describe(errors)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):

@@ -1,0 +1,72 @@
+"""The answerability model: fitted by a command from committed data, refused when stale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from colnato_qa.components.answerability import FEATURE_SCHEMA, FEATURES, AnswerabilityModel, load_answerability
+from colnato_qa.errors import ConfigError
+from colnato_qa.evaluation.fitting import FitRow, fit_answerability
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "config" / "answerability.json"
+
+
+def rows(n: int = 40) -> list[FitRow]:
+    out = []
+    for i in range(n):
+        good = i % 2 == 0
+        f = {name: 0.0 for name in FEATURES}
+        f["sentence_cosine"] = 0.7 if good else 0.3 + (i % 5) * 0.05
+        f["kind_missing"] = 0.0 if good else float(i % 3 == 0)
+        out.append(FitRow(f, good))
+    return out
+
+
+def test_fit_is_deterministic_and_learns_the_signal():
+    a, b = fit_answerability(rows()), fit_answerability(rows())
+    assert a == b
+    assert a["schema"] == FEATURE_SCHEMA and set(a["weights"]) == set(FEATURES)
+    assert a["weights"]["sentence_cosine"] > 0 > a["weights"]["kind_missing"]
+    model = AnswerabilityModel(a)
+    good = {name: 0.0 for name in FEATURES} | {"sentence_cosine": 0.7}
+    bad = {name: 0.0 for name in FEATURES} | {"sentence_cosine": 0.3, "kind_missing": 1.0}
+    assert model.run(good) > 0.5 > model.run(bad)
+
+
+def test_weights_of_another_schema_are_refused_with_the_fix(tmp_path):
+    stale = json.loads(COMMITTED.read_text(encoding="utf-8")) | {"schema": FEATURE_SCHEMA - 1}
+    path = tmp_path / "answerability.json"
+    path.write_text(json.dumps(stale), encoding="utf-8")
+    with pytest.raises(ConfigError, match="colnato-qa fit"):
+        load_answerability(path)
+    with pytest.raises(ConfigError, match="No answerability model"):
+        load_answerability(tmp_path / "missing.json")
+
+
+def test_committed_model_records_what_it_was_fitted_on():
+    fitted = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert fitted["schema"] == FEATURE_SCHEMA
+    for source in fitted["fitted_on"]:
+        assert "test" not in source["gold"].rsplit(":", 1)[-1] and "/test." not in source["gold"]
+
+
+@pytest.mark.slow
+def test_refit_from_committed_data_gives_the_committed_weights(engine):
+    """`colnato-qa fit` on the files the committed model names reproduces its weights."""
+    from click.testing import CliRunner
+
+    from colnato_qa.cli import main
+
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    specs = [s["gold"] for s in committed["fitted_on"]]
+    result = CliRunner().invoke(main, ["fit", *[str(ROOT / s) if ":" not in s else str(ROOT / s.split(":")[0]) + ":" +
+                                                s.split(":")[1] for s in specs], "--dry-run"])
+    assert result.exit_code == 0, result.output
+    refit = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert refit["bias"] == pytest.approx(committed["bias"], abs=1e-4)
+    for name in FEATURES:
+        assert refit["weights"][name] == pytest.approx(committed["weights"][name], abs=1e-4)
