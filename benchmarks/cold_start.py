@@ -48,9 +48,9 @@ print(json.dumps({{"done": t3, "import_s": t1 - t0, "load_s": t2 - t1, "ask_s": 
 """
 
 
-def _once(code: str) -> dict[str, Any]:
+def _once(code: str, *args: str) -> dict[str, Any]:
     start = time.time()
-    proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=300, env=child_env(), cwd=ROOT)
+    proc = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, timeout=300, env=child_env(), cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"cold-start child failed:\n{proc.stderr[-3000:]}")
     out = json.loads([line for line in proc.stdout.splitlines() if line.strip()][-1])

@@ -31,7 +31,7 @@ marked otherwise, and ratios are more telling than absolute milliseconds.
 
 def _load(results_dir: Path) -> dict[str, dict[str, Any]]:
     out = {}
-    for name in ("latency", "cold_start", "http_load", "memory", "scale"):
+    for name in ("encoders", "latency", "cold_start", "http_load", "memory", "scale"):
         f = results_dir / f"{name}.json"
         if f.exists():
             try:
@@ -80,6 +80,13 @@ def _machine(results: dict[str, dict[str, Any]]) -> str:
 
 def _headline(r: dict[str, dict[str, Any]]) -> str:
     rows = []
+    en = r.get("encoders")
+    if en:
+        o, t = en["onnx"], en["torch"]
+        rows.append(("Server start to first answer (onnx) / bare torch model load", f"{o['server_to_first_answer_s']:.2f} s / {en['bare_torch_model']['to_first_answer_s']:.2f} s (x{o['server_over_bare']:.2f})", "<= x0.6", _ok(o["server_over_bare"] <= 0.6)))
+        rows.append(("Server peak RSS (onnx; torch)", f"{o['peak_rss_mb']:.0f} MB; {t['peak_rss_mb']:.0f} MB", "<= 350 MB", _ok(o["peak_rss_mb"] <= 350)))
+        rows.append(("Encoder p50, onnx / torch", f"{o['encode_p50_ms']} / {t['encode_p50_ms']} ms", "onnx <= torch", _ok(o["encode_p50_ms"] <= t["encode_p50_ms"])))
+        rows.append(("Warm answer p50, onnx / torch", f"{o['ask_p50_ms']} / {t['ask_p50_ms']} ms", "onnx <= torch", _ok(o["ask_p50_ms"] <= t["ask_p50_ms"])))
     lat = r.get("latency")
     if lat:
         rows.append(("Warm answer, p50 / p95 / p99", f"{lat['ask_ms']['p50']} / {lat['ask_ms']['p95']} / {lat['ask_ms']['p99']} ms", "", ""))
@@ -134,13 +141,13 @@ def _latency(lat: dict[str, Any]) -> str:
         "",
         f"{lat['questions']} questions from `{lat['question_source']}` (with their `history`), {lat['rounds']} rounds. "
         "`ask` is `engine.variant(cache_size=0).ask(question, history)`; `encode` is "
-        "`engine.embedder.model.encode([question], normalize_embeddings=True)`. The two alternate per "
-        "question (order flipped by question and round).",
+        f"`engine.embedder.encode_one(question)` (the engine's own encoder: {lat.get('encoder', 'torch')}). The two "
+        "alternate per question (order flipped by question and round).",
         "",
         "| | n | p50 | p95 | p99 | mean |",
         "|---|---|---|---|---|---|",
         f"| ask (whole pipeline) | {a['n']} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['mean']} ms |",
-        f"| encode (bare SentenceTransformer) | {e['n']} | {e['p50']} ms | {e['p95']} ms | {e['p99']} ms | {e['mean']} ms |",
+        f"| encode (bare {lat.get('encoder', 'torch')} encoder) | {e['n']} | {e['p50']} ms | {e['p95']} ms | {e['p99']} ms | {e['mean']} ms |",
         "",
         f"**ask p50 / encode p50 = {lat['ratio_p50']:.2f}** (goal <= 1.3); median of the per-question ratios "
         f"{lat['ratio_paired_median']:.2f}.",
@@ -178,7 +185,36 @@ def _latency(lat: dict[str, Any]) -> str:
                 f"directly (mean pooling + L2 normalisation, max difference {ov['max_abs_difference']:.1e}) takes "
                 f"{ov['direct_forward_ms']['p50']} ms p50 against {ov['sentence_transformers_encode_ms']['p50']} ms for "
                 f"`model.encode` (interleaved): **{ov['saving_p50']:.0%} of the encoder time is wrapper overhead** "
-                "(input checks, module traversal, list/array conversions), worth removing from `Embedder.encode_one`.", ""]
+                "(input checks, module traversal, list/array conversions), worth removing from `TorchEncoder.encode_one`.", ""]
+    return "\n".join(out)
+
+
+def _encoders(en: dict[str, Any]) -> str:
+    o, t, b = en["onnx"], en["torch"], en["bare_torch_model"]
+    n = en["questions_per_server"]
+    rows = [
+        ("server: process start to first answered POST /api/ask", f"{o['server_to_first_answer_s']:.2f} s (x{o['server_over_bare']:.2f})",
+         f"{t['server_to_first_answer_s']:.2f} s (x{t['server_over_bare']:.2f})"),
+        ("engine alone: `QAEngine.load().ask(...)`", f"{o['engine_to_first_answer_s']:.2f} s (x{o['engine_over_bare']:.2f})",
+         f"{t['engine_to_first_answer_s']:.2f} s (x{t['engine_over_bare']:.2f})"),
+        ("server RSS after load (USS)", f"{o['rss_after_load_mb']:.0f} MB ({o['uss_after_load_mb']:.0f})",
+         f"{t['rss_after_load_mb']:.0f} MB ({t['uss_after_load_mb']:.0f})"),
+        (f"server RSS after {n:,} distinct questions", f"{o[f'rss_after_{n}_questions_mb']:.0f} MB", f"{t[f'rss_after_{n}_questions_mb']:.0f} MB"),
+        ("server peak RSS (VmHWM, after the throughput runs too)", f"**{o['peak_rss_mb']:.0f} MB**", f"{t['peak_rss_mb']:.0f} MB"),
+        ("warm ask p50 / p95 (cache off)", f"**{o['ask_p50_ms']} / {o['ask_p95_ms']} ms**", f"{t['ask_p50_ms']} / {t['ask_p95_ms']} ms"),
+        ("bare encoder p50 / p95 (`encode_one`)", f"**{o['encode_p50_ms']} / {o['encode_p95_ms']} ms**", f"{t['encode_p50_ms']} / {t['encode_p95_ms']} ms"),
+    ]
+    for c in o["throughput_rps"]:
+        rows.append((f"HTTP /api/ask, {c} client(s): req/s, p50", f"{o['throughput_rps'][c]} req/s, {o['http_p50_ms'][c]} ms",
+                     f"{t['throughput_rps'][c]} req/s, {t['http_p50_ms'][c]} ms"))
+    out = ["## 0. Encoders: onnx (default) against torch", "",
+           f"Interleaved in one run, {en['rounds']} rounds, the encoders' order alternating (see `benchmarks/encoders.py`). "
+           f"The bare torch model (import sentence-transformers, load MiniLM, encode one question) took "
+           f"**{b['to_first_answer_s']:.2f} s** from process start; the `x` figures are against it.", "",
+           "| | onnx | torch |", "|---|---|---|"]
+    out += [f"| {a} | {x} | {y} |" for a, x, y in rows]
+    out += ["", f"HTTP errors: onnx {o['http_errors']}, torch {t['http_errors']}. torch imported by the onnx engine: "
+            f"{'yes' if o['engine_loads_torch'] else 'no'}.", ""]
     return "\n".join(out)
 
 
@@ -193,7 +229,7 @@ def _cold(cs: dict[str, Any]) -> str:
         f"| bare: `SentenceTransformer(path).encode(...)` | **{b['to_first_answer_s']:.2f} s** | {b['import_s']:.2f} s | {b['load_s']:.2f} s | {b['ask_s'] * 1000:.0f} ms |",
         "",
         f"Engine / bare = **{cs['ratio']:.2f}** ({cs['extra_s']:+.2f} s). `import colnato_qa` is lazy, so the "
-        "engine's `load` column holds the torch / sentence-transformers import too.", "",
+        "engine's `load` column holds the encoder's imports too (onnxruntime by default; torch with the torch encoder).", "",
     ])
 
 
@@ -231,8 +267,9 @@ def _http(h: dict[str, Any]) -> str:
         out += ["### Choosing the concurrency bound", "",
                 "All configurations below were up at the same time and measured in rotating order, "
                 f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
-                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); torch threads `default` means torch's "
-                "own choice (both cores); with 2 processes the clients are spread evenly over both "
+                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); `x 1 torch thread` runs the server with "
+                "`OMP_NUM_THREADS=1` (it limits torch's threads; the default onnx encoder runs one thread per call "
+                "either way); with 2 processes the clients are spread evenly over both "
                 "(round-robin, as a balancer would). Runs are short and seven servers are resident at once, so "
                 "absolute figures sit below the table above: compare the rows with each other.", "",
                 "| configuration | 32 clients: throughput (runs) | p50 | p95 | errors | 1 client: p50 |",
@@ -244,14 +281,14 @@ def _http(h: dict[str, Any]) -> str:
         rec = h.get("recommendation") or {}
         out += ["", f"**Recommendation: `API_MAX_CONCURRENT = {rec.get('api_max_concurrent')}` and Gradio "
                 f"`queue(default_concurrency_limit={rec.get('gradio_default_concurrency_limit')})`** "
-                f"({rec.get('rule')}). One encoder call already uses both cores (torch intra-op threads), so more "
+                f"({rec.get('rule')}). Past about one encoder call per core, more "
                 "engine calls at once share the same CPU: throughput stays flat and each answer waits longer, "
                 "while a small bound keeps latency predictable and leaves bursts to the waiting room (503 + "
                 "`Retry-After` beyond `API_MAX_WAITING`). Both doors, the API and the chat page, feed the same "
                 "engine on the same cores, so they get the same bound."]
         other = rec.get("best_single_threaded")
         if other:
-            out += ["", f"Single-threaded torch does better for this workload: **{other['config']}** served "
+            out += ["", f"Single-threaded workers do better for this workload: **{other['config']}** served "
                     f"{other['throughput_rps']} req/s ({other['gain_over_choice']:+.0%} against the recommended "
                     f"single-process setting) at {other['p95_ms']} ms p95, and one client alone still gets "
                     f"{other['single_client_p50_ms']} ms p50: a one-sentence encoding is too small for two "
@@ -391,6 +428,8 @@ def render(results_dir: Path, quick: bool = False) -> str:
              "Speed, scale and memory of colnato-qa, measured by `python -m benchmarks` "
              "(generated file: edit `benchmarks/report.py`, not this)." + (" **Quick run: smaller samples.**" if quick else ""),
              "", _headline(r), _machine(r), HOW_TO_RUN]
+    if "encoders" in r:
+        parts.append(_encoders(r["encoders"]))
     if "latency" in r:
         parts.append(_latency(r["latency"]))
     if "cold_start" in r:

@@ -104,7 +104,7 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
     """Build, load and query a synthetic corpus of ``n`` paragraphs through the engine."""
     import faiss
 
-    from colnato_qa.embedding import Embedder
+    from colnato_qa.encoders import make_encoder
     from colnato_qa.engine import QAEngine
     from colnato_qa.settings import Settings
 
@@ -114,7 +114,7 @@ def engine_point(n: int, mode: str) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     corpus, idx_flat, idx_hnsw = work / "corpus", work / "index-flat", work / "index-hnsw"
     write_corpus(corpus, n)
-    real = Embedder()
+    real = make_encoder(None, "onnx", ROOT / "index")  # the project's export, made once
     real.encode(["warm up"])
     embedder = real if mode == "real" else ProxyEmbedder(real, article_sentences())
     enc = _timed_encoder(embedder)
@@ -210,7 +210,7 @@ def components_point(n: int, embed_rate: float | None) -> dict[str, Any]:
 
     from colnato_qa.chunking import Chunker
     from colnato_qa.corpus import parse_document
-    from colnato_qa.embedding import Embedder
+    from colnato_qa.encoders import make_encoder
     from colnato_qa.retrieval.bm25 import BM25Retriever, build_bm25, save_bm25
     from colnato_qa.retrieval.dense import make_faiss_index
 
@@ -220,7 +220,7 @@ def components_point(n: int, embed_rate: float | None) -> dict[str, Any]:
     rng = random.Random(1234)
     ids = [rng.sample(range(len(sentences)), rng.randint(2, 4)) for _ in range(n)]
     texts = [" ".join(sentences[i] for i in row) for row in ids]
-    real = Embedder()
+    real = make_encoder(None, "onnx", ROOT / "index")  # the project's export, made once
     table = real.encode(sentences)
     out: dict[str, Any] = {"paragraphs": n, "embeddings": "proxy (components only)"}
 

@@ -75,12 +75,10 @@ def proxy_vectors(paras_sentence_ids: list[list[int]], table: np.ndarray, seed: 
 
 
 class ProxyEmbedder:
-    """Built around a real ``Embedder``; see the module docstring."""
+    """Built around a real encoder; see the module docstring."""
 
     def __new__(cls, real, sentences: list[str]):
-        from colnato_qa.embedding import Embedder
-
-        class _Proxy(Embedder):
+        class _Proxy(type(real)):
             def __init__(self) -> None:
                 self.__dict__.update(real.__dict__)
                 self.real = real

@@ -16,12 +16,42 @@ CORPUS_DIR = ROOT / "corpus"
 SEED = ROOT / "corpus" / "sources" / "000_61c0c8e9987a0027.txt"
 
 
+# The project's index directory keeps the ONNX export (made once, by the first test session or
+# `make index`), so test sessions and the servers the web tests start share it.
+PROJECT_INDEX_DIR = ROOT / "index"
+
+
 @pytest.fixture(scope="session")
 def embedder():
-    """One loaded model for the whole session."""
-    from colnato_qa.embedding import Embedder
+    """One loaded encoder (the default, onnx) for the whole session."""
+    from colnato_qa.encoders import make_encoder
 
-    e = Embedder()
+    e = make_encoder(None, "onnx", PROJECT_INDEX_DIR)
+    e.encode(["warm up"])
+    return e
+
+
+@pytest.fixture(scope="session")
+def seed_export(embedder):
+    """``seed_export(index_dir)``: put (hard links to) the session's ONNX export into
+    ``index_dir/encoders``, as a build leaves it, so a process loading that index (a child the
+    test starts) finds its export instead of making it again with torch."""
+
+    def seed(index_dir: Path) -> Path:
+        target = index_dir / "encoders" / embedder.export_dir.name
+        if not target.exists():
+            shutil.copytree(embedder.export_dir, target, copy_function=os.link)
+        return target
+
+    return seed
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The torch encoder of the same model, for the tests that compare the two backends."""
+    from colnato_qa.encoders import make_encoder
+
+    e = make_encoder(None, "torch")
     e.encode(["warm up"])
     return e
 

@@ -37,7 +37,7 @@ def test_no_tracked_file_refers_to_the_shared_folder_outside_the_clone():
     assert not offenders, "files that read outside the repository: " + ", ".join(offenders)
 
 
-CORE_MODULES = ("colnato_qa", "colnato_qa.engine", "colnato_qa.embedding", "colnato_qa.index_store", "colnato_qa.cli",
+CORE_MODULES = ("colnato_qa", "colnato_qa.engine", "colnato_qa.index_store", "colnato_qa.cli",
                 "colnato_qa.evaluation", "colnato_qa.settings", "colnato_qa.web", "colnato_qa.web.api")
 
 

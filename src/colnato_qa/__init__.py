@@ -7,7 +7,7 @@ __all__ = ["QAEngine", "Answer", "Citation", "Passage", "Span", "__version__"]
 
 
 def __getattr__(name: str):
-    # Lazy: `import colnato_qa` stays cheap; torch loads only when an engine is made.
+    # Lazy: `import colnato_qa` stays cheap; the encoder loads only when an engine is made.
     if name == "QAEngine":
         from .engine import QAEngine
 

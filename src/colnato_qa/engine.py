@@ -27,7 +27,7 @@ from .components.mentions import Gazetteer
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .corpus import Document, corpus_hash, load_corpus
-from .embedding import Embedder, resolve_model
+from .encoders import Encoder, make_encoder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
@@ -65,7 +65,7 @@ class _State:
     doc_meta: dict[str, dict[str, str]]
     meta_passages: list[Passage]
     generation: str
-    embedder: Embedder | None = None
+    embedder: Encoder | None = None
     _sentence_terms: dict[int, list[set[str]]] = field(default_factory=dict)
     _sentence_entities: dict[int, list[list[tuple[str, str]]]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
@@ -73,7 +73,7 @@ class _State:
     sentences: SentenceRetriever | None = None
 
     @classmethod
-    def create(cls, documents: list[Document], data: IndexData, embedder: Embedder | None = None,
+    def create(cls, documents: list[Document], data: IndexData, embedder: Encoder | None = None,
                sentence_search_limit: int = 0) -> "_State":
         sentences = None
         if 0 < len(data.sentence_vectors) <= sentence_search_limit:
@@ -148,7 +148,7 @@ class _State:
 class QAEngine:
     """Answers questions about the corpus with sentences quoted from it, or declines."""
 
-    def __init__(self, state: _State, embedder: Embedder, settings: Settings,
+    def __init__(self, state: _State, embedder: Encoder, settings: Settings,
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
@@ -168,7 +168,7 @@ class QAEngine:
     @classmethod
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
              settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
-             embedder: Embedder | None = None, answerability: AnswerabilityModel | None = None) -> "QAEngine":
+             embedder: Encoder | None = None, answerability: AnswerabilityModel | None = None) -> "QAEngine":
         """Load the index for the corpus, building it when missing, stale or damaged. ``answerability``
         replaces the fitted model of ``settings.answerability_model`` (``colnato-qa fit`` passes a neutral one)."""
         corpus_dir = Path(corpus_dir) if corpus_dir is not None else DEFAULT_CORPUS_DIR
@@ -176,8 +176,9 @@ class QAEngine:
         settings = settings or load_settings()
         index_store.check_index_dir(index_dir)
         documents = load_corpus(corpus_dir)
-        if embedder is None or embedder.model_name != resolve_model(settings.model)[1]:
-            embedder = Embedder(settings.model)
+        if (embedder is None or embedder.model_name != resolve_model(settings.model)[1]
+                or embedder.backend != settings.encoder):
+            embedder = make_encoder(settings.model, settings.encoder, index_dir)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir,
                      index_dir, answerability=answerability)
@@ -187,7 +188,7 @@ class QAEngine:
         return engine
 
     @staticmethod
-    def _load_or_build(documents: list[Document], embedder: Embedder, settings: Settings, index_dir: Path,
+    def _load_or_build(documents: list[Document], embedder: Encoder, settings: Settings, index_dir: Path,
                        rebuild: bool = False) -> IndexData:
         expected = expected_manifest(documents, embedder, settings.approximate_above)
         if not rebuild:
@@ -225,7 +226,7 @@ class QAEngine:
 
     @classmethod
     def build(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
-              settings: Settings | None = None, force: bool = False, embedder: Embedder | None = None) -> "QAEngine":
+              settings: Settings | None = None, force: bool = False, embedder: Encoder | None = None) -> "QAEngine":
         """Build (or, with force, rebuild) the index on disk; returns the loaded engine. Raises
         IndexStoreError when the index could not be written (loading would use it from memory)."""
         engine = cls.load(corpus_dir, index_dir, settings, rebuild=force, warm_up=False, embedder=embedder)
@@ -423,14 +424,14 @@ class QAEngine:
         if state.embedder is None:
             return text
         vocab = state.vocabulary
-        tokenizer = state.embedder.model.tokenizer
+        embedder = state.embedder
 
         def fix(m: re.Match[str]) -> str:
             w = m.group(0)
             low = w.lower()
             if low in STOPWORDS or low in vocab or any(state.bm25.df(t) > 0 for t in content_terms(low)):
                 return w
-            if len(tokenizer.tokenize(low)) == 1:
+            if len(embedder.tokenize(low)) == 1:
                 return w
             c = vocab.correct(low)
             if c is None:
@@ -480,8 +481,8 @@ def _limit_blas_threads() -> None:
 
 
 def _load_previous(index_dir: Path, expected: dict[str, Any]) -> IndexData | None:
-    """The index on disk, even for another corpus, when its vectors can be reused (same model)."""
-    loose = {k: v for k, v in expected.items() if k in ("format_version", "model", "model_fingerprint")}
+    """The index on disk, even for another corpus, when its vectors can be reused (same model and encoder)."""
+    loose = {k: v for k, v in expected.items() if k in ("format_version", "model", "model_fingerprint", "encoder")}
     try:
         return index_store.load(index_dir, loose)
     except (StaleIndex, IndexStoreError):

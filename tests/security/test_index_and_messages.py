@@ -105,7 +105,7 @@ def test_build_force_on_a_read_only_index_fails_and_says_so(index_copy, monkeypa
         monkeypatch.setattr(index_store, "build_lock", lambda *a, **k: _ReadOnlyLock())
     else:
         monkeypatch.setattr(index_store, "save", _read_only_save)
-    monkeypatch.setattr("colnato_qa.engine.Embedder", lambda *a, **k: fast_embedder)
+    monkeypatch.setattr("colnato_qa.engine.make_encoder", lambda *a, **k: fast_embedder)
     result = CliRunner().invoke(cli, ["build", "--force", "--corpus", str(CORPUS_DIR), "--index", str(index_copy)])
     assert result.exit_code == 1, result.output
     assert "could not be written" in result.output and "built 20" not in result.output
@@ -115,7 +115,7 @@ def test_build_force_on_a_read_only_index_fails_and_says_so(index_copy, monkeypa
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
 def test_build_force_on_a_chmod_read_only_directory(index_copy, monkeypatch, fast_embedder):  # noqa: F811
-    monkeypatch.setattr("colnato_qa.engine.Embedder", lambda *a, **k: fast_embedder)
+    monkeypatch.setattr("colnato_qa.engine.make_encoder", lambda *a, **k: fast_embedder)
     os.chmod(index_copy, 0o555)
     try:
         result = CliRunner().invoke(cli, ["build", "--force", "--corpus", str(CORPUS_DIR), "--index", str(index_copy)])

