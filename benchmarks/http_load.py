@@ -105,7 +105,7 @@ def _asgi_overhead(rounds: int) -> dict[str, Any]:
     async def go() -> tuple[list[float], list[float]]:
         via_app, direct = [], []
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             for q in varied_questions(10, start=0):
                 await client.post("/api/ask", json={"question": q})
             for i in range(0, len(questions), 2):

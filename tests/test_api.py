@@ -35,13 +35,14 @@ from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
 ALLOWED_ORIGIN = "https://news.example"
 DENIED_ORIGIN = "https://evil.example"
 CONCURRENT_CLIENTS = 32
+LOCAL = "http://localhost"   # an allowed Host (the default allow-list: localhost names)
 
 
 @pytest.fixture(scope="module")
 def client(web_engine, tmp_path_factory):  # noqa: F811
     app = create_app(web_engine, allowed_origins=[ALLOWED_ORIGIN],
                      feedback_path=tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -230,7 +231,7 @@ def test_chat_page_may_be_framed_only_by_self_and_allowed_origins(client):
 
 def test_default_policy_is_same_origin_only(web_engine, tmp_path):  # noqa: F811
     app = create_app(web_engine, allowed_origins="", feedback_path=tmp_path / "f.jsonl")
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         assert c.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
         preflight = c.options("/api/ask", headers={
             "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"})
@@ -315,7 +316,7 @@ def test_over_capacity_gets_503_with_retry_after(web_engine, tmp_path, monkeypat
     monkeypatch.setattr(limits, "API_MAX_WAITING", 1)
     monkeypatch.setattr(limits, "API_WAIT_TIMEOUT_S", 5.0)
     app = create_app(SlowEngine(web_engine, 1.0), allowed_origins=[], feedback_path=tmp_path / "f.jsonl")
-    with TestClient(app) as c, ThreadPoolExecutor(max_workers=4) as pool:
+    with TestClient(app, base_url=LOCAL) as c, ThreadPoolExecutor(max_workers=4) as pool:
         responses = list(pool.map(lambda q: c.post("/api/ask", json={"question": q}), [ANSWERABLE] * 4))
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) >= 2, statuses       # one running, one waiting
@@ -352,7 +353,7 @@ sys.addaudithook(lambda event, args: calls.append(repr(args)[:200]) if event == 
 from colnato_qa.web.server import create_app
 from fastapi.testclient import TestClient
 app = create_app(feedback_path=sys.argv[1])
-with TestClient(app) as client:
+with TestClient(app, base_url="http://localhost") as client:
     assert client.get("/").status_code == 200
     assert client.get("/config").status_code == 200
     assert client.post("/api/ask", json={"question": "Who wrote the article?"}).status_code == 200

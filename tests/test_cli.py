@@ -149,6 +149,8 @@ def test_serve_runs_the_app_with_the_settings(monkeypatch, engine):
     (["serve", "--port", "70000"], {}, "70000 is not in the range"),
     (["serve"], {"COLNATO_QA_ALLOWED_ORIGINS": "ftp://news.example"}, "is not an origin"),
     (["serve"], {"COLNATO_QA_PORT": "eighty"}, "port"),
+    (["serve"], {"COLNATO_QA_ALLOWED_HOSTS": "https://chat.example"}, "allowed_hosts"),
+    (["serve"], {"COLNATO_QA_FEEDBACK_MAX_BYTES": "100"}, "feedback_max_bytes must be >= 16384"),
 ])
 def test_serve_refuses_bad_settings_before_loading_the_model(monkeypatch, args, env, message):
     from colnato_qa.cli import common

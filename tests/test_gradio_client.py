@@ -1,9 +1,12 @@
-"""The real server (``python app.py``) in a subprocess, driven through Gradio's own client:
-the chat endpoint answers, keeps the conversation per session, and the queue cannot be bypassed."""
+"""The real server (``python app.py``) in a subprocess, driven as the chat page drives it:
+Gradio's client finds no API to call, the direct routes are closed, and the page's own event
+(the question box's text, through the queue) answers and keeps the conversation per session
+on the server."""
 
 from __future__ import annotations
 
 import re
+import secrets
 
 import httpx
 import pytest
@@ -15,10 +18,12 @@ from tests.web_fixtures import (
     FOLLOW_UP_FIRST,
     FOLLOW_UP_SECOND,
     RunningServer,
+    component_id,
+    event_index,
+    page_config,
+    queue_event,
     running_server,
 )
-
-CHAT_ENDPOINT = "/chat"
 
 
 @pytest.fixture(scope="module")
@@ -28,64 +33,66 @@ def server(tmp_path_factory) -> RunningServer:
         yield running
 
 
+@pytest.fixture(scope="module")
+def submit(server):
+    """ask(session, question) -> the chat messages, through the question box's submit event."""
+    config = page_config(server.url)
+    box = component_id(config, "colnato-question")
+    fn_index = event_index(config, box, "submit")
+
+    def ask(session: str, question: str) -> list[dict]:
+        done = queue_event(server.url, session, fn_index, [question, None], trigger_id=box)
+        assert done.get("success"), done
+        return done["output"]["data"][0]
+
+    return ask
+
+
 def reply_text(message: dict) -> str:
-    """The text of a chat message as Gradio's client returns it (string or content parts)."""
     content = message["content"]
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
-def ask(client: Client, question: str, messages: list | None = None) -> list[dict]:
-    result = client.predict(question, messages or [], api_name=CHAT_ENDPOINT)
-    chat = result[0] if isinstance(result, (list, tuple)) and result and isinstance(result[0], list) else result
-    assert isinstance(chat, list), result
-    return chat
-
-
-def test_chat_endpoint_answers_with_a_citation(server):
-    client = Client(server.url + "/", verbose=False)
-    chat = ask(client, ANSWERABLE)
+def test_the_page_event_answers_with_a_citation(submit):
+    chat = submit(secrets.token_hex(6), ANSWERABLE)
     assert [m["role"] for m in chat] == ["user", "assistant"]
     reply = reply_text(chat[1])
     assert ANSWERABLE_FRAGMENT in reply
     assert "[1]" in reply and "<mark" in reply and re.search(r"Paragraph \d+", reply)
 
 
-def test_chat_endpoint_reads_follow_ups_in_the_session(server):
-    client = Client(server.url + "/", verbose=False)
-    chat = ask(client, FOLLOW_UP_FIRST)
-    chat = ask(client, FOLLOW_UP_SECOND, chat)
+def test_the_conversation_is_kept_on_the_server_per_session(submit):
+    session = secrets.token_hex(6)
+    submit(session, FOLLOW_UP_FIRST)
+    chat = submit(session, FOLLOW_UP_SECOND)          # the client sends only the question
     assert len(chat) == 4
     assert "Read as:" in reply_text(chat[3])
 
 
-def test_sessions_do_not_share_a_conversation(server):
-    first = Client(server.url + "/", verbose=False)
-    ask(first, FOLLOW_UP_FIRST)
-    second = Client(server.url + "/", verbose=False)
-    chat = ask(second, FOLLOW_UP_SECOND)
+def test_sessions_do_not_share_a_conversation(submit):
+    submit(secrets.token_hex(6), FOLLOW_UP_FIRST)
+    chat = submit(secrets.token_hex(6), FOLLOW_UP_SECOND)
     assert "Read as:" not in reply_text(chat[1])
 
 
-def test_invalid_question_is_answered_not_raised(server):
-    client = Client(server.url + "/", verbose=False)
-    chat = ask(client, "why\x07 ?")
+def test_invalid_question_is_answered_not_raised(submit):
+    chat = submit(secrets.token_hex(6), "why\x07 ?")
     assert "control characters" in reply_text(chat[1])
 
 
-def test_chat_api_lists_only_the_chat_endpoint(server):
+def test_gradio_client_finds_no_endpoint(server):
     client = Client(server.url + "/", verbose=False)
     info = client.view_api(print_info=False, return_format="dict")
-    assert list(info["named_endpoints"]) == [CHAT_ENDPOINT]
+    assert info["named_endpoints"] == {} and info["unnamed_endpoints"] == {}
 
 
-def test_queue_bypass_is_closed(server):
-    # queue(api_open=False): the direct REST route refuses queued events.
-    response = httpx.post(f"{server.url}/gradio_api/api/chat", json={"data": [ANSWERABLE, []]}, timeout=10)
-    assert response.status_code in (404, 405), response.text
-    response = httpx.post(f"{server.url}/gradio_api/run/chat", json={"data": [ANSWERABLE, []]}, timeout=10)
-    assert response.status_code in (404, 405), response.text
+@pytest.mark.parametrize("route", ["/gradio_api/api/chat", "/gradio_api/run/chat", "/gradio_api/call/chat",
+                                   "/gradio_api/run/predict", "/gradio_api/call/respond"])
+def test_direct_routes_are_closed(server, route):
+    response = httpx.post(f"{server.url}{route}", json={"data": [ANSWERABLE, None]}, timeout=10)
+    assert response.status_code == 404, response.text
 
 
 def test_server_serves_page_api_and_health_in_one_process(server):

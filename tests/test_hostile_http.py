@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON = {"content-type": "application/json"}
+LOCAL = "http://localhost"   # an allowed Host (the default allow-list: localhost names)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def client(engine, tmp_path_factory):
     from colnato_qa.web.server import create_app
 
     app = create_app(engine=engine, feedback_path=tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, base_url=LOCAL) as c:
         yield c
 
 

@@ -38,7 +38,7 @@ def test_served_copy_is_the_loaded_corpus(engine, tmp_path):
 
     doc = engine.documents[0]
     app = create_app(engine, allowed_origins=[], feedback_path=tmp_path / "f.jsonl")
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:   # a host the server answers to
         description = client.get("/openapi.json").json()["info"]["description"]
         page = client.get("/").text
     assert doc.title in description and doc.author in description and doc.publisher in description

@@ -32,7 +32,9 @@ EXAMPLES = settings(max_examples=30, deadline=None, suppress_health_check=list(H
 def api_schema(engine, tmp_path_factory):
     from colnato_qa.web.server import create_app
 
-    app = create_app(engine=engine, feedback_path=tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
+    # Schemathesis's in-process client names its host "testserver": the Host allow-list must know it.
+    app = create_app(engine=engine, feedback_path=tmp_path_factory.mktemp("feedback") / "feedback.jsonl",
+                     allowed_hosts=["testserver"])
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from colnato_qa.chunking import Chunker
 from colnato_qa.corpus import load_corpus, parse_document
 from colnato_qa.web import render
-from colnato_qa.web.chat_ui import ChatController
+from colnato_qa.web.chat_ui import QUESTION_DISPLAY_CHARS, ChatController, chat_messages
 from colnato_qa.web.feedback import FeedbackLog, FeedbackRecord, liked_value
 from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
     ANSWERABLE,
@@ -223,7 +223,7 @@ def controller(web_engine, feedback_log):  # noqa: F811
 
 
 def test_respond_adds_the_question_and_a_cited_answer(controller):
-    messages, turns, box = controller.respond(ANSWERABLE, [], [])
+    messages, turns, box = controller.respond(ANSWERABLE, [])
     assert box == ""
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert "2017" in messages[1]["content"] and "<mark" in messages[1]["content"]
@@ -231,45 +231,79 @@ def test_respond_adds_the_question_and_a_cited_answer(controller):
 
 
 def test_follow_up_uses_the_earlier_questions(controller):
-    messages, turns, _ = controller.respond(FOLLOW_UP_FIRST, [], [])
-    messages, turns, _ = controller.respond(FOLLOW_UP_SECOND, messages, turns)
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    messages, turns, _ = controller.respond(FOLLOW_UP_SECOND, turns)
     assert len(messages) == 4
     assert "Read as:" in messages[3]["content"]
     assert turns[1]["interpreted_as"]
 
 
+def test_the_chat_is_rendered_from_the_server_side_turns_only(controller):
+    # The events take no chat value from the client: the messages come from the session's turns.
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    messages, turns, _ = controller.respond(ANSWERABLE, turns)
+    assert chat_messages(turns) == messages
+    assert [m["content"] for m in messages[1::2]] == [t["reply"] for t in turns]
+
+
 def test_invalid_question_becomes_the_bots_reply(controller):
-    messages, turns, _ = controller.respond("x" * 1200, [], [])
+    messages, turns, _ = controller.respond("x" * 1200, [])
     assert "limit is 1000" in messages[1]["content"] and "colnato-error" in messages[1]["content"]
     assert turns[0]["ok"] is False
     # an invalid question is not used as history for the next one
-    messages, turns, _ = controller.respond(ANSWERABLE, messages, turns)
+    messages, turns, _ = controller.respond(ANSWERABLE, turns)
     assert turns[1]["ok"] and turns[1]["interpreted_as"] in (None, ANSWERABLE)
 
 
+def test_oversized_question_is_refused_before_the_engine_and_kept_short(web_engine, feedback_log):  # noqa: F811
+    class CountingEngine:
+        documents, settings = web_engine.documents, web_engine.settings
+        calls = 0
+
+        def ask(self, *args, **kwargs):
+            CountingEngine.calls += 1
+            return web_engine.ask(*args, **kwargs)
+
+    controller = ChatController(CountingEngine(), feedback_log)
+    messages, turns, _ = controller.respond("why? " * 2_000_000, [])   # 10 MB
+    assert CountingEngine.calls == 0
+    assert "limit is 1000" in messages[1]["content"]
+    assert len(turns[0]["question"]) <= QUESTION_DISPLAY_CHARS + 1
+    assert controller.record_feedback(turns, 1, True) is None and feedback_log.read() == []
+
+
+def test_a_session_keeps_at_most_max_turns(web_engine, feedback_log):  # noqa: F811
+    controller = ChatController(web_engine, feedback_log, max_turns=3)
+    turns: list = []
+    for i in range(5):
+        messages, turns, _ = controller.respond(f"{ANSWERABLE} ({i})", turns)
+    assert len(turns) == 3 and len(messages) == 6
+    assert turns[-1]["question"].endswith("(4)")
+
+
 def test_blank_question_changes_nothing(controller):
-    assert controller.respond("   ", [], []) == ([], [], "")
+    assert controller.respond("   ", []) == ([], [], "")
 
 
 def test_payload_question_is_shown_as_text(controller):
-    messages, _, _ = controller.respond(XSS_PAYLOAD, [], [])
+    messages, _, _ = controller.respond(XSS_PAYLOAD, [])
     assert "<img" not in messages[0]["content"] and "<script" not in messages[0]["content"]
     assert tags_in(messages[1]["content"]) <= OUR_TAGS
 
 
 def test_off_topic_reply_says_the_article_doesnt_say(controller):
-    messages, turns, _ = controller.respond(OFF_TOPIC, [], [])
+    messages, turns, _ = controller.respond(OFF_TOPIC, [])
     assert render.ABSTAIN_TEXT in html.unescape(messages[1]["content"])
     assert turns[0]["abstained"] is True
 
 
 def test_retry_replaces_the_last_reply(controller):
-    messages, turns, _ = controller.respond(FOLLOW_UP_FIRST, [], [])
-    messages, turns, _ = controller.respond(ANSWERABLE, messages, turns)
-    retried, retried_turns, _ = controller.retry(messages, turns)
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    _, turns, _ = controller.respond(ANSWERABLE, turns)
+    retried, retried_turns, _ = controller.retry(turns)
     assert len(retried) == 4 and len(retried_turns) == 2
     assert retried_turns[-1]["question"] == ANSWERABLE
-    assert controller.retry([], []) == ([], [], "")
+    assert controller.retry([]) == ([], [], "")
 
 
 def test_clear_empties_the_conversation(controller):
@@ -277,11 +311,13 @@ def test_clear_empties_the_conversation(controller):
 
 
 def test_like_and_dislike_are_recorded(controller, feedback_log):
-    messages, turns, _ = controller.respond(ANSWERABLE, [], [])
-    messages, turns, _ = controller.respond(OFF_TOPIC, messages, turns)
+    _, turns, _ = controller.respond(ANSWERABLE, [])
+    _, turns, _ = controller.respond(OFF_TOPIC, turns)
+    _, turns, _ = controller.respond("why\x00?", turns)      # refused: never logged
     controller.record_feedback(turns, 1, True)
     controller.record_feedback(turns, 3, False)
     controller.record_feedback(turns, 3, "")        # vote withdrawn
+    controller.record_feedback(turns, 5, True)      # the refused question: ignored
     controller.record_feedback(turns, 99, True)     # unknown message: ignored
     records = feedback_log.read()
     assert [r["liked"] for r in records] == [True, False, None]
@@ -317,4 +353,5 @@ def test_feedback_path_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("COLNATO_QA_FEEDBACK", str(tmp_path / "x.jsonl"))
     assert FeedbackLog().path == tmp_path / "x.jsonl"
     monkeypatch.delenv("COLNATO_QA_FEEDBACK")
-    assert str(FeedbackLog().path) == "feedback/feedback.jsonl"
+    default = FeedbackLog().path
+    assert default.is_absolute() and not default.is_relative_to(REPO_ROOT), "the default is outside the checkout"

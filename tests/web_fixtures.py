@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -70,8 +71,10 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def running_server(tmp_dir: Path, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
-    """Start ``python app.py --port N`` and wait for ``/healthz``; stop it on exit."""
+def running_server(tmp_dir: Path, env: dict[str, str] | None = None,
+                   max_open_files: int | None = None) -> Iterator[RunningServer]:
+    """Start ``python app.py --port N`` and wait for ``/healthz``; stop it on exit.
+    ``max_open_files`` lowers the server process's file-descriptor limit (RLIMIT_NOFILE)."""
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -81,6 +84,7 @@ def running_server(tmp_dir: Path, env: dict[str, str] | None = None) -> Iterator
         process = subprocess.Popen(
             [sys.executable, str(APP_PY), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=REPO_ROOT, env=child_env, stdout=log_file, stderr=subprocess.STDOUT,
+            preexec_fn=None if max_open_files is None else functools.partial(_limit_open_files, max_open_files),
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,6 +92,12 @@ def running_server(tmp_dir: Path, env: dict[str, str] | None = None) -> Iterator
         yield RunningServer(url, port, process, log_path, time.perf_counter() - started)
     finally:
         _stop(process)
+
+
+def _limit_open_files(limit: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
@@ -142,3 +152,53 @@ def check_answer_invariant(answer: dict) -> None:
         return
     first = answer["citations"][0]
     assert first["text"][first["answer_start"]:first["answer_end"]] == answer["answer"]
+
+
+# -- the chat page's queue, spoken as the page speaks it --------------------------------------------
+QUEUE_TIMEOUT_S = 60.0
+
+
+def page_config(url: str) -> dict:
+    """The Gradio config of the chat page (components and events)."""
+    response = httpx.get(f"{url}/config", timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def component_id(config: dict, elem_id: str) -> int:
+    return next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+
+
+def event_index(config: dict, target_id: int, event: str) -> int:
+    """fn_index of the event ``event`` of component ``target_id`` (e.g. the question box's submit)."""
+    return next(d["id"] for d in config["dependencies"] if [target_id, event] in [list(t) for t in d["targets"]])
+
+
+def queue_event(url: str, session_hash: str, fn_index: int, data: list, trigger_id: int | None = None,
+                event_data: dict | None = None, timeout_s: float = QUEUE_TIMEOUT_S,
+                client: httpx.Client | None = None) -> dict:
+    """Join the queue like the page does and read the event's stream until it completes;
+    returns the ``process_completed`` message (``["output"]["data"]`` holds the outputs).
+    ``client``: an open client for ``url`` to reuse (one is made for the call otherwise)."""
+    body = {"data": data, "fn_index": fn_index, "session_hash": session_hash}
+    if trigger_id is not None:
+        body["trigger_id"] = trigger_id
+    if event_data is not None:
+        body["event_data"] = event_data
+    with contextlib.nullcontext(client) if client is not None else httpx.Client(timeout=timeout_s) as client:
+        joined = client.post(f"{url}/gradio_api/queue/join", json=body)
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        deadline = time.monotonic() + timeout_s
+        with client.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session_hash}) as stream:
+            for line in stream.iter_lines():
+                if time.monotonic() > deadline:
+                    break
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[len("data:"):])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    return message
+                if message.get("msg") == "unexpected_error":
+                    return message
+    raise TimeoutError(f"event {event_id} did not complete within {timeout_s} s")

@@ -227,8 +227,15 @@ class QAEngine:
     @classmethod
     def build(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
               settings: Settings | None = None, force: bool = False, embedder: Encoder | None = None) -> "QAEngine":
-        """Build (or, with force, rebuild) the index on disk; returns the loaded engine."""
-        return cls.load(corpus_dir, index_dir, settings, rebuild=force, warm_up=False, embedder=embedder)
+        """Build (or, with force, rebuild) the index on disk; returns the loaded engine. Raises
+        IndexStoreError when the index could not be written (loading would use it from memory)."""
+        engine = cls.load(corpus_dir, index_dir, settings, rebuild=force, warm_up=False, embedder=embedder)
+        if not index_store.persisted(engine.index_dir, engine.manifest):
+            raise IndexStoreError(
+                f"The index was built but could not be written to {engine.index_dir} (see the warning above); "
+                "nothing on disk changed. Make the directory writable, or pass --index DIR."
+            )
+        return engine
 
     def reload_if_changed(self) -> bool:
         """Rebuild and swap in a new index when the corpus changed on disk. Answers in flight

@@ -7,11 +7,16 @@ Layout of ``index/``::
     g-<id>/passages.jsonl  every passage (text, offsets, sentences), one JSON object a line
     g-<id>/vectors.npz     passage and sentence vectors (float32), row-aligned with passages
     g-<id>/bm25/           the bm25s index (its own params file included)
+    g-<id>/annotations.json build-time annotations (entities per passage, the gazetteer)
 
 A build writes a new generation into a temporary directory, renames it into place, then
 replaces ``manifest.json`` (temp file + ``os.replace``). A build killed at any point leaves the
-previous generation and manifest untouched. Builds take a file lock, so two processes building
-at once do not write over each other.
+previous generation and manifest untouched (the next build removes its temp files). Builds take
+a file lock, so two processes building at once do not write over each other.
+
+Loading trusts nothing on disk: the manifest must match its schema (``Manifest``), list every
+file of the generation with its size and checksum, and the files must load; any failure is a
+``StaleIndex`` (the caller rebuilds), never another exception.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from .errors import IndexStoreError
 from .files import write_text_atomic
@@ -61,6 +67,46 @@ class IndexData:
 
 class StaleIndex(Exception):
     """Raised internally when the stored index cannot be used; the message says why."""
+
+
+class FileEntry(BaseModel):
+    """Size and checksum of one file of a generation."""
+
+    model_config = ConfigDict(extra="forbid")
+    bytes: StrictInt = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Manifest(BaseModel):
+    """The fields of ``manifest.json`` that loading relies on (others are kept as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+    format_version: StrictInt
+    generation: str = Field(pattern=r"^g-[A-Za-z0-9_-]+$")
+    files: dict[str, FileEntry]
+    counts: dict[str, StrictInt] = Field(default_factory=dict)
+
+    @field_validator("files")
+    @classmethod
+    def _relative_paths(cls, files: dict[str, FileEntry]) -> dict[str, FileEntry]:
+        for name in files:
+            parts = Path(name).parts
+            if not parts or Path(name).is_absolute() or ".." in parts:
+                raise ValueError(f"file name {name!r} is not a path inside the generation")
+        missing = [name for name in FILES if name not in files]
+        if missing:
+            raise ValueError(f"files lacks {', '.join(missing)}")
+        return files
+
+
+def validate_manifest(manifest: dict[str, Any]) -> Manifest:
+    """``manifest`` checked against the schema; StaleIndex naming the first problem otherwise."""
+    try:
+        return Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "manifest"
+        raise StaleIndex(f"manifest does not match its schema ({where}: {first.get('msg')})") from None
 
 
 def _sha256(path: Path) -> str:
@@ -107,10 +153,12 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
-    """Write ``data`` as a new generation and switch the manifest to it. Returns the manifest."""
+    """Write ``data`` as a new generation and switch the manifest to it. Returns the manifest.
+    Call it holding ``build_lock``: temp files of earlier, killed builds are removed first."""
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_manifest_temp_files(index_dir)
     manifest = dict(data.manifest)
     gen = "g-" + manifest["corpus_hash"][:8] + "-" + next(tempfile._get_candidate_names())
     tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-" + gen + "-", dir=index_dir))
@@ -140,6 +188,24 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
     return manifest
 
 
+def _remove_manifest_temp_files(index_dir: Path) -> None:
+    """``.manifest.json.*`` files left by builds killed while writing the manifest."""
+    for child in index_dir.glob(f".{MANIFEST}.*"):
+        if child.is_file():
+            child.unlink(missing_ok=True)
+
+
+def persisted(index_dir: Path, manifest: dict[str, Any]) -> bool:
+    """True when ``manifest`` (of an index just built or loaded) is the one on disk in ``index_dir``."""
+    try:
+        on_disk = read_manifest(index_dir)
+    except StaleIndex:
+        return False
+    generation = manifest.get("generation")
+    return bool(generation) and on_disk is not None and on_disk.get("generation") == generation \
+        and (index_dir / str(generation)).is_dir()
+
+
 def _remove_old_generations(index_dir: Path, keep: str) -> None:
     for child in index_dir.iterdir():
         if child.is_dir() and child.name != keep and (child.name.startswith("g-") or child.name.startswith(".tmp-g-")):
@@ -163,16 +229,23 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
     if manifest is None:
         raise StaleIndex("no index built yet")
     check_manifest(manifest, expected)
-    gen_dir = index_dir / str(manifest.get("generation", ""))
-    files = manifest.get("files")
-    if not manifest.get("generation") or not gen_dir.is_dir() or not isinstance(files, dict):
+    schema = validate_manifest(manifest)
+    gen_dir = index_dir / schema.generation
+    if not gen_dir.is_dir():
         raise StaleIndex(f"generation directory {gen_dir.name!r} missing")
-    for name, meta in files.items():
-        f = gen_dir / name
-        if not f.is_file():
-            raise StaleIndex(f"{name} missing")
-        if f.stat().st_size != meta.get("bytes") or _sha256(f) != meta.get("sha256"):
-            raise StaleIndex(f"{name} is truncated or corrupted (checksum mismatch)")
+    try:
+        on_disk = {str(f.relative_to(gen_dir)) for f in gen_dir.rglob("*") if f.is_file()}
+        unlisted = sorted(on_disk - set(schema.files))
+        if unlisted:
+            raise StaleIndex(f"{unlisted[0]} is not listed in the manifest")
+        for name, meta in schema.files.items():
+            f = gen_dir / name
+            if not f.is_file():
+                raise StaleIndex(f"{name} missing")
+            if f.stat().st_size != meta.bytes or _sha256(f) != meta.sha256:
+                raise StaleIndex(f"{name} is truncated or corrupted (checksum mismatch)")
+    except OSError as exc:
+        raise StaleIndex(f"index files unreadable ({exc})") from exc
     try:
         faiss_index = faiss.read_index(str(gen_dir / "passages.faiss"))
         with open(gen_dir / "passages.jsonl", encoding="utf-8") as fh:
@@ -188,8 +261,8 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
             annotations = json.load(fh)
         if not isinstance(annotations, dict):
             raise ValueError("annotations.json does not hold an object")
-    except (OSError, RuntimeError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise StaleIndex(f"index files unreadable ({exc})") from exc
+    except Exception as exc:  # any load error means "rebuild": nothing on disk is trusted
+        raise StaleIndex(f"index files unreadable ({type(exc).__name__}: {exc})") from exc
     if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
         raise StaleIndex("vector counts disagree with the passages")
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -41,8 +43,37 @@ RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
 ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
+DEFAULT_FEEDBACK_MAX_BYTES = 10 * 1024 * 1024
+MIN_FEEDBACK_MAX_BYTES = 16 * 1024     # room for a few entries
+_HOST_NAME = re.compile(r"^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$")
+
 # The config file being read by load_settings() (None: Settings() reads no file).
 _config_file: ContextVar[Path | None] = ContextVar("colnato_qa_config_file", default=None)
+
+
+def default_feedback_path() -> Path:
+    """feedback.jsonl in the user's state directory (``$XDG_STATE_HOME/colnato-qa`` on Linux)."""
+    from platformdirs import user_state_path
+
+    return user_state_path("colnato-qa") / "feedback.jsonl"
+
+
+def parse_host_names(raw: str | Iterable[str]) -> list[str]:
+    """Host names from a comma-separated string (or a list), lower-cased, duplicates dropped;
+    ValueError naming the first entry that is not a host name (``*`` and ``*.domain`` are)."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    hosts: list[str] = []
+    for item in items:
+        host = str(item).strip().lower()
+        if not host:
+            continue
+        if host != "*" and not _HOST_NAME.match(host):
+            raise ValueError(f"{str(item).strip()!r} is not a host name: write names as they appear in the address "
+                             "bar, without scheme, port or path, e.g. chat.news.example,localhost "
+                             "(*.news.example for its subdomains, * for any host)")
+        if host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 class Settings(BaseSettings):
@@ -85,8 +116,19 @@ class Settings(BaseSettings):
     # Origins (scheme://host[:port]) whose pages may call the API and frame the chat; comma-separated
     # in the environment, a list in the file. Empty: the server's own pages only (see web/security.py).
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # The feedback log (JSONL), relative to the working directory unless absolute.
-    feedback: Path = Path("feedback") / "feedback.jsonl"
+    # Host names the server answers to (the Host header), comma-separated in the environment, a list in
+    # the file; "*.example.com" matches subdomains, "*" turns the check off. None (or empty): localhost
+    # names plus the address the server is bound to (web/security.py; docs/security.md).
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # The feedback log (JSONL). Default: feedback.jsonl in the user's state directory (platformdirs:
+    # ~/.local/state/colnato-qa/ on Linux), never the source tree; a path given relative is taken from the
+    # working directory; empty means the default.
+    feedback: Path = Field(default_factory=default_feedback_path)
+    # The feedback log is rotated when it would pass this size; it never holds more than
+    # feedback_max_bytes * (feedback_backups + 1) bytes.
+    feedback_max_bytes: int = Field(DEFAULT_FEEDBACK_MAX_BYTES, ge=MIN_FEEDBACK_MAX_BYTES)
+    # Rotated feedback files kept (feedback.jsonl.1 ...).
+    feedback_backups: int = Field(5, ge=1)
     # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
     answerability_model: Path = PROJECT_ROOT / "config" / "answerability.json"
 
@@ -96,6 +138,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: Any) -> Any:
+        if isinstance(value, (str, list, tuple)):
+            return parse_host_names(value) or None
+        return value
+
+    @field_validator("feedback", mode="before")
+    @classmethod
+    def _feedback_path(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default_feedback_path()      # COLNATO_QA_FEEDBACK= (empty) means the default
+        return Path(value).expanduser() if isinstance(value, (str, os.PathLike)) else value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -164,6 +220,8 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
             messages.append(f"{name} {got!r} is not supported{where}. Supported values: {allowed}")
         elif kind in ("greater_than_equal", "less_than_equal"):
             messages.append(f"{name} must be {_range_text(name)}, got {got!r}{where}")
+        elif kind == "value_error":
+            messages.append(f"{name}: {str(err.get('msg', '')).removeprefix('Value error, ')}{where}")
         else:
             messages.append(f"{name}: {err.get('msg', 'invalid value')}, got {got!r}{where}")
     return ". ".join(m.rstrip(".") for m in messages) + "."

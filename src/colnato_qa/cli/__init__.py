@@ -56,7 +56,11 @@ def build(corpus: Path | None, index: Path | None, config: Path | None, force: b
 
         colnato-qa build --force
     """
-    engine = common.load_engine(corpus, index, config, rebuild=force, warm_up=False)
+    from ..engine import QAEngine
+    from ..settings import load_settings
+
+    # QAEngine.build, not the loader: it fails (exit 1) when the index could not be written.
+    engine = QAEngine.build(corpus, index, load_settings(config), force=force)
     m = engine.manifest
     c = m.get("counts", {})
     click.echo(f"index {engine.index_dir}: {c.get('documents')} document(s), {c.get('passages')} passages, "

@@ -109,7 +109,9 @@ class AskGate:
 # -- routes ------------------------------------------------------------------------------------
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorModel, "description": "The body cannot be read."},
+    408: {"model": ErrorModel, "description": "The body did not arrive in time."},
     413: {"model": ErrorModel, "description": "Request body too large."},
+    415: {"model": ErrorModel, "description": "Compressed bodies are not accepted."},
     422: {"model": ErrorModel, "description": "The body is not a valid question (the message says why)."},
     503: {"model": ErrorModel, "description": "Too many questions at once; retry after `Retry-After` seconds."},
 }
@@ -153,18 +155,44 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
 
 
 # -- errors ------------------------------------------------------------------------------------
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _is_json_content_type(value: str | None) -> bool:
+    media = (value or "").split(";")[0].strip().lower()
+    return not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": describe(list(exc.errors()))}, status_code=422)
+        content_type = request.headers.get("content-type")
+        errors = list(exc.errors())
+        if not _is_json_content_type(content_type) and any(e.get("loc") == ("body",) for e in errors):
+            # FastAPI parses JSON only under a JSON content type: say so, whatever the body holds.
+            return JSONResponse(
+                {"detail": f"The request body must be a JSON object sent with Content-Type: application/json "
+                           f"(got Content-Type: {content_type})."},
+                status_code=422,
+            )
+        return JSONResponse({"detail": describe(errors)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         # FastAPI answers a body it cannot decode with a bare 400 "error parsing the body".
-        if isinstance(exc.__cause__, UnicodeDecodeError):
+        cause = exc.__cause__
+        if isinstance(cause, UnicodeDecodeError):
+            if isinstance(cause.object, (bytes, bytearray)) and cause.object.startswith(GZIP_MAGIC):
+                detail = ("The request body is gzip-compressed; compressed bodies are not accepted: "
+                          "send the JSON uncompressed.")
+            else:
+                detail = (f"The request body is not valid JSON: it is not UTF-8 text "
+                          f"({cause.reason} at byte {cause.start}).")
+            return JSONResponse({"detail": detail}, status_code=422)
+        if isinstance(cause, RecursionError):
             return JSONResponse(
-                {"detail": "The request body is not valid JSON: it is not UTF-8 text "
-                           f"({exc.__cause__.reason} at byte {exc.__cause__.start})."},
+                {"detail": "The request body is not valid JSON for this API: it is nested too deeply. "
+                           'Send an object like {"question": "..."}.'},
                 status_code=422,
             )
         return await http_exception_handler(request, exc)
@@ -184,46 +212,3 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": str(limits.API_RETRY_AFTER_S)},
         )
-
-
-class BodySizeLimit:
-    """Refuses ``/api/...`` requests whose declared body is larger than ``max_bytes`` (413),
-    and stops reading a body that turns out larger than that."""
-
-    def __init__(self, app, max_bytes: int = limits.API_MAX_BODY_BYTES, prefix: str = "/api/") -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.prefix = prefix
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared < 0 or declared > self.max_bytes:
-                    await self._refuse(scope, receive, send)
-                    return
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise StarletteHTTPException(413, self._detail())
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-    def _detail(self) -> str:
-        return f"The request body is larger than {self.max_bytes} bytes."
-
-    async def _refuse(self, scope, receive, send) -> None:
-        response = JSONResponse({"detail": self._detail()}, status_code=413)
-        await response(scope, receive, send)

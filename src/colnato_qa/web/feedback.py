@@ -1,27 +1,37 @@
 """Thumbs up/down on answers, appended to a local JSONL file (one JSON object a line).
 
-The path comes from the ``feedback`` setting (``COLNATO_QA_FEEDBACK``; default
-``feedback/feedback.jsonl`` under the current directory). The file is only ever appended to: each record is written with a single
-``write`` on a file opened in append mode, under a lock, so concurrent sessions (and processes
-sharing the file, on a local file system) never interleave lines.
+The path, the rotation size and the number of rotated files are the ``feedback``,
+``feedback_max_bytes`` and ``feedback_backups`` settings (settings.py: ``COLNATO_QA_FEEDBACK``,
+``COLNATO_QA_FEEDBACK_MAX_BYTES``, ``COLNATO_QA_FEEDBACK_BACKUPS``); the default path is in the
+user's state directory, outside the source tree.
+
+Bounded by construction: each text field of a record is cut to ``MAX_FIELD_CHARS``; records are
+ASCII-only JSON (``ensure_ascii``), so no character a line reader takes for a line break
+(U+2028, U+2029, U+0085, ...) is ever written raw; the file is rotated by the standard
+library's ``RotatingFileHandler`` when it would pass ``max_bytes``, keeping ``backups`` old
+files, so the log never holds more than ``max_bytes * (backups + 1)`` bytes. Each record is
+one ``write`` on a file opened in append mode, under the handler's lock. Rotation is per
+process: give each server process its own file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import logging.handlers
 import os
-import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..settings import Settings, load_settings
 
+log = logging.getLogger(__name__)
 
-def default_feedback_path() -> Path:
-    from ..settings import load_settings
-
-    return load_settings().feedback
+# Longest text kept in one field of a record (questions are at most 1000 characters anyway).
+MAX_FIELD_CHARS = 2000
+TRUNCATION_MARK = "…"
 
 
 @dataclass(frozen=True)
@@ -40,10 +50,19 @@ class FeedbackRecord:
     def now() -> str:
         return datetime.now(UTC).isoformat(timespec="milliseconds")
 
+    def capped(self, max_chars: int = MAX_FIELD_CHARS) -> dict[str, Any]:
+        """The record as a dict with every text field cut to ``max_chars`` characters."""
+        out = asdict(self)
+        for f in fields(self):
+            value = out[f.name]
+            if isinstance(value, str) and len(value) > max_chars:
+                out[f.name] = value[: max_chars - len(TRUNCATION_MARK)] + TRUNCATION_MARK
+        return out
+
 
 def liked_value(raw: Any) -> bool | None:
     """Gradio's like payload to a vote: True/False, or None when the user withdraws a vote
-    (Gradio then sends an empty string); custom feedback options keep their text."""
+    (Gradio then sends an empty string) or sends anything else."""
     if isinstance(raw, bool):
         return raw
     if raw in ("Like", "like"):
@@ -53,28 +72,67 @@ def liked_value(raw: Any) -> bool | None:
     return None
 
 
+def encode_record(record: FeedbackRecord) -> str:
+    """One line of the log: ASCII JSON of the capped record (no raw line separators)."""
+    return json.dumps(record.capped(), ensure_ascii=True, separators=(",", ":"))
+
+
+class _FeedbackFile(logging.handlers.RotatingFileHandler):
+    """The rotating file, raising write errors to the caller instead of printing a traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        raise  # noqa: PLE0704 - re-raises the error emit() is handling
+
+
 class FeedbackLog:
-    """Append-only JSONL log of feedback records."""
+    """Append-only, size-bounded JSONL log of feedback records."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else default_feedback_path()
-        self._lock = threading.Lock()
+    def __init__(self, path: str | os.PathLike[str] | None = None, max_bytes: int | None = None,
+                 backups: int | None = None, *, settings: Settings | None = None) -> None:
+        """Each of ``path``, ``max_bytes``, ``backups`` left None is the ``feedback``,
+        ``feedback_max_bytes``, ``feedback_backups`` setting of ``settings`` (``load_settings()``)."""
+        if path is None or max_bytes is None or backups is None:
+            settings = settings or load_settings()
+        self.path = Path(path) if path is not None else settings.feedback
+        self.max_bytes = settings.feedback_max_bytes if max_bytes is None else max_bytes
+        self.backups = settings.feedback_backups if backups is None else backups
+        if self.max_bytes < 1 or self.backups < 1:
+            raise ValueError(f"FeedbackLog needs max_bytes >= 1 and backups >= 1, got {self.max_bytes} and {self.backups}")
+        self._file: _FeedbackFile | None = None
 
-    def append(self, record: FeedbackRecord) -> None:
-        line = json.dumps(asdict(record), ensure_ascii=False) + "\n"
-        data = line.encode("utf-8")
-        with self._lock:
+    def _handler(self) -> _FeedbackFile:
+        if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                while data:
-                    data = data[os.write(fd, data):]
-            finally:
-                os.close(fd)
+            handler = _FeedbackFile(self.path, maxBytes=self.max_bytes, backupCount=self.backups,
+                                    encoding="ascii", delay=True)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            self._file = handler
+        return self._file
+
+    def append(self, record: FeedbackRecord) -> bool:
+        """Write ``record``; False (and one warning line in the server log) when it cannot be written."""
+        line = encode_record(record)
+        try:
+            self._handler().handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        except OSError as exc:
+            log.warning("feedback not recorded: cannot write %s (%s)", self.path, exc.strerror or exc)
+            return False
+        return True
+
+    def files(self) -> list[Path]:
+        """The log file and its rotated copies that exist, newest first."""
+        names = [self.path] + [self.path.with_name(f"{self.path.name}.{i}") for i in range(1, self.backups + 1)]
+        return [p for p in names if p.exists()]
 
     def read(self) -> list[dict[str, Any]]:
-        """Every record so far (for tests and reports)."""
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+        """Every record still kept, oldest first (for tests and reports)."""
+        records: list[dict[str, Any]] = []
+        for path in reversed(self.files()):
+            with path.open(encoding="ascii") as fh:
+                records += [json.loads(line) for line in fh if line.strip()]
+        return records
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,4 +1,5 @@
-"""Who may call the API from another web page, and who may frame the chat.
+"""Who may call the API from another web page, who may frame the chat, and which host names
+the server answers to.
 
 The ``allowed_origins`` setting (``COLNATO_QA_ALLOWED_ORIGINS``, comma-separated, e.g.
 ``https://news.example,http://localhost:8000``; read by settings.py) is one allow-list for both:
@@ -8,27 +9,42 @@ The ``allowed_origins`` setting (``COLNATO_QA_ALLOWED_ORIGINS``, comma-separated
   With no origins set, only the server's own pages may call it.
 * Framing: HTML responses carry ``Content-Security-Policy: frame-ancestors 'self' <origins>``,
   so only the server itself and those origins may put the chat in an iframe.
+
+The ``allowed_hosts`` setting (``COLNATO_QA_ALLOWED_HOSTS``) is the allow-list of ``Host`` headers, checked
+by Starlette's ``TrustedHostMiddleware`` before anything else: a request naming another host
+(DNS rebinding: ``evil.example`` resolving to 127.0.0.1) gets ``400`` and never reaches Gradio,
+which would otherwise reflect that host into ``/config`` and the page. Default: the localhost
+names plus the address the server is bound to (``serve`` adds it).
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import ConfigError
+from ..settings import parse_host_names
+
 ALLOWED_ORIGINS_ENV = "COLNATO_QA_ALLOWED_ORIGINS"
+ALLOWED_HOSTS_ENV = "COLNATO_QA_ALLOWED_HOSTS"
 CORS_METHODS = ["GET", "POST", "OPTIONS"]
 # Any request header: the web component sends Gradio's own (x-gradio-user ...); origins stay restricted.
 CORS_HEADERS = ["*"]
 CORS_MAX_AGE_S = 600
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+WILDCARD_BIND = ("0.0.0.0", "::", "")
 
-class OriginError(ValueError):
-    """An entry of the allowed-origins list is not an origin."""
+
+class OriginError(ConfigError):
+    """An entry of the allowed-origins (or allowed-hosts) list is not an origin (a host name)."""
 
 
 def normalize_origin(value: str) -> str:
@@ -114,3 +130,62 @@ def install_security(app: FastAPI, origins: list[str]) -> None:
         max_age=CORS_MAX_AGE_S,
     )
     app.add_middleware(FramingPolicyMiddleware, origins=origins)
+
+
+# -- the Host header ---------------------------------------------------------------------------------
+def parse_allowed_hosts(raw: str | Iterable[str]) -> list[str]:
+    """Host names from a comma-separated string (or a list), checked (``settings.parse_host_names``)
+    and lower-cased; OriginError naming the setting for an entry that is not a host name."""
+    try:
+        return parse_host_names(raw)
+    except ValueError as exc:
+        raise OriginError(f"allowed_hosts (${ALLOWED_HOSTS_ENV}): {exc}") from None
+
+
+def bind_hosts(bind: str) -> list[str]:
+    """The names a client may use to reach a server bound to ``bind``: the address itself, or,
+    for a wildcard bind (0.0.0.0, ::), this machine's name and addresses."""
+    bind = bind.strip().lower().strip("[]")
+    if bind not in WILDCARD_BIND:
+        names = {bind}
+    else:
+        names = {socket.gethostname(), socket.getfqdn()}
+        try:
+            names |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+        except OSError:
+            pass
+    names = {n.split("%")[0] for n in names if n}
+    names |= {f"[{n}]" for n in names if ":" in n}     # an IPv6 literal appears bracketed in Host
+    return parse_allowed_hosts(sorted(names))
+
+
+class HostAllowList:
+    """The allowed ``Host`` names: ``hosts`` (the ``allowed_hosts`` setting) when given, else the
+    localhost names plus the bind address (added by ``allow_bind``, before the server starts)."""
+
+    def __init__(self, hosts: str | Iterable[str] | None = None) -> None:
+        configured = parse_allowed_hosts(hosts) if hosts is not None else []
+        self.from_setting = bool(configured)
+        self.hosts: list[str] = configured or list(LOCAL_HOSTS)
+
+    def allow_bind(self, bind: str) -> None:
+        if self.from_setting:
+            return
+        for host in bind_hosts(bind):
+            if host not in self.hosts:
+                self.hosts.append(host)
+
+
+def install_host_check(app: FastAPI, allow_list: HostAllowList) -> None:
+    """Refuse (400) requests whose ``Host`` is not in ``allow_list`` (checked on every request,
+    so hosts added with ``allow_bind`` before serving take effect)."""
+    app.state.allowed_hosts = allow_list
+    app.add_middleware(_HostCheck, allow_list=allow_list)
+
+
+class _HostCheck(TrustedHostMiddleware):
+    """Starlette's TrustedHostMiddleware reading its list from a shared ``HostAllowList``."""
+
+    def __init__(self, app: ASGIApp, allow_list: HostAllowList) -> None:
+        super().__init__(app, allowed_hosts=allow_list.hosts, www_redirect=False)
+        self.allowed_hosts = allow_list.hosts      # the same list object: later additions count

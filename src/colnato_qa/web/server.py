@@ -20,22 +20,24 @@ import gradio as gr
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import Mount
 
 from .. import __version__
 from ..settings import Settings, load_settings
-from . import styles
-from .api import AskGate, BodySizeLimit, build_router, install_error_handlers
+from . import connections, limits, styles
+from .api import AskGate, build_router, install_error_handlers
 from .chat_ui import build_chat_ui
+from .door import BodyLimit, OneLineErrors
 from .embed import build_embed_router
 from .feedback import FeedbackLog
-from .security import install_security, parse_allowed_origins
+from .gradio_gate import GradioGate
+from .security import HostAllowList, install_host_check, install_security, parse_allowed_origins
 
 log = logging.getLogger("colnato_qa.web")
 
 GRACEFUL_SHUTDOWN_S = 2
 NO_UPLOAD_PATH = "/gradio_api/upload"
 MAX_FILE_SIZE = "1kb"   # Gradio's own limit too, in case another upload route appears
-
 
 
 def api_description(documents: Sequence[Any]) -> str:
@@ -56,17 +58,26 @@ def create_app(
     *,
     allowed_origins: str | Sequence[str] | None = None,
     feedback_path: str | os.PathLike[str] | None = None,
+    allowed_hosts: str | Sequence[str] | None = None,
     settings: Settings | None = None,
 ) -> FastAPI:
     """The FastAPI app with the API routes and the Gradio chat mounted at ``/``.
 
     ``engine``: a loaded ``QAEngine`` (loaded from the project's corpus and index when None).
     ``allowed_origins``: CORS and framing allow-list (the ``allowed_origins`` setting when None).
-    ``feedback_path``: the feedback JSONL file (the ``feedback`` setting when None).
+    ``feedback_path``: the feedback JSONL file (the ``feedback`` setting when None; its rotation
+    is the ``feedback_max_bytes`` and ``feedback_backups`` settings).
+    ``allowed_hosts``: the ``Host`` allow-list (the ``allowed_hosts`` setting when None; unset:
+    localhost names, plus the bind address once ``serve`` starts the server).
     ``settings``: where those defaults come from (``load_settings()`` when None).
+
+    Middleware, outermost first: one-line errors, the Host check, CORS and framing, the body
+    limit; the Gradio app has its own gate (``gradio_gate``). See docs/security.md.
     """
     settings = settings or load_settings()
     origins = parse_allowed_origins(settings.allowed_origins if allowed_origins is None else allowed_origins)
+    hosts = HostAllowList(settings.allowed_hosts if allowed_hosts is None else allowed_hosts)
+    feedback = FeedbackLog(feedback_path, settings=settings)
     if engine is None:
         from ..engine import QAEngine
 
@@ -86,11 +97,13 @@ def create_app(
     app.include_router(build_router(engine, AskGate()))
     app.include_router(build_embed_router())
     app.include_router(build_no_upload_router())
-    app.add_middleware(BodySizeLimit)
-    install_security(app, origins)   # outermost: CORS headers on every answer, errors included
+    app.add_middleware(BodyLimit)
+    install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
+    install_host_check(app, hosts)
+    app.add_middleware(OneLineErrors)
 
-    blocks = build_chat_ui(engine, FeedbackLog(settings.feedback if feedback_path is None else feedback_path))
-    return gr.mount_gradio_app(
+    blocks = build_chat_ui(engine, feedback)
+    gr.mount_gradio_app(
         app,
         blocks,
         path="/",
@@ -99,13 +112,23 @@ def create_app(
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
-        show_error=True,
+        show_error=False,   # internal errors (object reprs, addresses) stay in the server log
         max_file_size=MAX_FILE_SIZE,
         enable_monitoring=False,
         theme=gr.themes.Default(primary_hue="blue", font=styles.SYSTEM_FONTS, font_mono=styles.MONO_FONTS),
         css=styles.CSS,
         head=styles.HEAD,
     )
+    gradio_app(app).add_middleware(GradioGate, blocks=blocks)
+    return app
+
+
+def gradio_app(app: FastAPI) -> FastAPI:
+    """The Gradio app mounted at ``/`` of ``app``."""
+    for route in app.routes:
+        if isinstance(route, Mount) and isinstance(route.app, FastAPI):
+            return route.app
+    raise RuntimeError("no Gradio app is mounted: call gr.mount_gradio_app first")
 
 
 def build_no_upload_router() -> APIRouter:
@@ -120,6 +143,25 @@ def build_no_upload_router() -> APIRouter:
 
 
 def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
-    """Run ``app`` with uvicorn until interrupted (every uvicorn setting is here)."""
+    """Run ``app`` under uvicorn with the server's limits (docs/security.md): connections and
+    in-flight requests, keep-alive, the request-head deadline and size, the accept backlog,
+    one log line per refused connection (every uvicorn setting is here). Adds the bind address
+    to the Host allow-list when the ``allowed_hosts`` setting is not set."""
+    allowed = getattr(app.state, "allowed_hosts", None)
+    if isinstance(allowed, HostAllowList):
+        allowed.allow_bind(host)
+        log.info("answering requests for hosts: %s", ", ".join(allowed.hosts))
     log.info("serving http://%s:%d/", host, port)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=connections.log_config(),
+        http=connections.HeaderDeadlineProtocol,
+        limit_concurrency=limits.SERVER_LIMIT_CONCURRENCY,
+        timeout_keep_alive=limits.SERVER_KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=limits.SERVER_MAX_HEADER_BYTES,
+        backlog=limits.SERVER_BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
