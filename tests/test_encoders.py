@@ -107,7 +107,7 @@ NO_TORCH_SCRIPT = textwrap.dedent("""
     direct = engine.ask("When was the ITPP signed?")
     from fastapi.testclient import TestClient
     from colnato_qa.web.server import create_app
-    client = TestClient(create_app(engine, allowed_origins="", feedback_path=sys.argv[3]))
+    client = TestClient(create_app(engine, allowed_origins="", feedback_path=sys.argv[3]), base_url="http://localhost")
     r = client.post("/api/ask", json={"question": "Who wrote the article?"})
     heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "sentence_transformers", "transformers", "onnx", "spacy", "thinc"))
     print(json.dumps({"status": r.status_code, "answer": r.json().get("answer"), "direct": direct.answer,
