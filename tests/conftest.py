@@ -102,6 +102,10 @@ SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load"}        # th
 SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis"}  # rebuilds, kills, fuzzing
 SLOW_TESTS = {
     "test_every_gold_answer_is_quoted_at_its_offsets",   # every gold question; the gate covers the figures
+    "test_gold_questions_and_index_vectors_match_torch",  # loads torch beside onnx
+    "test_serving_an_answer_imports_no_torch",           # builds an index, then a subprocess
+    "test_index_built_by_another_export_is_rebuilt",     # builds two indexes
+    "test_ask_text",                                     # the CLI in subprocesses
     "test_cli_nasty_strings",                            # 60 CLI runs
     "test_long_turns_within_the_limit_are_bounded",
     "test_history_at_the_turn_limit_reads_the_recent_turns",
@@ -115,7 +119,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
         name = item.originalname or item.name
-        if module in SERVER_MODULES:
+        # tests/security attacks real servers (all but its settings tests): the server tier.
+        in_security_suite = item.module.__name__.startswith("tests.security.") and module != "test_settings"
+        if module in SERVER_MODULES or in_security_suite:
             item.add_marker(pytest.mark.server)
         if module in SLOW_MODULES or name in SLOW_TESTS or (
                 module in FUZZ_MODULES and getattr(item.obj, "is_hypothesis_test", False)):
