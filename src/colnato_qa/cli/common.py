@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,40 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
             yield
     else:
         yield
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """The questions one ``GOLD[:SPLIT]`` argument names: the file, the split taken, the items."""
+
+    path: Path
+    split: str           # dev, test, train or all
+    items: list[Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.split}"
+
+
+def parse_gold_spec(spec: str) -> tuple[Path, str | None]:
+    """``path`` or ``path:split`` (split one of dev, test, train)."""
+    path, sep, split = spec.rpartition(":")
+    if sep and split in ("dev", "test", "train") and path:
+        return Path(path), split
+    return Path(spec), None
+
+
+def read_gold_specs(specs: Sequence[str], default_split: str | None = None, prefer_dev: bool = False) -> list[GoldSet]:
+    """The gold sets of ``GOLD[:SPLIT]`` arguments. A spec's own split wins, then ``default_split``;
+    otherwise the dev split when ``prefer_dev`` and the file has one, else every question."""
+    from ..evaluation.gold import filter_split, load_gold
+
+    sets = []
+    for spec in specs:
+        path, split = parse_gold_spec(spec)
+        if not path.exists():
+            raise click.ClickException(f"Gold file {path} does not exist.")
+        items = load_gold(path)
+        chosen = split or default_split or ("dev" if prefer_dev and any(it.split == "dev" for it in items) else "all")
+        sets.append(GoldSet(path, chosen, filter_split(items, None if chosen == "all" else chosen)))
+    return sets

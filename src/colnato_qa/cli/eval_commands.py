@@ -247,22 +247,12 @@ def calibrate_command(gold: tuple[str, ...], target: float | None, split: str | 
     """
     from ..settings import update_config
 
-    from .fit_command import parse_gold_spec
-
     _verbose(verbose)
-    items: list[GoldItem] = []
-    used: list[str] = []
     with clean_errors():
-        for spec in gold:
-            path, own_split = parse_gold_spec(spec)
-            if not path.exists():
-                raise click.ClickException(f"Gold file {path} does not exist.")
-            all_items = load_gold(path)
-            chosen = own_split or split or ("dev" if any(it.split == "dev" for it in all_items) else "all")
-            items += filter_split(all_items, None if chosen == "all" else chosen)
-            used.append(f"{path}:{chosen}")
-        gold_label = " ".join(used)
-        split = ",".join(sorted({u.rsplit(":", 1)[1] for u in used}))
+        sets = common.read_gold_specs(gold, default_split=split, prefer_dev=True)
+        items: list[GoldItem] = [it for gold_set in sets for it in gold_set.items]
+        gold_label = " ".join(gold_set.label for gold_set in sets)
+        split = ",".join(sorted({gold_set.split for gold_set in sets}))
         with stdout_to_stderr(as_json):
             engine = common.load_engine(corpus, index, config)
             _check_against_corpus(engine, items)

@@ -11,29 +11,11 @@ import click
 
 from ..components.answerability import FEATURE_SCHEMA, FEATURES, AnswerabilityModel
 from ..evaluation.fitting import FitRow, file_sha256, fit_answerability
-from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
+from ..evaluation.gold import GoldItem, check_evidence
 from ..evaluation.metrics import contains_answer
 from ..files import write_text_atomic
 from . import common
-from .common import clean_errors, engine_options
-
-
-def parse_gold_spec(spec: str) -> tuple[Path, str | None]:
-    """``path`` or ``path:split`` (split one of dev, test, train)."""
-    path, sep, split = spec.rpartition(":")
-    if sep and split in ("dev", "test", "train") and path:
-        return Path(path), split
-    return Path(spec), None
-
-
-def read_gold_specs(specs: Sequence[str]) -> list[tuple[str, list[GoldItem]]]:
-    out = []
-    for spec in specs:
-        path, split = parse_gold_spec(spec)
-        if not path.exists():
-            raise click.ClickException(f"Gold file {path} does not exist.")
-        out.append((spec, filter_split(load_gold(path), split)))
-    return out
+from .common import clean_errors, engine_options, read_gold_specs
 
 
 def feature_rows(engine, items: Sequence[GoldItem]) -> list[FitRow]:
@@ -78,12 +60,12 @@ def fit_command(gold: tuple[str, ...], out: Path | None, folds: int, dry_run: bo
         sets = read_gold_specs(gold)
         engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral())
         rows: list[FitRow] = []
-        for _, items in sets:
-            check_evidence(items, [d.text for d in engine.documents])
-            rows += feature_rows(engine, items)
+        for gold_set in sets:
+            check_evidence(gold_set.items, [d.text for d in engine.documents])
+            rows += feature_rows(engine, gold_set.items)
         fitted = fit_answerability(rows, folds=folds)
-        fitted["fitted_on"] = [{"gold": spec, "sha256": file_sha256(parse_gold_spec(spec)[0]), "questions": len(items)}
-                               for spec, items in sets]
+        fitted["fitted_on"] = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
+                               for spec, gold_set in zip(gold, sets)]
         fitted["date"] = _dt.date.today().isoformat()
         target = out or engine.settings.answerability_model
         text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
