@@ -24,7 +24,9 @@ from . import index_store
 from .components import metadata
 from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
+from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.retriever import HybridRetriever, Rankers
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .corpus import Document, corpus_hash, load_corpus
 from .encoders import Encoder, make_encoder, resolve_model
@@ -36,7 +38,6 @@ from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
-from .retrieval.fusion import fused_order, reciprocal_rank_fusion
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
 from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
 from .types import Answer, Citation, Passage, Span
@@ -45,11 +46,7 @@ from .vocabulary import Vocabulary, soft_credit
 log = logging.getLogger(__name__)
 
 _WORD_RE = re.compile(r"[A-Za-z]+")
-# A capitalised word or acronym; group 1 is set when it opens a sentence.
-_CAPITALISED_RE = re.compile(r"(?:(^|[.?!]\s+)|\s)([A-Z][A-Za-z’'-]*)")
 
-# How many hits each retriever contributes to fusion before the top_k passages are taken.
-FUSION_DEPTH = 20
 # In a follow-up, words that came from earlier turns count this much in choosing the answer sentence.
 CARRIED_TERM_WEIGHT = 0.6
 
@@ -70,6 +67,7 @@ class _State:
     _sentence_entities: dict[int, list[list[tuple[str, str]]]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
     _gazetteer: Gazetteer | None = None
+    _names: CorpusNames | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -99,6 +97,19 @@ class _State:
                 corpus_words.update(strip_possessive(w) for w in words(self.data.passages[i].index_text))
             self._vocabulary = Vocabulary(corpus_words, self.embedder)
         return self._vocabulary
+
+    @property
+    def names(self) -> CorpusNames:
+        """The corpus's words as the name-novelty test reads them; built on first use."""
+        if self._names is None:
+            folded = frozenset(strip_accents(w) for w in self.vocabulary.words)
+            embedder = self.embedder
+            self._names = CorpusNames(
+                words=folded,
+                holds_term=lambda w: any(self.bm25.df(t) > 0 for t in content_terms(w)),
+                pieces=(lambda w: len(embedder.tokenize(w))) if embedder is not None else (lambda w: 1),
+            )
+        return self._names
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -150,15 +161,19 @@ class QAEngine:
 
     def __init__(self, state: _State, embedder: Encoder, settings: Settings,
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
-                 answerability: AnswerabilityModel | None = None):
+                 answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
+                 reader: QuestionReader | None = None, retriever: HybridRetriever | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
-        self._selector = SentenceSelector()
-        self._reader = QuestionReader(settings.history_turns_used)
+        self._retriever = retriever or HybridRetriever(settings.retrieval, settings.top_k, settings.rrf_k,
+                                                       adaptive=settings.adaptive_fusion)
+        self._selector = selector or SentenceSelector()
+        self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
+        self._novelty = NameNovelty()
         self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
@@ -252,8 +267,9 @@ class QAEngine:
 
     def variant(self, *, retrieval: str | None = None, answer_mode: str | None = None,
                 threshold: float | None = None, answerability: AnswerabilityModel | None = None,
-                **changes: Any) -> "QAEngine":
-        """A new engine with other settings that shares this one's model and index."""
+                selector: SentenceSelector | None = None, reader: QuestionReader | None = None,
+                retriever: HybridRetriever | None = None, **changes: Any) -> "QAEngine":
+        """A new engine with other settings (or other components) that shares this one's model and index."""
         if retrieval is not None:
             changes["retrieval"] = retrieval
         if answer_mode is not None:
@@ -263,8 +279,11 @@ class QAEngine:
         settings = self.settings.replace(**changes)
         if answerability is None and settings.answerability_model == self.settings.answerability_model:
             answerability = self._answerability
-        return QAEngine(self._state, self.embedder, settings, self.corpus_dir,
-                        self.index_dir, _shared=self._shared, answerability=answerability)
+        if reader is None and settings.history_turns_used == self.settings.history_turns_used:
+            reader = self._reader
+        return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
+                        _shared=self._shared, answerability=answerability,
+                        selector=selector or self._selector, reader=reader, retriever=retriever)
 
     # ------------------------------------------------------------------ views
     @property
@@ -357,8 +376,6 @@ class QAEngine:
         if q_vec is None:
             q_vec = self.embedder.encode_one(read.text)
         t_enc = time.perf_counter()
-        rows = self._retrieve(read.text, q_vec, state)
-        records = [state.record(r, q_vec) for r in rows]
         terms = list(dict.fromkeys(content_terms(read.text)))
         if read.kind == EXPANSION:
             framing = expansion_terms(read.text)
@@ -367,6 +384,9 @@ class QAEngine:
         dfs = {t: state.bm25.df(t) for t in terms}
         weights = {t: idf(dfs[t], n_docs) for t in terms}
         total = sum(weights.values())
+        lexical_share = sum(w for t, w in weights.items() if dfs[t] > 0) / total if total > 0 else 0.0
+        rows = self._retrieve(read.text, q_vec, state, lexical_share)
+        records = [state.record(r, q_vec) for r in rows]
         vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
         related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
         debug: dict[str, Any] = {"query": read.text, "answer_type": read.kind, "terms": terms, "rows": rows}
@@ -379,7 +399,7 @@ class QAEngine:
         if not candidates:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         best = candidates[0]
-        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._unknown_name(read.text, state))
+        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names))
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
@@ -402,19 +422,6 @@ class QAEngine:
         return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
                       confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
                       interpreted_as=read.interpreted_as, debug=debug)
-
-    @staticmethod
-    def _unknown_name(text: str, state: _State) -> float:
-        """1.0 when the question names something the corpus never mentions: an acronym, or a capitalised
-        word past the first that the corpus's words do not hold ("Who is NATO's Secretary General?")."""
-        for m in _CAPITALISED_RE.finditer(text):
-            word, at_start = m.group(2), m.group(1) is not None
-            low = word.lower().strip("’'")
-            if low in STOPWORDS or (at_start and not word.isupper()):
-                continue
-            if low not in state.vocabulary and not any(state.bm25.df(t) > 0 for t in content_terms(low)):
-                return 1.0
-        return 0.0
 
     def _spell_checked(self, text: str, state: _State) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
@@ -453,21 +460,8 @@ class QAEngine:
                 have += w * soft_credit(state.vocabulary.similarity(surface.get(t, t)))
         return have / sum(weights.values())
 
-    def _retrieve(self, text: str, q_vec: np.ndarray, state: _State) -> list[int]:
-        s = self.settings
-        depth = FUSION_DEPTH
-        if s.retrieval == "dense":
-            order = [h.row for h in state.dense.search(text, q_vec, s.top_k)]
-        elif s.retrieval == "bm25":
-            order = [h.row for h in state.bm25.search(text, None, s.top_k)]
-        else:
-            rankings = [[h.row for h in state.dense.search(text, q_vec, depth)],
-                        [h.row for h in state.bm25.search(text, None, depth)]]
-            if state.sentences is not None:
-                rankings.append([h.row for h in state.sentences.search(text, q_vec, depth)])
-            order = fused_order(reciprocal_rank_fusion(rankings, k=s.rrf_k))
-        return [int(r) for r in order[: s.top_k]]
-
+    def _retrieve(self, text: str, q_vec: np.ndarray, state: _State, lexical_share: float = 1.0) -> list[int]:
+        return self._retriever.run(text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
 
 def _limit_blas_threads() -> None:
     """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1)
     # Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
     rrf_k: int = Field(60, ge=1)
+    # Weigh the BM25 ranking by the share of the question's words the corpus holds (hybrid only).
+    adaptive_fusion: bool = False
     # Longest question accepted, in characters.
     max_question_chars: int = Field(DEFAULT_MAX_QUESTION_CHARS, ge=1)
     # Most turns of history a request may carry.

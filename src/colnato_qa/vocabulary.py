@@ -55,6 +55,11 @@ class Vocabulary:
                     self._matrix = m if m is not None else np.zeros((0, 1), dtype=np.float32)
         return self._matrix if self._matrix.size else None
 
+    @property
+    def words(self) -> list[str]:
+        """The corpus's words, sorted."""
+        return list(self._words)
+
     def __contains__(self, word: str) -> bool:
         return word in self._word_set
 

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from ..components.answerability import FEATURE_SCHEMA, FEATURES, AnswerabilityModel
-from ..evaluation.fitting import FitRow, file_sha256, fit_answerability
-from ..evaluation.gold import GoldItem, check_evidence
-from ..evaluation.metrics import contains_answer
+from ..components.answerability import FEATURE_SCHEMA, AnswerabilityModel
+from ..evaluation.fitting import FitRow, feature_rows, file_sha256, fit_answerability
+from ..evaluation.gold import check_evidence
 from ..files import write_text_atomic
 from . import common
 from .common import clean_errors, engine_options, read_gold_specs
-
-
-def feature_rows(engine, items: Sequence[GoldItem]) -> list[FitRow]:
-    """One row per question: the features of the sentence the never-abstaining engine chose, and
-    whether the question is answerable and that sentence holds a gold answer. Metadata questions
-    (answered from the byline, not by the model) are left out."""
-    zero = engine.variant(threshold=0.0)
-    rows = []
-    for item in items:
-        answer = zero.ask(item.question, list(item.history) or None)
-        features = answer.debug.get("features")
-        if not features:
-            continue
-        label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
-        rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label)))
-    return rows
 
 
 @click.command("fit")

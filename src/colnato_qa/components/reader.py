@@ -44,11 +44,12 @@ class ReadingContext:
 
 
 class QuestionReader:
-    def __init__(self, turns_used: int) -> None:
+    def __init__(self, turns_used: int, repair_typos: bool = True) -> None:
         self.turns_used = turns_used
+        self.repair_typos = repair_typos
 
     def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
-        text = context.spell(question)
+        text = context.spell(question) if self.repair_typos else question
         typo_fixed = text != question
         read = self._resolve(text, turns, context)
         if read is None:

@@ -76,8 +76,9 @@ class SentenceSelector:
     weights of the sentence score) in ``__init__``, data in ``run``."""
 
     def __init__(self, cosine_weight: float = 1.0, overlap_weight: float = 1.0, passage_weight: float = 0.3,
-                 type_weight: float = 0.25, window_mix: float = 0.5):
+                 type_weight: float = 0.25, window_mix: float = 0.5, widen: bool = True):
         self.window_mix = window_mix
+        self.widen = widen
         self.question_penalty = 0.6
         self.cosine_weight = cosine_weight
         self.overlap_weight = overlap_weight
@@ -118,6 +119,8 @@ class SentenceSelector:
                     score -= self.question_penalty  # the article asking a question does not answer one
                 features = {
                     "kind_missing": 1.0 if (kind in MUST_HOLD_KINDS and tmatch == 0.0) else 0.0,
+                    "kind_tied": overlap if (kind in MUST_HOLD_KINDS and tmatch == 1.0) else 0.0,
+                    "sentence_overlap": overlap,
                     "sentence_cosine": float(cos[j]),
                     "passage_cosine": rec.cosine,
                     "sentence_coverage": p_cov,
@@ -125,7 +128,7 @@ class SentenceSelector:
                 }
                 out.append(Candidate(rec.row, passage, j, count, score, features))
         out.sort(key=lambda c: -c.score)
-        if out:
+        if out and self.widen:
             best_rec = next(r for r in records if r.row == out[0].row)
             out[0] = self._maybe_extend(out[0], terms, term_weights, best_rec, kind, question)
         return out

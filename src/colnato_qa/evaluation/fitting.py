@@ -18,6 +18,8 @@ import numpy as np
 
 from ..components.answerability import FEATURE_SCHEMA, FEATURES
 from ..errors import ColnatoError
+from .gold import GoldItem
+from .metrics import contains_answer
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -69,3 +71,19 @@ def fit_answerability(rows: Sequence[FitRow], folds: int = 5, seed: int = 0) -> 
             "cv_auc": round(float(roc_auc_score(y, best_pred)), 4),
         },
     }
+
+
+def feature_rows(engine: Any, items: Sequence[GoldItem]) -> list[FitRow]:
+    """One row per question: the features of the sentence the never-abstaining engine chose, and
+    whether the question is answerable and that sentence holds a gold answer. Metadata questions
+    (answered from the byline, not by the model) are left out."""
+    zero = engine.variant(threshold=0.0)
+    rows = []
+    for item in items:
+        answer = zero.ask(item.question, list(item.history) or None)
+        features = answer.debug.get("features")
+        if not features:
+            continue
+        label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
+        rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label)))
+    return rows
