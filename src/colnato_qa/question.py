@@ -26,14 +26,29 @@ _DEFINITION_RE = re.compile(
 _EXPANSION_RE = re.compile(r"\b(stand for|stands for|short for|acronym|abbreviation|full name|full form|spelled out)\b", re.I)
 _ACRONYM_RE = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\b")
 
+# "which other Latin American countries", "what kind of city": up to three words between the question
+# word and the noun that names the kind, none of them a verb that starts a clause ("what does the country").
+_MODIFIERS = r"(?:\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)[\w’'-]+){0,3}?"
+
+
+def _which(nouns: str) -> str:
+    return rf"\b(?:which|what){_MODIFIERS}\s+(?:{nouns})\b"
+
+
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (YEAR, re.compile(r"\b(when|what year|which year|in what year|since when|what date|how long ago|what decade)\b", re.I)),
-    (NUMBER, re.compile(r"\b(how many|how much|what number of|what percentage|what share|how large|how big|number of)\b", re.I)),
+    (YEAR, re.compile(r"\b(when|what year|which year|in what year|since when|what date|how long ago|what decade)\b|"
+                      + _which(r"years?|yrs?|months?|dates?|days?|decades?|century|centuries"), re.I)),
+    (NUMBER, re.compile(r"\b(how many|how much|what number of|what percentage|what share|how large|how big|number of)\b|"
+                        + _which(r"percentage|percent|proportion|amount|total|number|figure|budget|cost|size"), re.I)),
     (PERSON, re.compile(r"^\s*(who|whom|whose)\b|\bwho (is|was|were|are|did|does|do|has|had)\b|"
-                        r"\b(which|what) (person|president|leader|minister|official|general)\b", re.I)),
+                        + _which(r"persons?|people|presidents?|leaders?|ministers?|officials?|generals?|secretar(?:y|ies)|"
+                                 r"ambassadors?|politicians?|commanders?|authors?|writers?|journalists?|spokes(?:man|woman|person)"), re.I)),
     (PLACE, re.compile(r"^\s*where\b|\bwhere (is|was|were|are|did|does|do|has|had)\b|"
-                       r"\b(which|what) (country|city|region|place|continent|town|state)\b", re.I)),
-    (NAME, re.compile(r"\b(what|which) (is|are|was|were) the names? of\b|\bwhat (is|was) (it|that|this) called\b", re.I)),
+                       + _which(r"countr(?:y|ies)|cit(?:y|ies)|regions?|places?|continents?|towns?|states?|nations?|capitals?|"
+                                r"bases?|locations?"), re.I)),
+    (NAME, re.compile(r"\b(what|which) (is|are|was|were) the names? of\b|\bwhat (is|was) (it|that|this) called\b|"
+                      + _which(r"organi[sz]ations?|agenc(?:y|ies)|institutions?|compan(?:y|ies)|centers?|centres?|schools?|"
+                               r"universit(?:y|ies)|scandals?|operations?|treat(?:y|ies)|newspapers?|papers?"), re.I)),
     (REASON, re.compile(r"^\s*why\b|\b(what|which) (reason|motive|motivation)s?\b|\bhow come\b|\bwhat for\b", re.I)),
     (LIST, re.compile(r"\b(list|name (the|some|all)|what are (the|some)|what kinds? of|which (\w+ )?\w+s (are|were|does|do|did))\b", re.I)),
     (YES_NO, re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.I)),
