@@ -58,6 +58,11 @@ _FOCUS_RE = re.compile(
     r"(?P<focus>(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b)"
     r"[\w’'-]+\s+){0,3}?)(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b)",
     re.I)
+# A preposition that opens the question before its question word, or ends it ("... come with what?").
+_PREPOSITIONS = ("about|across|after|against|among|around|at|before|behind|between|by|despite|during|for|from|in|"
+                 "inside|into|like|near|of|on|onto|over|since|through|to|toward|towards|under|until|upon|with|within|without")
+_LEADING_PREP_RE = re.compile(rf"^\s*(?P<prep>{_PREPOSITIONS})\s+(?:what|which|whom|whose|how)\b", re.I)
+_TRAILING_PREP_RE = re.compile(rf"\b(?P<prep>{_PREPOSITIONS})(?:\s+what)?\s*\?*\s*$", re.I)
 # "What has X allowed Y to do?", "What does X aim to do?": the answer is a verb phrase.
 _ACTION_RE = re.compile(r"\bto do\b|\bwhat\b.*\b(do|doing)\s*\??\s*$", re.I)
 _KIND_OF = {qmod.YEAR: DATE, qmod.NUMBER: NUMBER, qmod.PERSON: PERSON, qmod.PLACE: PLACE,
@@ -80,6 +85,7 @@ class AskedFor:
     focus: frozenset[str]
     terms: frozenset[str]
     acronyms: tuple[str, ...] = ()
+    preposition: str = ""     # "with" of "With which group ...?" or of "... come with what?"
 
 
 def main_clause(question: str) -> str:
@@ -98,7 +104,9 @@ def asked_for(question: str) -> AskedFor:
     mapped = _KIND_OF.get(kind, THING)
     if mapped == THING and _ACTION_RE.search(question):
         mapped = ACTION
-    return AskedFor(mapped, focus, frozenset(content_terms(question)), tuple(qmod.acronyms(question)))
+    prep = _LEADING_PREP_RE.search(question) or _TRAILING_PREP_RE.search(question)
+    return AskedFor(mapped, focus, frozenset(content_terms(question)), tuple(qmod.acronyms(question)),
+                    prep.group("prep").lower() if prep else "")
 
 
 # -- the stored parse --------------------------------------------------------------------------------
@@ -172,7 +180,7 @@ class ShortAnswerExtractor:
     def __init__(self, max_words: int = 20, min_score: float = 0.0, max_share: float = 0.8,
                  kind_weight: float = 2.0, anchor_weight: float = 1.0, overlap_weight: float = 1.5,
                  length_weight: float = 0.06, focus_weight: float = 1.0, noun_weight: float = 0.5,
-                 modifier_weight: float = 1.0, new_weight: float = 0.3):
+                 modifier_weight: float = 1.0, new_weight: float = 0.3, preposition_weight: float = 1.0):
         self.max_words = max_words
         self.min_score = min_score
         self.max_share = max_share
@@ -184,6 +192,7 @@ class ShortAnswerExtractor:
         self.noun_weight = noun_weight
         self.modifier_weight = modifier_weight
         self.new_weight = new_weight
+        self.preposition_weight = preposition_weight
 
     def run(self, question: str, text: str, span: Span, parse: ParsedText | None) -> Span | None:
         """The short answer's offsets into ``text`` (inside ``span``), or None when no phrase shorter
@@ -308,8 +317,17 @@ class ShortAnswerExtractor:
             d = min(tree.distance(cand.root, m) for m in outside)
             score += self.anchor_weight / d
         score += self.kind_weight * self._kind_fit(asked, parse, cand)
-        if asked.focus and (root.terms & asked.focus or self._instance_of(parse, tree, cand, asked.focus)):
+        # The question's own subject ("The Programme (ITPP)" for "What does the ITPP ..."): not an answer.
+        if asked.kind != EXPANSION and any(toks[c].dep == "appos" and toks[c].terms & asked.terms for c in tree.kids(cand.root)):
+            return None
+        instances = any(_INSTANCE_RE.match(toks[c].word) for c in tree.kids(cand.root) if cand.first <= c <= cand.last)
+        if asked.focus and ((root.terms & asked.focus and not instances)
+                            or self._instance_of(parse, tree, cand, asked.focus)):
             score += self.focus_weight
+        if asked.preposition:
+            head = tree.head(cand.root)
+            if (toks[head].word == asked.preposition and head < cand.first) or toks[cand.first].word == asked.preposition:
+                score += self.preposition_weight
         if root.dep in _MODIFIERS and cand.label == "":
             score -= self.modifier_weight
         score += self.new_weight * min(len(set(new)), 4)
