@@ -97,6 +97,8 @@ def main_clause(question: str) -> str:
 def asked_for(question: str) -> AskedFor:
     """The kind of answer ``question`` asks for, with its focus and content words."""
     kind = qmod.answer_type(main_clause(question))
+    if kind == qmod.DEFINITION and re.match(r"\s*who\b", question, re.I):
+        kind = qmod.PERSON     # "Who was in charge?" asks for a person, not a definition
     if kind == qmod.OTHER and qmod.answer_type(question) == qmod.EXPANSION:
         kind = qmod.EXPANSION
     m = _FOCUS_RE.search(question)
@@ -163,7 +165,7 @@ class _Candidate:
 _TRAILING = frozenset({"relcl", "acl", "appos", "punct", "advcl"})
 # Relations of a word that only modifies another: a candidate rooted in one is a fragment.
 _MODIFIERS = frozenset({"compound", "amod", "poss", "case", "det", "nmod", "advmod", "aux", "auxpass", "neg", "prt",
-                        "quantmod", "punct", "cc", "mark", "preconj", "predet", "nummod"})
+                        "quantmod", "punct", "cc", "mark", "preconj", "predet", "nummod", "acl", "relcl"})
 # "areas such as X, Y", "benefits, including X": X are instances of the noun before.
 _INSTANCE_RE = re.compile(r"^(?:such as|like|including|include|includes|namely|as)$", re.I)
 # Relations that open a constituent without belonging to the answer: "and", "as", "to", "that".
@@ -319,6 +321,9 @@ class ShortAnswerExtractor:
         score += self.kind_weight * self._kind_fit(asked, parse, cand)
         # The question's own subject ("The Programme (ITPP)" for "What does the ITPP ..."): not an answer.
         if asked.kind != EXPANSION and any(toks[c].dep == "appos" and toks[c].terms & asked.terms for c in tree.kids(cand.root)):
+            return None
+        # Headed by a word of the question (not its focus): the question's own thing, not its answer.
+        if root.terms and root.terms <= asked.terms - asked.focus and asked.kind != EXPANSION:
             return None
         instances = any(_INSTANCE_RE.match(toks[c].word) for c in tree.kids(cand.root) if cand.first <= c <= cand.last)
         if asked.focus and ((root.terms & asked.focus and not instances)
