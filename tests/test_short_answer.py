@@ -115,3 +115,20 @@ def test_short_answers_are_short(engine):
             words.append(len(s.text.split()))
     words.sort()
     assert words[len(words) // 2] <= 6
+
+
+def test_the_chat_shows_the_short_answer_in_bold_inside_the_highlighted_quote():
+    from colnato_qa.web.render import render_answer
+
+    text = "Intro. It was signed in 2021 <b>by</b> the minister. Outro."
+    sentence = "It was signed in 2021 <b>by</b> the minister."
+    start = text.index(sentence)
+    at = text.index("2021")
+    answer = {"question": "When?", "answer": sentence, "abstained": False, "confidence": 0.9,
+              "short_answer": {"text": "2021", "start": at, "end": at + 4},
+              "citations": [{"text": text, "paragraph": 1, "answer_start": start, "answer_end": start + len(sentence)}]}
+    html = render_answer(answer)
+    assert '<mark class="colnato-mark">It was signed in <strong>2021</strong> &lt;b&gt;by&lt;/b&gt; the minister.</mark>' in html
+    # A short answer outside the quote is not shown in bold.
+    answer["short_answer"] = {"text": "Intro", "start": 0, "end": 5}
+    assert "<strong>" not in render_answer(answer)
