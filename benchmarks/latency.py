@@ -58,19 +58,24 @@ def _cached(engine, items, rounds: int) -> list[float]:
 
 def _stages(engine, items, rounds: int) -> dict[str, Any]:
     """Engine stage timings from the answer's own debug record (encode vs the rest)."""
-    enc, total = [], []
+    enc, total, short = [], [], []
     for _ in range(rounds):
         for q, h in items:
             d = engine.ask(q, h).debug
             if "encode_ms" in d and "total_ms" in d:
                 enc.append(d["encode_ms"])
                 total.append(d["total_ms"])
+            if "short_answer_ms" in d:
+                short.append(d["short_answer_ms"])
     rest = [t - e for t, e in zip(total, enc)]
     return {
         "answers_with_timings": len(total),
         "encode_ms_p50": round(median(enc), 3),
         "after_encode_ms_p50": round(median(rest), 3),
         "after_encode_ms_p95": round(sorted(rest)[int(0.95 * (len(rest) - 1))], 3) if rest else None,
+        # Short-answer extraction (components/short_answer.py), timed inside each answered ask.
+        "short_answer_ms_p50": round(median(short), 3) if short else None,
+        "short_answer_ms_p95": round(sorted(short)[int(0.95 * (len(short) - 1))], 3) if short else None,
     }
 
 
@@ -228,6 +233,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     log(f"latency: cached p50 {cached['p50'] * 1000:.1f} us, p99 {cached['p99'] * 1000:.1f} us")
 
     stages = _stages(engine, items, 1)
+    if stages.get("short_answer_ms_p50") is not None:
+        # Goal (issue #12): short answers add at most 0.3x one encoder pass to the warm answer p50.
+        stages["short_answer_share_of_encode_p50"] = round(stages["short_answer_ms_p50"] / enc["p50"], 3)
+        log(f"latency: short answer p50 {stages['short_answer_ms_p50']} ms "
+            f"= {stages['short_answer_share_of_encode_p50']} x encode p50 (goal <= 0.3)")
     overhead = (_encode_overhead(encoder.model, items, 2 if quick else 3) if encoder.backend == "torch"
                 else {"skipped": "sentence-transformers' wrapper overhead applies to the torch encoder only"})
     profile = _profile(engine, items, 2 if quick else 3)

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
+from .components.short_answer import ParsedText, ShortAnswerExtractor
 from .corpus import Document, corpus_hash, load_corpus
 from .encoders import Encoder, make_encoder, resolve_model
 from .errors import ColnatoError, IndexStoreError
@@ -40,7 +41,7 @@ from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
 from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
-from .types import Answer, Citation, Passage, Span
+from .types import Answer, Citation, Passage, ShortAnswer, Span
 from .vocabulary import Vocabulary, soft_credit
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class _State:
     _vocabulary: Vocabulary | None = None
     _gazetteer: Gazetteer | None = None
     _names: CorpusNames | None = None
+    _parses: dict[str, ParsedText | None] = field(default_factory=dict)
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -132,6 +134,19 @@ class _State:
             self._sentence_entities[row] = found
         return found
 
+    def parse(self, passage: Passage) -> ParsedText | None:
+        """The passage's build-time parse (tokens, noun chunks, entities); None when the index has none."""
+        if passage.passage_id not in self._parses:
+            syntax = self.data.annotations.get("syntax", {}).get(passage.passage_id)
+            entities = self.data.annotations.get("entities", {}).get(passage.passage_id, [])
+            try:
+                parsed = ParsedText.from_annotations(passage.text, syntax, entities) if syntax else None
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("stored parse of %s is unusable (%s): no short answers from it", passage.passage_id, exc)
+                parsed = None
+            self._parses[passage.passage_id] = parsed
+        return self._parses[passage.passage_id]
+
     def record(self, row: int, q_vec: np.ndarray) -> PassageRecord:
         return PassageRecord(row, self.passage(row), float(self.data.passage_vectors[row] @ q_vec),
                              self.sentence_vectors(row), self.window_vectors(row), self.sentence_terms(row),
@@ -171,6 +186,7 @@ class QAEngine:
         self._retriever = retriever or HybridRetriever(settings.retrieval, settings.top_k, settings.rrf_k,
                                                        adaptive=settings.adaptive_fusion)
         self._selector = selector or SentenceSelector()
+        self._short = ShortAnswerExtractor()
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
@@ -308,7 +324,7 @@ class QAEngine:
         Raises InvalidQuestionError / InvalidHistoryError as ``AskRequest`` defines them."""
         q, used = self._request(question, history)
         state = self._state
-        return self._cached((q, used, state.generation), lambda: self._answer(q, self._read(q, list(used), state), state))
+        return self._cached((q, used, state.generation), lambda: self._finished(q, self._read(q, list(used), state), state))
 
     def ask_many(self, items: list[tuple[str, list | None]], batch_size: int = 32) -> list[Answer]:
         """Answer many (question, history) pairs, encoding the questions in batches.
@@ -321,7 +337,7 @@ class QAEngine:
         todo = sorted({r.text for r in reads if self._metadata.run(r.text) is None})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         return [self._cached((q, used, state.generation),
-                             lambda q=q, read=read: self._answer(q, read, state, q_vec=vectors.get(read.text)))
+                             lambda q=q, read=read: self._finished(q, read, state, q_vec=vectors.get(read.text)))
                 for (q, used), read in zip(prepared, reads)]
 
     def _request(self, question: Any, history: Any) -> tuple[str, tuple[HistoryTurn, ...]]:
@@ -365,6 +381,21 @@ class QAEngine:
             earlier=self._earlier,
         )
         return self._reader.run(q, turns, context)
+
+    def _finished(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
+        """The answer to ``q`` with its short answer."""
+        return self._with_short_answer(self._answer(q, read, state, q_vec=q_vec), read, state)
+
+    def _with_short_answer(self, answer: Answer, read: ReadQuestion, state: _State) -> Answer:
+        """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
+        if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
+            return answer
+        first = answer.citations[0]
+        t0 = time.perf_counter()
+        span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
+        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
+        short = ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end) if span else None
+        return replace(answer, short_answer=short, debug=debug)
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s vector when already encoded."""

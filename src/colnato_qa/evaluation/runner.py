@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from .gold import GoldItem
-from .metrics import QuestionResult, compute_metrics, score_answer
+from .metrics import DEFAULT_NORMALIZATION, QuestionResult, compute_metrics, score_answer
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,11 @@ def run_items(
     items: Sequence[GoldItem],
     by: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    answer_field: str = "sentence",
+    normalize: str = DEFAULT_NORMALIZATION,
 ) -> list[QuestionResult]:
-    """Ask every gold question (with its history) and score the answer. Order is kept."""
+    """Ask every gold question (with its history) and score the answer (``answer_field``, compared
+    after ``normalize``: see ``metrics.score_answer``). Order is kept."""
     by = list(by)
     results: list[QuestionResult] = []
     for i, item in enumerate(items, 1):
@@ -81,6 +84,7 @@ def run_items(
             id=item.id, question=item.question, gold_answers=item.answers, evidence=item.evidence,
             answer=answer, latency_ms=latency_ms, history=item.history,
             groups={name: item.field_value(name) for name in by}, error=error,
+            answer_field=answer_field, normalize=normalize,
         ))
         if progress is not None:
             progress(i, len(items))
@@ -88,13 +92,25 @@ def run_items(
 
 
 def evaluate(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = (), label: str = "default",
-             warm: bool = True) -> EvalRun:
+             warm: bool = True, answer_field: str = "sentence", normalize: str = DEFAULT_NORMALIZATION) -> EvalRun:
     by = list(by)
     if warm:
         warm_up(engine)
-    results = run_items(engine, items, by=by)
+    results = run_items(engine, items, by=by, answer_field=answer_field, normalize=normalize)
     return EvalRun(label=label, results=results, metrics=compute_metrics(results, by=by),
                    settings=_engine_settings(engine))
+
+
+def looks_minimal(items: Sequence[GoldItem], max_words: int = 6) -> bool:
+    """True when the gold answers look like minimal spans (SQuAD style), not sentences: the median
+    length of the answerable questions' shortest gold answers is at most ``max_words`` words."""
+    lengths = sorted(min(len(a.split()) for a in it.answers) for it in items if it.answers)
+    return bool(lengths) and lengths[len(lengths) // 2] <= max_words
+
+
+def squad_predictions(results: Sequence[QuestionResult]) -> tuple[dict[str, str], dict[str, float]]:
+    """The official tools' files: {id: predicted text, "" when abstained} and {id: 1 - confidence}."""
+    return ({r.id: r.prediction or "" for r in results}, {r.id: r.na_prob for r in results})
 
 
 def never_abstaining_run(engine: Any, items: Sequence[GoldItem]) -> list[QuestionResult]:

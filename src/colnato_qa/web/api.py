@@ -45,12 +45,23 @@ class CitationModel(BaseModel):
     answer_end: int | None = Field(description="End (exclusive) of the answer in `text`.")
 
 
+class ShortAnswerModel(BaseModel):
+    """The minimal phrase that answers, inside the quote: ``citations[0].text[start:end] == text``."""
+
+    text: str = Field(description="The short answer (a date, a name, a number, a phrase), verbatim.")
+    start: int = Field(description="Start of the short answer in `citations[0].text`.")
+    end: int = Field(description="End (exclusive) of the short answer in `citations[0].text`.")
+
+
 class AnswerModel(BaseModel):
     """The answer, quoted from the article: ``citations[0].text[answer_start:answer_end] == answer``
     when answered; ``answer`` is null and ``abstained`` true when the article doesn't say."""
 
     question: str = Field(description="The question as asked (whitespace normalized).")
     answer: str | None = Field(description="The answer, verbatim from the article; null when abstained.")
+    short_answer: ShortAnswerModel | None = Field(
+        description="The minimal phrase of the answer that answers the question; null when abstained or when "
+                    "no phrase shorter than the sentence answers.")
     abstained: bool = Field(description="True when the article doesn't answer the question.")
     confidence: float = Field(description="Confidence in [0, 1]; abstained when below the threshold.")
     citations: list[CitationModel] = Field(description="Cited passages, best first.")

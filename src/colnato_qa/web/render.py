@@ -3,7 +3,7 @@
 The one rule: every piece of text (question, answer, article, metadata) goes through
 ``html.escape`` *before* any markup is put around it, so nothing a user types or the article
 holds can become a tag. The markup built here uses only plain tags (div, p, details, summary,
-blockquote, mark, sup, a, h1-h3, section, span, br) that Gradio's sanitizer keeps.
+blockquote, mark, strong, sup, a, h1-h3, section, span, br) that Gradio's sanitizer keeps.
 
 Output strings hold no newline: the chat renders messages as Markdown, and a single-line HTML
 block is passed through by Markdown untouched (no blank line can end it early).
@@ -58,15 +58,17 @@ def valid_span(text: str, start: Any, end: Any) -> bool:
     )
 
 
-def highlighted_html(text: str, start: int | None, end: int | None) -> str:
-    """``text`` escaped, with ``text[start:end]`` wrapped in ``<mark>`` when the span is valid."""
+def highlighted_html(text: str, start: int | None, end: int | None, short: Mapping[str, Any] | None = None) -> str:
+    """``text`` escaped, with ``text[start:end]`` wrapped in ``<mark>`` when the span is valid, and
+    the short answer (``{"start", "end"}`` into ``text``) in ``<strong>`` when it lies inside it."""
     if not valid_span(text, start, end):
         return text_html(text)
-    return (
-        text_html(text[:start])
-        + '<mark class="colnato-mark">' + text_html(text[start:end]) + "</mark>"
-        + text_html(text[end:])
-    )
+    a, b = (short or {}).get("start"), (short or {}).get("end")
+    if valid_span(text, a, b) and start <= a and b <= end:
+        inner = text_html(text[start:a]) + f"<strong>{text_html(text[a:b])}</strong>" + text_html(text[b:end])
+    else:
+        inner = text_html(text[start:end])
+    return text_html(text[:start]) + '<mark class="colnato-mark">' + inner + "</mark>" + text_html(text[end:])
 
 
 # -- paragraphs ------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def render_citation(number: int, citation: Mapping[str, Any], doc_index: int = 0
     text = citation.get("text") or ""
     paragraph = int(citation.get("paragraph") or 0)
     start, end = citation.get("answer_start"), citation.get("answer_end")
-    body = highlighted_html(text, start, end) if highlight else text_html(text)
+    body = highlighted_html(text, start, end, citation.get("short_answer")) if highlight else text_html(text)
     quote = text[start:end] if valid_span(text, start, end) else text
     return (
         '<details class="colnato-cite">'
@@ -166,6 +168,8 @@ def render_answer(
         parts.append('<div class="colnato-sources">')
         for number, citation in enumerate(citations, start=1):
             doc_index = doc_indexes.get(str(citation.get("doc_id")), 0)
+            if number == 1 and answer.get("short_answer"):
+                citation = {**citation, "short_answer": answer["short_answer"]}
             parts.append(render_citation(number, citation, doc_index, highlight=bool(answered)))
         parts.append("</div>")
     confidence = answer.get("confidence")
