@@ -215,3 +215,14 @@ def test_roc_auc_by_hand(scores, positives, expected):
     from colnato_qa.evaluation.metrics import roc_auc
 
     assert roc_auc(scores, positives) == expected
+
+
+def test_confidence_auc_per_type_sets_a_one_sided_group_against_the_other_side_of_the_run():
+    # Confidences: answerable A 0.9, B 0.6 (direct), E 0.3 (followup); unanswerable C 0.1, D 0.55.
+    by_type = compute_metrics(_results(), by=["type"])["by_type"]
+    # direct {0.9, 0.6} against every unanswerable {0.1, 0.55}: all 4 pairs ordered right.
+    assert by_type["direct"]["confidence_auc"] == 1.0
+    # followup {0.3} against {0.1, 0.55}: 1 of 2 pairs.
+    assert by_type["followup"]["confidence_auc"] == 0.5
+    # unanswerable {0.1, 0.55} against every answerable {0.9, 0.6, 0.3}: 0.1 below all 3, 0.55 below 2 of 3.
+    assert by_type["unanswerable"]["confidence_auc"] == round(5 / 6, 4)

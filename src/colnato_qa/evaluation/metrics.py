@@ -358,8 +358,22 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
         groups: dict[str, list[QuestionResult]] = {}
         for r in results:
             groups.setdefault(r.groups.get(name, "(none)"), []).append(r)
-        m[f"by_{name}"] = {g: compute_metrics(rs) for g, rs in sorted(groups.items())}
+        m[f"by_{name}"] = {}
+        for g, rs in sorted(groups.items()):
+            gm = compute_metrics(rs)
+            gm["confidence_auc"] = _r(group_confidence_auc(rs, results))
+            m[f"by_{name}"][g] = gm
     return m
+
+
+def group_confidence_auc(group: Sequence[QuestionResult], everyone: Sequence[QuestionResult]) -> float | None:
+    """ROC AUC of the confidence for one group of questions (a question type). A group of answerable
+    questions only (paraphrases) is set against every unanswerable question of the run, a group of
+    unanswerable ones only (near misses) against every answerable one; a mixed group against itself."""
+    pos = [r for r in group if r.answerable] or [r for r in everyone if r.answerable]
+    neg = [r for r in group if not r.answerable] or [r for r in everyone if not r.answerable]
+    pool = pos + neg
+    return roc_auc([r.confidence for r in pool], [r.answerable for r in pool])
 
 
 #: Metrics where higher is better, in the order tables show them.
