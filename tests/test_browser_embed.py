@@ -10,6 +10,7 @@ started with that origin allowed and one without. Needs /usr/bin/chromium; Playw
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web_fixtures import ARTIFACTS_DIR, EXAMPLES_DIR, running_server, static_server
+from tests.web_fixtures import ARTIFACTS_DIR, EXAMPLES_DIR, REPO_ROOT, running_server, static_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -206,3 +207,45 @@ def test_allowed_origin_still_gets_all_three(context, page_origin, allowing):
     reply.wait_for()
     assert "Ferdinand Miracle" in reply.inner_text()
     assert page.locator(".problem").count() == 0
+
+
+# -- the README's snippets, as a site owner would paste them ----------------------------------------------
+def readme_snippets() -> list[str]:
+    """The README's ```html blocks that script against the server (they hold a <script>)."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```html\n(.*?)```", text, flags=re.S)
+    return [b for b in blocks if "<script>" in b and "/api/embed-check" in b]
+
+
+@pytest.fixture(scope="module")
+def snippet_pages(tmp_path_factory, refusing):
+    """Each README snippet in a page of its own (HOST:7860 -> the refusing server), served from a
+    second 127.0.0.1 port; yields (origin, {kind: file name})."""
+    root = tmp_path_factory.mktemp("snippets")
+    pages = {}
+    for block in readme_snippets():
+        kind = "form" if "ask-form" in block else "frame"
+        html = block.replace("http://HOST:7860", refusing.url)
+        (root / f"{kind}.html").write_text(f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{kind}"
+                                           f"</title></head><body>{html}</body></html>", encoding="utf-8")
+        pages[kind] = f"{kind}.html"
+    assert set(pages) == {"form", "frame"}, "the README shows the checked iframe and the fetch form"
+    with static_server(root) as origin:
+        yield origin, pages
+
+
+def test_readme_snippets_name_the_fix_for_a_refused_origin(context, snippet_pages):
+    origin, pages = snippet_pages
+    page = context.new_page()
+    page.goto(f"{origin}/{pages['frame']}")
+    problem = page.locator("#chat-problem")
+    problem.wait_for()
+    assert_names_the_fix(problem.inner_text(), origin)
+    assert page.locator("iframe").is_hidden()
+
+    page.goto(f"{origin}/{pages['form']}")
+    page.fill("#question", "Who wrote the article?")
+    page.click("#ask-form button")
+    answer = page.locator("#answer")
+    page.wait_for_function("() => document.getElementById('answer').textContent.trim().length > 0")
+    assert_names_the_fix(answer.inner_text(), origin)
