@@ -47,7 +47,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 nav a{margin-right:1em}
 table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #d5d9e0;padding:.25em .5em;vertical-align:top}
 th{background:#eef1f5;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.miss td{background:#fff3f2}td.outcome{font-weight:600;white-space:nowrap}
+tr.miss td{background:#fff3f2}td.outcome{font-weight:600;min-width:7em}td.text{min-width:12em}.scroll{overflow-x:auto}
 tr.hit td.outcome{color:#116622}tr.miss td.outcome{color:#9b1c10}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
@@ -179,8 +179,8 @@ def question_row(r: QuestionResult, type_: str) -> str:
     # Sorting on the outcome column puts failures first (0), then hits (1).
     return (f'<tr class="{result}" data-result="{result}"><td>{esc(r.id)}</td><td>{esc(type_)}</td>'
             f'<td class="outcome" data-sort="{int(r.hit)} {OUTCOMES.index(kind)}">{esc(kind)}</td>'
-            f"<td>{q}</td><td>{esc(r.interpreted_as) if r.interpreted_as else ''}</td>"
-            f"<td>{gold}</td><td>{_answered(r)}</td>"
+            f'<td class="text">{q}</td><td>{esc(r.interpreted_as) if r.interpreted_as else ""}</td>'
+            f'<td>{gold}</td><td class="text">{_answered(r)}</td>'
             f'<td class="num">{r.confidence:.3f}</td><td class="num">{esc(_fmt(r.cited_paragraph))}</td>'
             f'<td class="num">{esc(_fmt(r.citation_rank))}</td><td class="num">{r.latency_ms:.1f}</td></tr>')
 
@@ -194,7 +194,8 @@ def question_table(results: Sequence[QuestionResult], types: Mapping[str, str], 
         label = f'<button type="button">{esc(name)}</button>' if sortable else esc(name)
         cells.append(f'<th scope="col"{kind}>{label}</th>')
     rows = "".join(question_row(r, types.get(r.id, "")) for r in results)
-    return f'<table id="{table_id}"><thead><tr>{"".join(cells)}</tr></thead><tbody>{rows}</tbody></table>'
+    return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{"".join(cells)}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 def _table_controls(n: int) -> str:
