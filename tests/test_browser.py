@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,26 +20,25 @@ from tests.web_fixtures import (
     ANSWERABLE,
     ANSWERABLE_FRAGMENT,
     ARTIFACTS_DIR,
+    CHROMIUM_MISSING,
     EXAMPLES_DIR,
     FOLLOW_UP_FIRST,
     FOLLOW_UP_SECOND,
     OFF_TOPIC,
     REPO_ROOT,
     XSS_PAYLOAD,
+    chromium,
     running_server,
     static_server,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 UI_TIMEOUT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: apt-get install -y chromium"),
+    CHROMIUM_MISSING,
 ]
 
 QUESTION_BOX = "#colnato-question textarea"
@@ -66,14 +64,8 @@ def server(origins, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Watched:

@@ -13,16 +13,20 @@ from __future__ import annotations
 import re
 import socket
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web_fixtures import ARTIFACTS_DIR, EXAMPLES_DIR, REPO_ROOT, running_server, static_server
+from tests.web_fixtures import (
+    ARTIFACTS_DIR,
+    CHROMIUM_MISSING,
+    EXAMPLES_DIR,
+    REPO_ROOT,
+    chromium,
+    running_server,
+    static_server,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 UI_TIMEOUT_MS = 30_000
 SETTING = "COLNATO_QA_ALLOWED_ORIGINS"
 QUESTION_BOX = "#colnato-question textarea"
@@ -31,7 +35,7 @@ REPLY = ".colnato-reply"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.server,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: apt-get install -y chromium"),
+    CHROMIUM_MISSING,
 ]
 
 
@@ -61,14 +65,8 @@ def refusing(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -5,23 +5,18 @@ network and no script error. Needs /usr/bin/chromium; Playwright's own browsers 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from colnato_qa.evaluation.metrics import compute_metrics
 from colnato_qa.evaluation.report import write_outputs
 from colnato_qa.evaluation.runner import EvalRun
 from tests.test_report import CASES, MISSES, results
-from tests.web_fixtures import ARTIFACTS_DIR
+from tests.web_fixtures import ARTIFACTS_DIR, CHROMIUM_MISSING, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: apt-get install -y chromium"),
+    CHROMIUM_MISSING,
 ]
 
 ROWS = "#questions tbody tr"
@@ -38,22 +33,15 @@ def report_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(report_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.errors, page.requests = [], []
-            page.on("pageerror", lambda e: page.errors.append(str(e)))
-            page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-            page.on("request", lambda r: page.requests.append(r.url))
-            page.goto(report_url)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        page.errors, page.requests = [], []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: page.requests.append(r.url))
+        page.goto(report_url)
+        yield page
 
 
 def visible(page) -> list[dict]:
