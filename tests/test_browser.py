@@ -1,6 +1,6 @@
 """End to end in headless Chromium: the chat page, its citations and follow-ups, the script
 payload, feedback, phone width, no third-party requests, and embedding from other origins
-(allowed: iframe, fetch() and web component work; not allowed: refused).
+(allowed: iframe, fetch() and web component work; refused: tests/test_browser_embed.py).
 
 Needs /usr/bin/chromium (``apt-get install -y chromium``); Playwright drives it, its own browser
 downloads are never used. Screenshots go to tests/artifacts/.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,26 +20,25 @@ from tests.web_fixtures import (
     ANSWERABLE,
     ANSWERABLE_FRAGMENT,
     ARTIFACTS_DIR,
+    CHROMIUM_MISSING,
     EXAMPLES_DIR,
     FOLLOW_UP_FIRST,
     FOLLOW_UP_SECOND,
     OFF_TOPIC,
     REPO_ROOT,
     XSS_PAYLOAD,
+    chromium,
     running_server,
     static_server,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 UI_TIMEOUT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: apt-get install -y chromium"),
+    CHROMIUM_MISSING,
 ]
 
 QUESTION_BOX = "#colnato-question textarea"
@@ -66,14 +64,8 @@ def server(origins, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Watched:
@@ -322,21 +314,4 @@ def test_allowed_origin_can_use_the_web_component(browser, server, origins):
         context.close()
 
 
-def test_other_origin_is_refused(browser, server, origins):
-    context, w = open_embed_page(browser, origins["denied"], server)
-    page = w.page
-    try:
-        text = ask_with_fetch(page, ANSWERABLE)
-        assert "Could not reach the chatbot" in text, "CORS must keep the answer from this page"
-        assert ANSWERABLE_FRAGMENT not in text
-        # frame-ancestors: the browser refuses to render the chat in this page's iframe
-        page.wait_for_function("() => true")
-        frame = page.query_selector("#chat-frame").content_frame()
-        deadline = time.monotonic() + 10
-        while frame.url in ("", "about:blank") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert frame.url.startswith("chrome-error://"), frame.url
-        assert any("frame-ancestors" in e for e in w.console_errors)
-        assert any("CORS" in e for e in w.console_errors)
-    finally:
-        context.close()
+# A refused origin (each way says why and names the fix): tests/test_browser_embed.py.

@@ -5,6 +5,8 @@
   ``/healthz`` answers; always terminated on exit.
 * ``static_server(...)``: a plain ``http.server`` serving a directory on a free port (a
   "third-party" origin for the embedding tests).
+* ``chromium()``: Debian's /usr/bin/chromium, headless, driven by Playwright (whose own browser
+  downloads are never used); ``CHROMIUM_MISSING`` skips a browser test module without it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ APP_PY = REPO_ROOT / "app.py"
 EXAMPLES_DIR = REPO_ROOT / "examples"
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 SERVER_START_TIMEOUT_S = 180.0
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+CHROMIUM_MISSING = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium: apt-get install -y chromium")
 
 ANSWERABLE = "When was it announced that Colombia would become a NATO global partner?"
 ANSWERABLE_FRAGMENT = "2017"
@@ -143,6 +149,19 @@ def static_server(directory: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium (Playwright ``Browser``), closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def check_answer_invariant(answer: dict) -> None:

@@ -169,7 +169,7 @@ def test_random_events_get_no_500(target, http, data, fn_index, trigger, event_d
 
 
 # -- the Host header -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/config", "/healthz", "/gradio_api/info", "/theme.css"])
+@pytest.mark.parametrize("path", ["/", "/config", "/healthz", "/gradio_api/info", "/theme.css", "/api/embed-check"])
 def test_a_foreign_host_is_refused(target, http, path):
     response = http.get(path, headers={"Host": "evil.example"})
     assert response.status_code == 400

@@ -1,44 +1,118 @@
 """Write an evaluation to a directory: report.html, results.jsonl, results.csv.
 
-report.html is self-contained: inline CSS and inline SVG charts drawn here, no JavaScript, no
-external resource. All text goes through :func:`html.escape`; the markup is also well-formed XML.
+report.html is one self-contained file that works offline, from ``file://`` too: inline CSS,
+inline SVG charts (``charts.py``) and a few lines of inline script that sort and filter the
+question table (without the script the table is whole, failures first). Nothing is loaded from
+anywhere. All text goes through :func:`html.escape`; the markup is also well-formed XML.
+
+Top to bottom: what was run (settings with the real model and encoder), the failures (question,
+gold answer, what was answered, how a follow-up was read, confidence), the headline metrics, the
+outcomes per group, the confidence histograms, the precision-coverage curve, every question.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as _dt
-import html
 import io
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
-from .gold import GoldItem
-from .metrics import HEADLINE_KEYS, QuestionResult, compute_metrics
 from ..files import write_text_atomic
+from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
+from .charts import COLORS, curve_svg, esc, histogram_svg, legend_html, stacked_shares_svg
+from .gold import GoldItem
+from .metrics import HEADLINE_KEYS, QuestionResult
 from .runner import EvalRun
 
-CSV_COLUMNS = ("id", "question", "gold", "prediction", "hit", "cited_paragraph", "confidence", "latency_ms")
+CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
+               "confidence", "latency_ms")
+
+# What became of a question: the two kinds of hit, then the three kinds of failure.
+CORRECT_ANSWER = "correct answer"
+CORRECT_DECLINE = "correctly declined"
+WRONG_ANSWER = "wrong answer"
+WRONG_DECLINE = "declined, but the article answers it"
+WRONG_NON_ANSWER = "answered, but the article doesn't say"
+OUTCOMES = (CORRECT_ANSWER, CORRECT_DECLINE, WRONG_ANSWER, WRONG_DECLINE, WRONG_NON_ANSWER)
+OUTCOME_COLORS = dict(zip(OUTCOMES, (COLORS[0], COLORS[5], COLORS[4], COLORS[1], COLORS[3])))
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:72em;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:80em;
 color:#1d232a;line-height:1.4;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccd;padding-bottom:.2em}
+nav a{margin-right:1em}
 table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #d5d9e0;padding:.25em .5em;vertical-align:top}
 th{background:#eef1f5;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.miss td{background:#fff3f2}tr.hit td.h{color:#116622;font-weight:600}tr.miss td.h{color:#aa2211;font-weight:600}
-.small{color:#556;font-size:.85em}.chart{margin:1em 0}svg text{font-family:inherit}
+tr.miss td{background:#fff3f2}td.outcome{font-weight:600;min-width:7em}td.text{min-width:12em}.scroll{overflow-x:auto}
+tr.hit td.outcome{color:#116622}tr.miss td.outcome{color:#9b1c10}
+th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
+th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
+.controls{margin:.5em 0;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
+.controls input,.controls select{font:inherit;padding:.2em .4em}
+.small{color:#4a5260;font-size:.85em}.chart{margin:1em 0}svg text{font-family:inherit}
 .legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;vertical-align:middle}
 """
 
-_COLORS = ("#3b6fb6", "#e07b39", "#5aa05a", "#9a5ab0", "#c94c4c")
+# Sorting (click a column's header; again to reverse) and filtering (words, and hits/failures) of
+# the question table. Offline, no library; rows keep their order among equals.
+_SCRIPT = """//<![CDATA[
+(function () {
+  "use strict";
+  var table = document.getElementById("questions");
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var text = document.getElementById("filter-text");
+  var result = document.getElementById("filter-result");
+  var count = document.getElementById("filter-count");
+  document.getElementById("table-controls").hidden = false;
 
+  function filter() {
+    var words = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var shown = 0;
+    rows.forEach(function (row) {
+      var haystack = row.textContent.toLowerCase();
+      var ok = (result.value === "all" || row.getAttribute("data-result") === result.value) &&
+               words.every(function (w) { return haystack.indexOf(w) !== -1; });
+      row.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    count.textContent = shown + " of " + rows.length + " questions shown";
+  }
 
-def _e(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
+  function key(row, index, numeric) {
+    var cell = row.cells[index];
+    var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+    if (!numeric) return value.toLowerCase();
+    var number = parseFloat(value);
+    return isNaN(number) ? Infinity : number;
+  }
+
+  function sortBy(th, index) {
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var numeric = th.getAttribute("data-type") === "number";
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    rows.sort(function (a, b) {
+      var x = key(a, index, numeric), y = key(b, index, numeric);
+      var c = numeric ? (x === y ? 0 : (x > y ? 1 : -1)) : x.localeCompare(y, undefined, {numeric: true});
+      return ascending ? c : -c;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+    var button = th.querySelector("button");
+    if (button) button.addEventListener("click", function () { sortBy(th, index); });
+  });
+  text.addEventListener("input", filter);
+  result.addEventListener("change", filter);
+  filter();
+})();
+//]]>"""
 
 
 def _fmt(v: Any) -> str:
@@ -51,149 +125,176 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-# -- charts -----------------------------------------------------------------------------------
-def bar_chart_svg(groups: Sequence[tuple[str, dict[str, float | None]]], series: Sequence[str],
-                  title: str) -> str:
-    """Horizontal grouped bars, values in [0, 1]. ``groups``: (label, {series: value})."""
-    label_w, bar_w, bar_h, gap = 170, 360, 14, 10
-    rows = len(groups)
-    height = 30 + rows * (len(series) * bar_h + gap) + 30
-    width = label_w + bar_w + 70
-    out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{_e(title)}">', f'<title>{_e(title)}</title>']
-    y = 24
-    for gx in (0.0, 0.25, 0.5, 0.75, 1.0):
-        x = label_w + gx * bar_w
-        out.append(f'<line x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{height - 24}" stroke="#dde" />')
-        out.append(f'<text x="{x:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">{gx:.2f}</text>')
-    for label, values in groups:
-        out.append(f'<text x="{label_w - 6}" y="{y + bar_h * len(series) / 2 + 4:.1f}" font-size="11" '
-                   f'text-anchor="end">{_e(label)}</text>')
-        for si, s in enumerate(series):
-            v = values.get(s)
-            if v is not None:
-                w = max(0.0, min(1.0, float(v))) * bar_w
-                out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" '
-                           f'fill="{_COLORS[si % len(_COLORS)]}"><title>{_e(s)}: {v:.3f}</title></rect>')
-                out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 4}" font-size="10">{v:.2f}</text>')
-            else:
-                out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 4}" font-size="10" fill="#889">n/a</text>')
-            y += bar_h
-        y += gap
-    out.append("</svg>")
-    return "".join(out)
+def outcome(r: QuestionResult) -> str:
+    """What became of the question: one of ``OUTCOMES`` (a refused question counts as declined)."""
+    if r.answerable:
+        if r.hit:
+            return CORRECT_ANSWER
+        return WRONG_DECLINE if r.abstained else WRONG_ANSWER
+    return CORRECT_DECLINE if r.hit else WRONG_NON_ANSWER
 
 
-def histogram_svg(series: Sequence[tuple[str, Sequence[float]]], threshold: float | None, bins: int = 10,
-                  title: str = "confidence") -> str:
-    """Side-by-side histograms of values in [0, 1], with a vertical line at ``threshold``."""
-    counts = []
-    for _, vals in series:
-        c = [0] * bins
-        for v in vals:
-            c[min(bins - 1, max(0, int(float(v) * bins)))] += 1
-        counts.append(c)
-    peak = max([max(c) for c in counts] + [1])
-    left, top, plot_w, plot_h = 40, 20, 480, 180
-    width, height = left + plot_w + 20, top + plot_h + 40
-    out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{_e(title)}">', f'<title>{_e(title)}</title>',
-           f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#667" />',
-           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#667" />']
-    bin_w = plot_w / bins
-    inner = bin_w / (len(series) + 0.5)
-    for b in range(bins):
-        for si, c in enumerate(counts):
-            h = c[b] / peak * plot_h
-            x = left + b * bin_w + inner * 0.25 + si * inner
-            out.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{inner:.1f}" height="{h:.1f}" '
-                       f'fill="{_COLORS[si % len(_COLORS)]}"><title>{_e(series[si][0])} '
-                       f'{b / bins:.1f}-{(b + 1) / bins:.1f}: {c[b]}</title></rect>')
-        out.append(f'<text x="{left + b * bin_w:.1f}" y="{top + plot_h + 14}" font-size="10" '
-                   f'text-anchor="middle">{b / bins:.1f}</text>')
-    out.append(f'<text x="{left + plot_w:.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle">1.0</text>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" font-size="11" text-anchor="middle">confidence</text>')
-    out.append(f'<text x="{left - 6}" y="{top + 8}" font-size="10" text-anchor="end">{peak}</text>')
-    out.append(f'<text x="{left - 6}" y="{top + plot_h}" font-size="10" text-anchor="end">0</text>')
-    if threshold is not None:
-        x = left + max(0.0, min(1.0, threshold)) * plot_w
-        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#c00" '
-                   f'stroke-dasharray="4 3" />')
-        out.append(f'<text x="{x + 3:.1f}" y="{top + 6}" font-size="10" fill="#c00">threshold {threshold:.3f}</text>')
-    out.append("</svg>")
-    return "".join(out)
+def failures_first(results: Sequence[QuestionResult]) -> list[QuestionResult]:
+    """The failures, then the hits, each in the gold file's order."""
+    return [r for r in results if not r.hit] + [r for r in results if r.hit]
 
 
-def curve_svg(points: Sequence[tuple[float, float, float]], current: tuple[float, float, float] | None,
-              title: str = "precision-coverage") -> str:
-    """Precision (y) against coverage (x), one point per threshold: (threshold, coverage, precision)."""
-    left, top, plot_w, plot_h = 45, 15, 420, 240
-    width, height = left + plot_w + 160, top + plot_h + 45
-    sx = lambda c: left + c * plot_w  # noqa: E731
-    sy = lambda p: top + (1 - p) * plot_h  # noqa: E731
-    out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{_e(title)}">', f'<title>{_e(title)}</title>']
-    for g in (0.0, 0.25, 0.5, 0.75, 1.0):
-        out.append(f'<line x1="{sx(g):.1f}" y1="{top}" x2="{sx(g):.1f}" y2="{top + plot_h}" stroke="#e3e6ea" />')
-        out.append(f'<line x1="{left}" y1="{sy(g):.1f}" x2="{left + plot_w}" y2="{sy(g):.1f}" stroke="#e3e6ea" />')
-        out.append(f'<text x="{sx(g):.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle">{g:.2f}</text>')
-        out.append(f'<text x="{left - 5}" y="{sy(g) + 3:.1f}" font-size="10" text-anchor="end">{g:.2f}</text>')
-    out.append(f'<text x="{sx(0.5):.1f}" y="{height - 6}" font-size="11" text-anchor="middle">'
-               f'coverage (share answered)</text>')
-    out.append(f'<text x="12" y="{sy(0.5):.1f}" font-size="11" text-anchor="middle" '
-               f'transform="rotate(-90 12 {sy(0.5):.1f})">precision</text>')
-    pts = sorted((c, p, t) for t, c, p in points)
-    if pts:
-        path = " ".join(f"{sx(c):.1f},{sy(p):.1f}" for c, p, _ in pts)
-        out.append(f'<polyline points="{path}" fill="none" stroke="{_COLORS[0]}" stroke-width="2" />')
-        for c, p, t in pts:
-            out.append(f'<circle cx="{sx(c):.1f}" cy="{sy(p):.1f}" r="2.5" fill="{_COLORS[0]}">'
-                       f'<title>threshold {t:.3f}: coverage {c:.3f}, precision {p:.3f}</title></circle>')
-    if current is not None:
-        t, c, p = current
-        out.append(f'<circle cx="{sx(c):.1f}" cy="{sy(p):.1f}" r="6" fill="none" stroke="#c00" stroke-width="2" />')
-        out.append(f'<text x="{sx(c) + 9:.1f}" y="{sy(p) + 4:.1f}" font-size="11" fill="#c00">'
-                   f'current threshold {t:.3f}</text>')
-    out.append("</svg>")
-    return "".join(out)
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """``key=value, ...`` of the run's settings; a setting left unset (None) is not printed."""
+    return ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None)
 
 
 # -- tables -----------------------------------------------------------------------------------
 def metrics_table(runs: Sequence[EvalRun]) -> str:
-    head = "".join(f"<th>{_e(r.label)}</th>" for r in runs)
+    head = "".join(f'<th scope="col">{esc(r.label)}</th>' for r in runs)
     rows = []
     for key in HEADLINE_KEYS:
-        cells = "".join(f'<td class="num">{_e(_fmt(r.metrics.get(key)))}</td>' for r in runs)
-        rows.append(f"<tr><th>{_e(key)}</th>{cells}</tr>")
-    return f"<table><thead><tr><th>metric</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        cells = "".join(f'<td class="num">{esc(_fmt(r.metrics.get(key)))}</td>' for r in runs)
+        rows.append(f'<tr><th scope="row">{esc(key)}</th>{cells}</tr>')
+    return f'<table><thead><tr><th scope="col">metric</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def question_table(results: Sequence[QuestionResult], types: dict[str, str]) -> str:
-    head = ("<tr><th>id</th><th>type</th><th>question</th><th>gold</th><th>prediction</th><th>hit</th>"
-            "<th>confidence</th><th>cited ¶</th><th>evidence rank</th><th>ms</th></tr>")
-    rows = []
-    for r in results:
-        q = _e(r.question)
-        if r.history:
-            q = f'<span class="small">after: {_e(" / ".join(r.history))}</span><br />' + q
-        gold = " | ".join(r.gold_answers) if r.gold_answers else "(unanswerable)"
-        pred = r.prediction if not r.abstained else f"(abstained){' — ' + r.candidate if r.candidate else ''}"
-        if r.error:
-            pred = f"(refused: {r.error})"
-        cls = "hit" if r.hit else "miss"
-        rows.append(
-            f'<tr class="{cls}"><td>{_e(r.id)}</td><td>{_e(types.get(r.id, ""))}</td><td>{q}</td>'
-            f"<td>{_e(gold)}</td><td>{_e(pred)}</td><td class=\"h\">{'✓' if r.hit else '✗'}</td>"
-            f'<td class="num">{r.confidence:.3f}</td><td class="num">{_e(_fmt(r.cited_paragraph))}</td>'
-            f'<td class="num">{_e(_fmt(r.citation_rank))}</td><td class="num">{r.latency_ms:.1f}</td></tr>'
-        )
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+# (header, numeric?) of the question tables, in order.
+QUESTION_COLUMNS = (("id", False), ("type", False), ("outcome", False), ("question", False), ("read as", False),
+                    ("gold answer", False), ("answered", False), ("confidence", True), ("cited ¶", True),
+                    ("evidence rank", True), ("ms", True))
 
 
-def _legend(names: Sequence[str]) -> str:
-    return '<div class="legend small">' + "".join(
-        f'<span style="background:{_COLORS[i % len(_COLORS)]}"></span>{_e(n)}' for i, n in enumerate(names)
-    ) + "</div>"
+def _answered(r: QuestionResult) -> str:
+    if r.error:
+        return f'<span class="small">(refused: {esc(r.error)})</span>'
+    if r.abstained:
+        best = f" best candidate: {esc(r.candidate)}" if r.candidate else ""
+        return f'<span class="small">(declined){best}</span>'
+    return esc(r.prediction)
+
+
+def question_row(r: QuestionResult, type_: str) -> str:
+    q = esc(r.question)
+    if r.history:
+        q = f'<span class="small">after: {esc(" / ".join(r.history))}</span><br />' + q
+    gold = esc(" | ".join(r.gold_answers)) if r.gold_answers else '<span class="small">(unanswerable)</span>'
+    kind = outcome(r)
+    result = "hit" if r.hit else "miss"
+    # Sorting on the outcome column puts failures first (0), then hits (1).
+    return (f'<tr class="{result}" data-result="{result}"><td>{esc(r.id)}</td><td>{esc(type_)}</td>'
+            f'<td class="outcome" data-sort="{int(r.hit)} {OUTCOMES.index(kind)}">{esc(kind)}</td>'
+            f'<td class="text">{q}</td><td>{esc(r.interpreted_as) if r.interpreted_as else ""}</td>'
+            f'<td>{gold}</td><td class="text">{_answered(r)}</td>'
+            f'<td class="num">{r.confidence:.3f}</td><td class="num">{esc(_fmt(r.cited_paragraph))}</td>'
+            f'<td class="num">{esc(_fmt(r.citation_rank))}</td><td class="num">{r.latency_ms:.1f}</td></tr>')
+
+
+def question_table(results: Sequence[QuestionResult], types: Mapping[str, str], table_id: str,
+                   sortable: bool = False) -> str:
+    """The questions as given (callers pass them failures first)."""
+    cells = []
+    for name, numeric in QUESTION_COLUMNS:
+        kind = ' data-type="number"' if numeric else ""
+        label = f'<button type="button">{esc(name)}</button>' if sortable else esc(name)
+        cells.append(f'<th scope="col"{kind}>{label}</th>')
+    rows = "".join(question_row(r, types.get(r.id, "")) for r in results)
+    return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{"".join(cells)}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _table_controls(n: int) -> str:
+    return ('<div id="table-controls" class="controls" hidden="hidden">'
+            '<label for="filter-text">Filter questions</label>'
+            '<input id="filter-text" type="search" placeholder="words in any column" />'
+            '<label for="filter-result">Show</label>'
+            '<select id="filter-result"><option value="all" selected="selected">all questions</option>'
+            '<option value="miss">failures only</option><option value="hit">hits only</option></select>'
+            f'<span id="filter-count" class="small" aria-live="polite">{n} questions</span>'
+            '<span class="small">Click a column header to sort by it.</span></div>')
+
+
+# -- sections ---------------------------------------------------------------------------------
+def _header(main: EvalRun, title: str, gold_path: str, split: str | None, threshold: float | None) -> list[str]:
+    info = [f"gold: {gold_path}" if gold_path else "", f"split: {split}" if split else "all questions",
+            f"{len(main.results)} questions", f"abstain threshold: {threshold:.3f}" if threshold is not None else "",
+            f"settings: {settings_text(main.settings)}" if settings_text(main.settings) else "",
+            "generated " + _dt.datetime.now().strftime("%Y-%m-%d %H:%M")]
+    misses = sum(1 for r in main.results if not r.hit)
+    return [f"<h1>{esc(title)}</h1>",
+            f'<p class="small">{esc(" · ".join(x for x in info if x))}</p>',
+            f"<p><strong>{len(main.results) - misses} of {len(main.results)} right, {misses} "
+            f"failure{'' if misses == 1 else 's'}.</strong></p>",
+            '<nav class="small"><a href="#failures">Failures</a><a href="#metrics">Headline metrics</a>'
+            '<a href="#outcomes">Outcomes by group</a><a href="#confidence">Confidence</a>'
+            '<a href="#all-questions">Every question</a></nav>']
+
+
+def _failures(main: EvalRun, types: Mapping[str, str]) -> list[str]:
+    misses = [r for r in main.results if not r.hit]
+    parts = [f'<h2 id="failures">Failures ({len(misses)} of {len(main.results)})</h2>']
+    if not misses:
+        return parts + ["<p>None: every question was answered or declined correctly.</p>"]
+    parts.append('<p class="small">Each with the gold answer, what was answered (or the best candidate when it '
+                 'declined), how a follow-up was read ("read as") and the confidence.</p>')
+    parts.append(question_table(misses, types, "failure-table"))
+    return parts
+
+
+def _outcomes(main: EvalRun, items: Sequence[GoldItem], by: Sequence[str]) -> list[str]:
+    item_by_id = {it.id: it for it in items}
+    fields = list(by) or (["type"] if any(it.type for it in items) else ["answerable"])
+    parts = ['<h2 id="outcomes">Outcomes by group</h2>',
+             '<p class="small">Each bar is one group\'s questions: the blue shares are hits (hit rate = correct '
+             "answers + correct declines), the others the kinds of failure. (answer_recall, the share of "
+             "answerable questions answered correctly, is the hit rate of a group of answerable questions "
+             "and undefined for unanswerable ones, so it is not drawn again.)</p>"]
+    for name in fields:
+        groups: dict[str, list[QuestionResult]] = {}
+        for r in main.results:
+            it = item_by_id.get(r.id)
+            g = r.groups.get(name) or (it.field_value(name) if it else "(none)")
+            groups.setdefault(str(g), []).append(r)
+        rows = []
+        for g, rs in sorted(groups.items()):
+            counts = Counter(outcome(r) for r in rs)
+            hits = counts[CORRECT_ANSWER] + counts[CORRECT_DECLINE]
+            rows.append((f"{g} (n={len(rs)})", dict(counts), f"hit rate {hits / len(rs):.2f}"))
+        present = [o for o in OUTCOMES if any(row[1].get(o) for row in rows)]
+        parts.append(f"<h3>By {esc(name)}</h3>")
+        parts.append(legend_html(present, [OUTCOME_COLORS[o] for o in present]))
+        parts.append('<div class="chart">' + stacked_shares_svg(
+            rows, [(o, OUTCOME_COLORS[o]) for o in OUTCOMES], f"outcomes by {name}") + "</div>")
+    return parts
+
+
+def _confidence(main: EvalRun, threshold: float | None) -> list[str]:
+    ans = [r.confidence for r in main.results if r.answerable]
+    unans = [r.confidence for r in main.results if not r.answerable]
+    return ['<h2 id="confidence">Confidence: answerable vs unanswerable</h2>',
+            legend_html([f"answerable (n={len(ans)})", f"unanswerable (n={len(unans)})"]),
+            '<div class="chart">' + histogram_svg([("answerable", ans), ("unanswerable", unans)], threshold,
+                                                  title="confidence histogram",
+                                                  x_label="confidence (bins of 0.1)",
+                                                  y_label="questions") + "</div>"]
+
+
+def _curve(curve_records: Sequence[CalibrationRecord], threshold: float | None) -> list[str]:
+    parts = ["<h2>Precision–coverage as the abstention threshold moves</h2>",
+             '<p class="small">From a run that never abstains (threshold 0): at threshold t the engine '
+             "answers the questions with confidence ≥ t. Coverage = share answered; precision = share of "
+             "answered that are correct (an answered unanswerable question is wrong).</p>"]
+    curve = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(curve_records)
+             if s.precision is not None and s.coverage is not None]
+    current = None
+    if threshold is not None:
+        s = stats_at(curve_records, threshold)
+        if s.precision is not None and s.coverage is not None:
+            current = (threshold, s.coverage, s.precision)
+            parts.append(f'<p class="small">{esc(f"At the current threshold {threshold:.3f}: coverage {s.coverage:.3f}, precision {s.precision:.3f}, decision accuracy {s.accuracy:.3f}.")}</p>')
+    parts.append('<div class="chart">' + curve_svg(curve, current) + "</div>")
+    return parts
+
+
+def _all_questions(main: EvalRun, types: Mapping[str, str]) -> list[str]:
+    return [f'<h2 id="all-questions">Every question ({esc(main.label)}), failures first</h2>',
+            _table_controls(len(main.results)),
+            question_table(failures_first(main.results), types, "questions", sortable=True)]
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -208,77 +309,37 @@ def render_report(
     gold_path: str = "",
     split: str | None = None,
 ) -> str:
-    """The HTML text of the report. ``runs[0]`` is the main run (charts and question table)."""
+    """The HTML text of the report. ``runs[0]`` is the main run (failures, charts, question table)."""
     if not runs:
         raise ValueError("render_report needs at least one run")
     main = runs[0]
     types = {it.id: it.type or "" for it in items}
-    item_by_id = {it.id: it for it in items}
-    parts: list[str] = []
-    parts.append(f"<h1>{_e(title)}</h1>")
-    info = [f"gold: {gold_path}" if gold_path else "", f"split: {split}" if split else "all questions",
-            f"{len(main.results)} questions", f"abstain threshold: {threshold:.3f}" if threshold is not None else "",
-            "settings: " + ", ".join(f"{k}={v}" for k, v in main.settings.items()) if main.settings else "",
-            "generated " + _dt.datetime.now().strftime("%Y-%m-%d %H:%M")]
-    parts.append(f'<p class="small">{_e(" · ".join(x for x in info if x))}</p>')
-
-    parts.append("<h2>Headline metrics</h2>")
-    parts.append('<p class="small">Shares in [0, 1]; definitions in docs/evaluation.md. answer_recall is the '
-                 "headline accuracy on answerable questions; hit_rate counts an unanswerable question as a hit "
-                 "when the system abstains.</p>")
-    parts.append(metrics_table(runs))
-
-    fields = list(by) or (["type"] if any(it.type for it in items) else ["answerable"])
-    for name in fields:
-        groups: dict[str, list[QuestionResult]] = {}
-        for r in main.results:
-            it = item_by_id.get(r.id)
-            g = r.groups.get(name) or (it.field_value(name) if it else "(none)")
-            groups.setdefault(g, []).append(r)
-        rows = []
-        for g, rs in sorted(groups.items()):
-            m = compute_metrics(rs)
-            rows.append((f"{g} (n={len(rs)})", {"hit rate": m["hit_rate"], "answer_recall": m["answer_recall"]}))
-        parts.append(f"<h2>Accuracy by {_e(name)}</h2>")
-        parts.append(_legend(["hit rate", "answer_recall"]))
-        parts.append('<div class="chart">' + bar_chart_svg(rows, ["hit rate", "answer_recall"],
-                                                          f"accuracy by {name}") + "</div>")
-
-    parts.append("<h2>Confidence: answerable vs unanswerable</h2>")
-    ans = [r.confidence for r in main.results if r.answerable]
-    unans = [r.confidence for r in main.results if not r.answerable]
-    parts.append(_legend([f"answerable (n={len(ans)})", f"unanswerable (n={len(unans)})"]))
-    parts.append('<div class="chart">' + histogram_svg([("answerable", ans), ("unanswerable", unans)], threshold,
-                                                      title="confidence histogram") + "</div>")
-
+    parts = _header(main, title, gold_path, split, threshold)
+    parts += _failures(main, types)
+    parts += ['<h2 id="metrics">Headline metrics</h2>',
+              '<p class="small">Shares in [0, 1]; definitions in docs/evaluation.md. answer_recall is the '
+              "headline accuracy on answerable questions; hit_rate counts an unanswerable question as a hit "
+              "when the system abstains.</p>",
+              metrics_table(runs)]
+    parts += _outcomes(main, items, by)
+    parts += _confidence(main, threshold)
     if curve_records:
-        parts.append("<h2>Precision–coverage as the abstention threshold moves</h2>")
-        parts.append('<p class="small">From a run that never abstains (threshold 0): at threshold t the engine '
-                     "answers the questions with confidence ≥ t. Coverage = share answered; precision = share of "
-                     "answered that are correct (an answered unanswerable question is wrong).</p>")
-        curve = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(curve_records)
-                 if s.precision is not None and s.coverage is not None]
-        current = None
-        if threshold is not None:
-            s = stats_at(curve_records, threshold)
-            if s.precision is not None and s.coverage is not None:
-                current = (threshold, s.coverage, s.precision)
-                parts.append(f'<p class="small">{_e(f"At the current threshold {threshold:.3f}: coverage {s.coverage:.3f}, precision {s.precision:.3f}, decision accuracy {s.accuracy:.3f}.")}</p>')
-        parts.append('<div class="chart">' + curve_svg(curve, current) + "</div>")
-
-    parts.append(f"<h2>Questions ({_e(main.label)})</h2>")
-    parts.append(question_table(main.results, types))
-
+        parts += _curve(curve_records, threshold)
+    parts += _all_questions(main, types)
     body = "\n".join(parts)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" />'
             '<meta name="viewport" content="width=device-width, initial-scale=1" />'
-            f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<title>{esc(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n"
+            f"<script>{_SCRIPT}</script>\n</body></html>\n")
 
 
-def results_rows(results: Sequence[QuestionResult]) -> list[dict[str, Any]]:
+def results_rows(results: Sequence[QuestionResult], types: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The CSV's rows (``CSV_COLUMNS``), in the gold file's order; ``types``: id -> question type."""
+    types = types or {}
     return [{
-        "id": r.id, "question": r.question, "gold": " | ".join(r.gold_answers),
-        "prediction": "" if r.prediction is None else r.prediction, "hit": int(r.hit),
+        "id": r.id, "type": types.get(r.id, ""), "question": r.question, "gold": " | ".join(r.gold_answers),
+        "prediction": "" if r.prediction is None else r.prediction,
+        "interpreted_as": r.interpreted_as or "", "hit": int(r.hit),
         "cited_paragraph": "" if r.cited_paragraph is None else r.cited_paragraph,
         "confidence": f"{r.confidence:.6f}", "latency_ms": f"{r.latency_ms:.1f}",
     } for r in results]
@@ -295,6 +356,6 @@ def write_outputs(out_dir: str | Path, runs: Sequence[EvalRun], items: Sequence[
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS))
     w.writeheader()
-    w.writerows(results_rows(main.results))
+    w.writerows(results_rows(main.results, {it.id: it.type or "" for it in items}))
     write_text_atomic(paths["csv"], buf.getvalue())
     return paths

@@ -45,11 +45,18 @@ def _answer_dict(answer: Any) -> dict[str, Any]:
 
 
 def _engine_settings(engine: Any) -> dict[str, Any]:
+    """The settings a run is reported with; ``model`` and ``encoder`` are what the engine's encoder
+    really runs (the ``model`` setting is None for the packaged default)."""
     s = getattr(engine, "settings", None)
     if s is None:
         return {}
-    keys = ("retrieval", "answer_mode", "abstain_threshold", "top_k", "model")
-    return {k: getattr(s, k) for k in keys if hasattr(s, k)}
+    keys = ("retrieval", "answer_mode", "abstain_threshold", "top_k", "model", "encoder")
+    out = {k: getattr(s, k) for k in keys if hasattr(s, k)}
+    embedder = getattr(engine, "embedder", None)
+    for key, attr in (("model", "model_name"), ("encoder", "backend")):
+        if getattr(embedder, attr, None):
+            out[key] = getattr(embedder, attr)
+    return out
 
 
 def warm_up(engine: Any) -> None:

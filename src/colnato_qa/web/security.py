@@ -6,7 +6,9 @@ The ``allowed_origins`` setting (``COLNATO_QA_ALLOWED_ORIGINS``, comma-separated
 
 * CORS: browsers on those origins may call ``/api/ask`` (and load the web component); other
   origins get no ``Access-Control-Allow-Origin`` header, so their browser refuses the response.
-  With no origins set, only the server's own pages may call it.
+  With no origins set, only the server's own pages may call it. One answer is readable from
+  every origin: ``GET /api/embed-check`` (``embed.py``), which tells a page whether its own
+  origin is in the list, so that a refused page can say why.
 * Framing: HTML responses carry ``Content-Security-Policy: frame-ancestors 'self' <origins>``,
   so only the server itself and those origins may put the chat in an iframe.
 
@@ -77,6 +79,13 @@ def parse_allowed_origins(raw: str | Iterable[str] | None) -> list[str]:
             if origin not in origins:
                 origins.append(origin)
     return origins
+
+
+def origin_allowed(origin: str, origins: Iterable[str]) -> bool:
+    """Whether a page on ``origin`` (an ``Origin`` header, as browsers send it) may call the API and
+    frame the chat under the allow-list ``origins``: the rule CORSMiddleware applies."""
+    origins = list(origins)
+    return "*" in origins or origin in origins
 
 
 def frame_ancestors_policy(origins: Iterable[str]) -> str:

@@ -1,5 +1,6 @@
 """One process, one engine, three doors: the chat page at ``/``, the HTTP API at ``/api/ask``
-(plus ``/healthz`` and ``/openapi.json``), and the embedding helpers (``/embed/gradio.js``).
+(plus ``/healthz`` and ``/openapi.json``), and the embedding helpers (``/embed/gradio.js``,
+``/api/embed-check``).
 
     colnato-qa serve [--host 127.0.0.1] [--port 7860]   # or python app.py; COLNATO_QA_HOST / _PORT
 
@@ -95,7 +96,7 @@ def create_app(
     app.state.engine = engine
     install_error_handlers(app)
     app.include_router(build_router(engine, AskGate()))
-    app.include_router(build_embed_router())
+    app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
     app.add_middleware(BodyLimit)
     install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
