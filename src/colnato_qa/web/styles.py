@@ -46,7 +46,7 @@ a.colnato-ref:hover, a.colnato-ref:focus-visible { text-decoration: underline; b
 .colnato-sources-label, .colnato-suggest-label { font-size: .875rem; color: var(--body-text-color-subdued); }
 .colnato-cite { border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: .3rem .6rem; margin: .35rem 0; background: var(--background-fill-secondary); }
-.colnato-cite > summary, .colnato-related > summary { cursor: pointer; font-size: .9em; min-height: 24px;
+.colnato-cite > summary, .colnato-related > summary { cursor: pointer; font-size: .9rem; min-height: 24px;
   line-height: 24px; }
 .colnato-cite-n { font-weight: 700; }
 .colnato-cite-where { font-weight: 600; }
@@ -55,7 +55,7 @@ a.colnato-ref:hover, a.colnato-ref:focus-visible { text-decoration: underline; b
   border-left: 3px solid var(--color-accent); font-size: .95em; }
 mark.colnato-mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
 .colnato-cite-foot { font-size: .9em; }
-.colnato-related { margin: .35rem 0; font-size: .95em; }
+.colnato-related { margin: .35rem 0; }
 .colnato-related > summary { color: var(--body-text-color-subdued); }
 .colnato-related ul, .colnato-suggestions { margin: .25rem 0; padding-left: 1.2rem; }
 .colnato-related li { margin: .25rem 0; }
