@@ -572,3 +572,23 @@ def test_other_origin_is_refused(browser, server, origins):
         assert any("CORS" in e for e in w.console_errors)
     finally:
         context.close()
+
+
+# -- README screenshots ------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_screenshot_script_takes_the_laptop_and_phone_pictures(tmp_path):
+    import struct
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "screenshots.py"), "--out", str(tmp_path)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sizes = {}
+    for name in ("chat-laptop.png", "chat-phone.png"):
+        head = (tmp_path / name).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        sizes[name] = struct.unpack(">II", head[16:24])
+    assert sizes == {"chat-laptop.png": (1280, 800), "chat-phone.png": (390, 844)}
+    for name in sizes:      # the README shows these pictures
+        assert f"docs/images/{name}" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
