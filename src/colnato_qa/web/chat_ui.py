@@ -124,14 +124,14 @@ class ChatController:
         self.topic = topic(engine.documents)
 
     # -- asking ------------------------------------------------------------------------------
-    def refusal(self, question: str) -> Turn | None:
-        """The turn of a question the engine would refuse (too long, control characters...), else None."""
+    def parse(self, question: str) -> tuple[str, Turn | None]:
+        """(the question as the engine reads it, None), or (the question as typed, the turn of its
+        refusal) when the engine would refuse it (too long, control characters...)."""
         try:  # the engine's own rule (AskRequest), checked before any work: over-long questions stop here
-            AskRequest.parse(question, max_question_chars=self.max_chars)
+            return AskRequest.parse(question, max_question_chars=self.max_chars).question, None
         except InvalidQuestionError as exc:
-            return {"question": display_question(question), "ok": False, "retryable": False,
-                    "reply": render.render_error(str(exc))}
-        return None
+            return question, {"question": display_question(question), "ok": False, "retryable": False,
+                              "reply": render.render_error(str(exc))}
 
     def small_talk_turn(self, question: str) -> Turn | None:
         kind = self.small_talk.run(question)
@@ -143,10 +143,9 @@ class ChatController:
 
     def answer_turn(self, question: str, turns: Sequence[Turn]) -> Turn:
         """The turn record (reply HTML included) for ``question`` asked after ``turns``."""
-        refused = self.refusal(question)
+        question, refused = self.parse(question)
         if refused:
             return refused
-        question = AskRequest.parse(question, max_question_chars=self.max_chars).question
         chatted = self.small_talk_turn(question)
         if chatted:
             return chatted
@@ -182,7 +181,7 @@ class ChatController:
         turns = [t for t in (turns or []) if not t.get("pending")]
         if not isinstance(question, str) or not question.strip():
             return turns, False
-        refused = self.refusal(question)
+        question, refused = self.parse(question)
         if refused:
             return self._keep(turns + [refused]), False
         pending = {"question": question, "ok": False, "retryable": False, "pending": True,

@@ -26,8 +26,10 @@ ABSTAIN_TEXT = "The article doesn't say."
 RELATED_LABEL = "Related passages"
 ABSTAIN_RELATED_LABEL = "Passages that may be related"
 SOURCES_LABEL = "Quoted from"
-# The engine's confidence is a ranking score, not a probability: below this an answer gets a
-# note in words (UNCERTAIN_TEXT) instead of a number; the number stays in the HTTP API.
+# The engine's confidence is a ranking score, not a probability: the page shows no number (it
+# stays in the HTTP API) and, below this, a note in words (UNCERTAIN_TEXT). On the dev gold
+# questions the engine answered, about 58% of the answers below 0.5 quoted the right sentence
+# against about 77% above it (93 answers, November 2026's answerability model).
 UNCERTAIN_BELOW = 0.5
 UNCERTAIN_TEXT = "I'm not sure this quote answers your question: check it in the article."
 PENDING_TEXT = "Looking it up in the article…"
