@@ -12,6 +12,7 @@ and is put into the page from disk. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -116,6 +117,22 @@ def watched(browser, request):
     assert w.foreign_requests == [], "the page must make no requests to other hosts (CDN, fonts, hub)"
 
 
+@contextlib.contextmanager
+def chat_at(browser, server, viewport: dict):
+    """A fresh page on the chat at ``viewport`` (a phone's: touch, mobile, 2x pixels)."""
+    phone = viewport is PHONE
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        page.goto(server.url + "/")
+        page.wait_for_selector(QUESTION_BOX)
+        yield page
+    finally:
+        context.close()
+
+
 def open_chat(w: Watched, server) -> None:
     w.page.goto(server.url + "/")
     w.page.wait_for_selector(QUESTION_BOX)
@@ -166,12 +183,7 @@ def marked_sentence_in_view(page) -> dict:
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["laptop", "phone"])
 def test_citation_marks_the_quoted_sentence_in_the_article_without_moving_the_page(browser, server, viewport):
     phone = viewport is PHONE
-    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    try:
-        page.goto(server.url + "/")
-        page.wait_for_selector(QUESTION_BOX)
+    with chat_at(browser, server, viewport) as page:
         reply = ask_in_ui(page, FOLLOW_UP_FIRST)
         quote = reply.locator("details.colnato-cite mark").first.text_content()
         ref = reply.locator("a.colnato-ref").first
@@ -201,8 +213,6 @@ def test_citation_marks_the_quoted_sentence_in_the_article_without_moving_the_pa
         reply.locator("a.colnato-jump").first.click()
         page.wait_for_function("document.querySelectorAll('#colnato-article .colnato-marked').length > 0")
         assert quote.strip() in marked_sentence_in_view(page)["text"]
-    finally:
-        context.close()
 
 
 def test_sources_are_apart_from_related_passages(watched, server):
@@ -407,12 +417,7 @@ def test_messages_have_readable_names_and_the_box_a_label(watched, server):
 
 
 def test_touch_targets_and_text_are_big_enough_on_a_phone(browser, server):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    try:
-        page.goto(server.url + "/")
-        page.wait_for_selector(QUESTION_BOX)
+    with chat_at(browser, server, PHONE) as page:
         reply = ask_in_ui(page, FOLLOW_UP_FIRST)
         targets = page.locator("#colnato-chat .message-buttons button, #colnato-chat a.colnato-ref, "
                                "#colnato-chat details summary, #colnato-ask, #colnato-clear")
@@ -426,17 +431,10 @@ def test_touch_targets_and_text_are_big_enough_on_a_phone(browser, server):
             .map(e => [e.className, parseFloat(getComputedStyle(e).fontSize)])""")
         assert fonts and all(size >= MIN_TEXT_PX for _, size in fonts), fonts
         assert reply.is_visible()
-    finally:
-        context.close()
 
 
 def test_phone_width_layout(browser, server):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    try:
-        page.goto(server.url + "/")
-        page.wait_for_selector(QUESTION_BOX)
+    with chat_at(browser, server, PHONE) as page:
         examples = page.locator("#colnato-chat a.colnato-suggest").first.bounding_box()
         assert examples["y"] < PHONE["height"], "the examples show on the first screen"
         reply = ask_in_ui(page, FOLLOW_UP_FIRST)
@@ -447,8 +445,6 @@ def test_phone_width_layout(browser, server):
         article = page.locator("#colnato-article").bounding_box()
         assert article["y"] > box["y"], "the article stacks below the chat"
         page.screenshot(path=artifact("chat-phone-390x844.png"))
-    finally:
-        context.close()
 
 
 # -- axe-core ----------------------------------------------------------------------------------------------
