@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# axe-core (the browser tests' accessibility checker), from package-lock.json; needs npm.
+AXE    := node_modules/axe-core/axe.min.js
 INDEX  ?= index
 # The fast tier: unit and engine tests; no browser, no load test, no server in a subprocess.
 FAST   := not slow and not browser and not server
@@ -19,13 +21,17 @@ help:
 	@echo "make eval-baseline - rewrite config/eval_baseline.json, the figures the evaluation gate holds to"
 	@echo "make clean-index   - remove the built index (generations, manifest, lock) from INDEX=$(INDEX)"
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $(STAMP)
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
 
 index: install
 	$(BIN)/colnato-qa build

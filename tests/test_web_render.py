@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from colnato_qa.chunking import Chunker
 from colnato_qa.corpus import load_corpus, parse_document
 from colnato_qa.web import render
-from colnato_qa.web.chat_ui import QUESTION_DISPLAY_CHARS, ChatController, chat_messages
+from colnato_qa.components.small_talk import KINDS, SmallTalk
+from colnato_qa.web.chat_ui import (
+    EXAMPLE_QUESTIONS,
+    FEEDBACK_REASONS,
+    QUESTION_DISPLAY_CHARS,
+    SMALL_TALK_REPLIES,
+    ChatController,
+    chat_messages,
+)
 from colnato_qa.web.feedback import FeedbackLog, FeedbackRecord, liked_value
 from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
     ANSWERABLE,
@@ -29,7 +37,7 @@ from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
 
 TAG = re.compile(r"<[^>]*>")
 OUR_TAGS = {"div", "p", "details", "summary", "blockquote", "mark", "sup", "a", "span", "br", "h1", "h2", "h3",
-            "section", "article", "header", "cite"}
+            "section", "article", "header", "cite", "ul", "li", "button"}
 
 
 def citation(text: str, paragraph: int = 3, start: int | None = None, end: int | None = None, pid: str = "d:1") -> dict:
@@ -124,29 +132,49 @@ def test_newlines_become_breaks_and_output_is_one_line():
     assert "\n" not in out and "Lead-in:<br><br>" in out
 
 
-# -- numbering, reading, abstention ---------------------------------------------------------------------
-def test_citations_are_numbered_and_link_to_their_paragraph():
+# -- sources, related passages, links, abstention ---------------------------------------------------------
+def hrefs(markup: str, css_class: str) -> list[str]:
+    return re.findall(rf'<a class="{css_class}" href="([^"]*)"', markup)
+
+
+def test_sources_are_numbered_and_other_passages_are_related():
     cites = [citation("Alpha beta.", 4, 0, 5, "d:1"), citation("Gamma.", 7, pid="d:2"),
              citation("Delta.", 9, pid="d:3")]
     out = render.render_answer(answer_dict(answer="Alpha", citations=cites))
-    assert out.count("<details") == 3
-    for n, paragraph in ((1, 4), (2, 7), (3, 9)):
-        assert f'<span class="colnato-cite-n">[{n}]</span>' in out
-        assert f"Paragraph {paragraph}" in out
-        assert f'href="#para-{paragraph}"' in out
-    assert '<sup class="colnato-refs">[1]</sup>' in out
+    assert out.count('<details class="colnato-cite">') == 1, "only the passage holding the answer is a source"
+    assert '<span class="colnato-cite-n">[1]</span>' in out and "[2]" not in out
     assert out.count("<mark") == 1 and '<mark class="colnato-mark">Alpha</mark>' in out
+    related = out[out.index('<details class="colnato-related">'):]
+    assert render.RELATED_LABEL in related and "(2)" in related
+    assert "Paragraph 7" in related and "Paragraph 9" in related and "colnato-cite-n" not in related
+    assert hrefs(out, "colnato-ref") == ["#para-4"], "without an article index, [1] goes to the paragraph"
+    assert set(hrefs(related, "colnato-jump")) == {"#para-7", "#para-9"}
 
 
-def test_every_citation_holding_the_answer_is_referenced():
+def test_every_citation_holding_the_answer_is_a_source_with_a_link():
     cites = [citation("Alpha beta.", 4, 0, 5), citation("Alpha again.", 6, 0, 5)]
     out = render.render_answer(answer_dict(answer="Alpha", citations=cites))
-    assert '<sup class="colnato-refs">[1][2]</sup>' in out
+    refs = re.search(r'<sup class="colnato-refs">(.*?)</sup>', out).group(1)
+    assert visible_text(refs) == "[1][2]" and hrefs(refs, "colnato-ref") == ["#para-4", "#para-6"]
+    assert "colnato-related" not in out
+
+
+def test_links_go_to_the_quote_in_the_document():
+    """With the article index, [1] names the quote's character range in its document."""
+    cites = [citation("Lead. Alpha beta.", 4, 6, 11, "d:1")]
+    article = render.ArticleIndex({"d": 0}, {"d:1": 100})
+    out = render.render_answer(answer_dict(answer="Alpha", citations=cites), article)
+    assert hrefs(out, "colnato-ref") == ["#para-4:106-111"]
+    assert hrefs(out, "colnato-jump") == ["#para-4:106-111"]
+    second = render.ArticleIndex({"d": 1}, {"d:1": 100})
+    assert hrefs(render.render_answer(answer_dict(answer="Alpha", citations=cites), second),
+                 "colnato-ref") == ["#doc2-para-4:106-111"]
 
 
 def test_at_most_three_citations_are_shown():
-    cites = [citation(f"Text {i}.", i, pid=f"d:{i}") for i in range(1, 6)]
-    assert render.render_answer(answer_dict(citations=cites)).count("<details") == render.MAX_CITATIONS_SHOWN
+    cites = [citation(f"Text {i}.", i, 0, 4, pid=f"d:{i}") for i in range(1, 6)]
+    out = render.render_answer(answer_dict(answer="Text", citations=cites))
+    assert out.count('<details class="colnato-cite">') + out.count("<li>") == render.MAX_CITATIONS_SHOWN
 
 
 def test_title_and_byline_citation_links_to_the_top():
@@ -159,14 +187,14 @@ def test_abstention_says_so_and_lists_related_passages_unmarked():
     cites = [citation("Related one.", 2), citation("Related two.", 5, pid="d:2")]
     out = render.render_answer(answer_dict(answer=None, abstained=True, citations=cites, confidence=0.1))
     assert render.ABSTAIN_TEXT in html.unescape(out)
-    assert render.RELATED_LABEL in out
-    assert "<mark" not in out and "colnato-refs" not in out
-    assert out.count("<details") == 2
+    assert render.ABSTAIN_RELATED_LABEL in out and out.count("<li>") == 2
+    assert "<mark" not in out and "colnato-refs" not in out and "colnato-cite" not in out
+    assert render.UNCERTAIN_TEXT not in html.unescape(out)
 
 
 def test_abstention_without_passages():
     out = render.render_answer(answer_dict(answer=None, abstained=True, citations=[]))
-    assert render.ABSTAIN_TEXT in html.unescape(out) and render.RELATED_LABEL not in out
+    assert render.ABSTAIN_TEXT in html.unescape(out) and "colnato-related" not in out
 
 
 @pytest.mark.parametrize("question, interpreted, shown", [
@@ -180,8 +208,25 @@ def test_reading_is_shown_only_when_it_differs(question, interpreted, shown):
     assert ("Read as:" in out) is shown
 
 
-def test_confidence_is_shown_as_percent():
-    assert "Confidence 82%" in render.render_answer(answer_dict(confidence=0.8249, citations=[citation("B.", 1, 0, 2)]))
+@given(st.floats(0, 1))
+def test_confidence_is_words_never_a_number(confidence):
+    out = render.render_answer(answer_dict(confidence=confidence, citations=[citation("B.", 1, 0, 2)]))
+    assert "%" not in out and "Confidence" not in out
+    assert (render.UNCERTAIN_TEXT in html.unescape(out)) is (confidence < render.UNCERTAIN_BELOW)
+
+
+def test_small_talk_pending_and_error_replies_take_no_thumbs():
+    for out in (render.render_small_talk("Hello!", ["Q1?", "Q2?"]), render.render_pending(),
+                render.render_error("No.")):
+        assert render.NO_RATING in out and tags_in(out) <= OUR_TAGS
+    assert render.NO_RATING not in render.render_answer(answer_dict(citations=[citation("B.", 1, 0, 2)]))
+
+
+def test_suggestions_are_links_that_ask_their_own_text():
+    out = render.render_small_talk("Hi <b>", ["Who <i>?", "When?"])
+    assert hrefs(out, "colnato-suggest") == [render.ASK_HREF, render.ASK_HREF]
+    assert "Who &lt;i&gt;?" in out and "Hi &lt;b&gt;" in out
+    assert hrefs(render.render_welcome(EXAMPLE_QUESTIONS), "colnato-suggest") == [render.ASK_HREF] * len(EXAMPLE_QUESTIONS)
 
 
 # -- header and article -------------------------------------------------------------------------------
@@ -193,6 +238,27 @@ def test_article_paragraph_anchors_match_citation_numbers():
     numbers |= {p.paragraph_end for p in Chunker().run(documents) if p.paragraph_end}
     assert {f"para-{n}" for n in numbers} == ids
     assert 'id="article-top"' in out
+
+
+def test_article_wraps_each_passage_sentence_with_its_document_range(web_engine):  # noqa: F811
+    doc = web_engine.documents[0]
+    out = render.render_article(doc, 0, render.passage_sentences(web_engine.passages, doc.doc_id))
+    found = re.findall(r'<span class="colnato-sent" id="s-(\d+)-(\d+)">(.*?)</span>', out)
+    assert len(found) >= len(web_engine.passages)
+    for start, end, shown in found:
+        assert html.unescape(shown.replace("<br>", "\n")) == doc.text[int(start):int(end)]
+    # every answer span of an answered question falls on wrapped sentences
+    answer = web_engine.ask(FOLLOW_UP_FIRST).to_dict()
+    href = render.ArticleIndex.of(web_engine.documents, web_engine.passages).quote_href(answer["citations"][0])
+    a, b = map(int, href.split(":")[1].split("-"))
+    assert any(int(s) <= a < int(e) for s, e, _ in found) and doc.text[a:b] == answer["answer"]
+
+
+def test_sentences_html_keeps_all_text_and_skips_overlaps():
+    text = "One. Two. Three."
+    out = render.sentences_html(text, 0, len(text), [(0, 4), (2, 8), (5, 9)])
+    assert visible_text(out) == text
+    assert re.findall(r'id="(s-\d+-\d+)"', out) == ["s-0-4", "s-5-9"]
 
 
 def test_header_names_the_article_author_and_publisher():
@@ -257,7 +323,7 @@ def test_invalid_question_becomes_the_bots_reply(controller):
 
 def test_oversized_question_is_refused_before_the_engine_and_kept_short(web_engine, feedback_log):  # noqa: F811
     class CountingEngine:
-        documents, settings = web_engine.documents, web_engine.settings
+        documents, settings, passages = web_engine.documents, web_engine.settings, web_engine.passages
         calls = 0
 
         def ask(self, *args, **kwargs):
@@ -265,8 +331,9 @@ def test_oversized_question_is_refused_before_the_engine_and_kept_short(web_engi
             return web_engine.ask(*args, **kwargs)
 
     controller = ChatController(CountingEngine(), feedback_log)
-    messages, turns, _ = controller.respond("why? " * 2_000_000, [])   # 10 MB
+    messages, turns, box = controller.respond("why? " * 2_000_000, [])   # 10 MB
     assert CountingEngine.calls == 0
+    assert box == "why? " * 2_000_000, "the refused text stays in the question box"
     assert "limit is 1000" in messages[1]["content"]
     assert len(turns[0]["question"]) <= QUESTION_DISPLAY_CHARS + 1
     assert controller.record_feedback(turns, 1, True) is None and feedback_log.read() == []
@@ -297,13 +364,88 @@ def test_off_topic_reply_says_the_article_doesnt_say(controller):
     assert turns[0]["abstained"] is True
 
 
-def test_retry_replaces_the_last_reply(controller):
-    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
-    _, turns, _ = controller.respond(ANSWERABLE, turns)
-    retried, retried_turns, _ = controller.retry(turns)
-    assert len(retried) == 4 and len(retried_turns) == 2
-    assert retried_turns[-1]["question"] == ANSWERABLE
-    assert controller.retry([]) == ([], [], "")
+def test_retry_is_offered_only_after_a_failure_and_asks_again(web_engine, feedback_log):  # noqa: F811
+    class FlakyEngine:
+        documents, settings, passages = web_engine.documents, web_engine.settings, web_engine.passages
+        fail = True
+
+        def ask(self, *args, **kwargs):
+            if FlakyEngine.fail:
+                raise RuntimeError("a bug")
+            return web_engine.ask(*args, **kwargs)
+
+    controller = ChatController(FlakyEngine(), feedback_log)
+    _, turns, _ = controller.respond(ANSWERABLE, [])
+    assert not turns[0]["ok"] and controller.can_retry(turns)
+    assert "Retry" in messages_text(chat_messages(turns))
+    FlakyEngine.fail = False
+    started, accepted = controller.retry(turns)
+    assert accepted and len(started) == 1 and started[0]["pending"]
+    done = controller.finish(started)
+    assert done[0]["ok"] and "2017" in done[0]["answer"]
+    assert not controller.can_retry(done), "an answer is not retried: the engine would give it again"
+    assert controller.retry(done) == (done, False)
+    assert controller.retry([]) == ([], False)
+
+
+def messages_text(messages) -> str:
+    return " ".join(visible_text(m["content"]) for m in messages)
+
+
+def test_start_shows_the_question_pending_then_finish_answers_it(controller):
+    started, accepted = controller.start(ANSWERABLE, [])
+    assert accepted and started[-1]["pending"] and "colnato-pending" in chat_messages(started)[-1]["content"]
+    assert chat_messages(started)[0]["content"] == render.render_question(ANSWERABLE)
+    done = controller.finish(started)
+    assert not done[-1].get("pending") and done[-1]["ok"]
+    # a pending turn left by an interrupted answer is dropped by the next question
+    again, accepted = controller.start(FOLLOW_UP_FIRST, started)
+    assert accepted and [t["question"] for t in again] == [FOLLOW_UP_FIRST]
+    assert controller.start("  ", done) == (done, False)
+
+
+@pytest.mark.parametrize("text", ["hi", "Hello there!", "thanks a lot", "bye", "who are you?", "ok"])
+def test_small_talk_gets_a_short_reply_without_the_engine(web_engine, feedback_log, text):  # noqa: F811
+    class NoEngine:
+        documents, settings, passages = web_engine.documents, web_engine.settings, web_engine.passages
+
+        def ask(self, *args, **kwargs):
+            raise AssertionError("small talk must not reach the engine")
+
+    messages, turns, _ = ChatController(NoEngine(), feedback_log).respond(text, [])
+    reply = messages[1]["content"]
+    assert "colnato-smalltalk" in reply and render.ABSTAIN_TEXT not in html.unescape(reply)
+    assert reply.count('class="colnato-suggest"') >= 2
+    assert turns[0]["ok"] is False, "small talk is neither history nor rated"
+
+
+@pytest.mark.parametrize("text", [ANSWERABLE, FOLLOW_UP_SECOND, "hi, who signed it?", "Who wrote the article?",
+                                  "hello world war two", "thanks to whom did it happen?", "What is the ITPP?"])
+def test_questions_are_not_small_talk(text):
+    assert SmallTalk().run(text) is None
+
+
+def test_small_talk_kinds_and_typos():
+    talk = SmallTalk()
+    assert talk.run("Good morning, bot!") == "greeting"
+    assert talk.run("thnaks") == "thanks"
+    assert talk.run("hey, what can you do?") == "about"
+    assert talk.run("") is None and talk.run("hi " * 20) is None
+    assert set(SMALL_TALK_REPLIES) == set(KINDS)
+    with pytest.raises(ValueError, match="max_words"):
+        SmallTalk(max_words=0)
+
+
+def test_a_thumbs_down_reason_is_logged_with_the_answer(controller, feedback_log):
+    _, turns, _ = controller.respond(ANSWERABLE, [])
+    controller.record_feedback(turns, 1, False)
+    controller.record_reason(turns, [1], FEEDBACK_REASONS[0])
+    assert controller.record_reason(turns, 7, FEEDBACK_REASONS[1]) is None
+    records = feedback_log.read()
+    assert [(r["liked"], r["reason"]) for r in records] == [(False, None), (False, FEEDBACK_REASONS[0])]
+    assert records[1]["question"] == ANSWERABLE and "2017" in records[1]["answer"]
+    with pytest.raises(ValueError, match="valid:"):
+        controller.record_reason(turns, 1, "made up")
 
 
 def test_clear_empties_the_conversation(controller):

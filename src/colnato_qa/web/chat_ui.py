@@ -1,33 +1,39 @@
 """The chat page: a Gradio Blocks app over one shared ``QAEngine``.
 
-Layout: a header saying what the bot knows; the chat (answers quoted from the article with
-numbered citations that open the whole paragraph, the answer marked); the question box with
-Ask / Retry / Clear and example questions; and the whole article with numbered paragraphs
-(``#para-5``) that citations jump to. Columns stack at phone width.
+Layout: a header saying what the bot knows; the chat (empty, it shows example questions to
+click; answers are quoted from the article, with ``[1]`` links that mark the quoted sentence in
+the article panel, and the cited paragraphs with the answer marked); the question box with Ask,
+a characters-left counter near the limit, Clear, and Retry after a failure; a feedback line that
+thanks for a vote and asks what was wrong after a thumbs down; and the whole article with
+numbered paragraphs. Columns stack at phone width, where a citation opens the article as a sheet.
+
+Asking is one generator event: the question and a typing indicator appear at once, Ask is off
+until the answer replaces the indicator, and a refused question leaves its text in the box.
 
 Security by design (docs/security.md): the conversation lives on the server, in ``gr.State``;
 the Chatbot is an output only; the one client-supplied value any event takes is the question
-box's string (the example buttons take nothing: each knows its question). No event has a named
-API: the page calls them through the queue, and ``/api/ask`` is the programmatic door. The
-logic lives in ``ChatController`` (plain Python, testable without a browser); ``build_chat_ui``
-only wires it to components.
+box's string (example and suggested questions are links that put their text in the box and press
+Ask; the feedback reasons are buttons that each know their reason). No event has a named API:
+the page calls them through the queue, and ``/api/ask`` is the programmatic door. The logic lives
+in ``ChatController`` (plain Python, testable without a browser); ``build_chat_ui`` only wires it
+to components.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gradio as gr
 
+from ..components.small_talk import SmallTalk
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest
 from . import limits, render
 from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
-
 
 
 def page_title(documents: Sequence[Any]) -> str:
@@ -43,10 +49,30 @@ EXAMPLE_QUESTIONS = [
     "Who was Juan Manuel Santos?",
     "Who wrote the article?",
 ]
-PLACEHOLDER = "Ask a question about the article, e.g. “When did Colombia become a NATO global partner?”"
-UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error has been logged; please try again."
+QUESTION_LABEL = "Your question about the article"
+PLACEHOLDER = "Ask about the article…"
+UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error has been logged; press Retry to ask again."
 # Refused questions are kept (and shown) cut to this many characters.
 QUESTION_DISPLAY_CHARS = 400
+# What a reply to small talk says, by kind (components.small_talk); {topic} is what the bot knows.
+SMALL_TALK_REPLIES = {
+    "greeting": "Hello! I answer questions about {topic}, quoting it word for word.",
+    "thanks": "You're welcome! Ask me anything else about {topic}.",
+    "farewell": "Goodbye! Come back with more questions about {topic}.",
+    "about": "I'm a chatbot that answers questions about {topic}. Every answer is a quote from it, "
+             "with a link to where it says so; when it doesn't say, I tell you.",
+    "acknowledgement": "Anything else you'd like to know about {topic}?",
+}
+# What a thumbs down can say was wrong (each is a button; the chosen one is logged as ``reason``).
+FEEDBACK_REASONS = (
+    "It doesn't answer my question",
+    "The article does answer this",
+    "The quote is wrong or misleading",
+    "Something else",
+)
+THANKS_LIKE = "Thanks for your feedback!"
+ASK_WHY = "Thanks. What was wrong with this answer?"
+VOTE_REMOVED = "Your vote was removed."
 
 Message = dict[str, Any]
 Turn = dict[str, Any]
@@ -66,32 +92,63 @@ def chat_messages(turns: Sequence[Turn]) -> list[Message]:
     return messages
 
 
+def topic(documents: Sequence[Any]) -> str:
+    """What the bot knows, for its own sentences: "the article “<title>”"."""
+    if len(documents) == 1:
+        return f"the article “{documents[0].title.split(':')[0].strip()}”"
+    return f"{len(documents)} articles"
+
+
 class ChatController:
     """What the chat page does, independent of Gradio's components.
 
     ``turns`` (one dict per question asked, in order, at most ``max_turns``) is the session's
     conversation, kept on the server; the chat shows each turn as two messages, the user's
-    question then the bot's reply. Every method returns a new list and never changes its input.
+    question then the bot's reply. A turn is ``ok`` when the engine answered it (only those are
+    history and take feedback), ``retryable`` when asking again may help (an unexpected error),
+    ``pending`` while it is being answered. Every method returns new lists and never changes its input.
     """
 
-    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = limits.CHAT_MAX_TURNS) -> None:
+    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = limits.CHAT_MAX_TURNS,
+                 small_talk: SmallTalk | None = None, suggestions: Sequence[str] = EXAMPLE_QUESTIONS) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
         self.engine = engine
         self.feedback = feedback
         self.max_turns = max_turns
+        self.small_talk = small_talk or SmallTalk()
+        self.suggestions = list(suggestions)
         self.max_chars = int(engine.settings.max_question_chars)
         self.max_history_turns = int(engine.settings.max_history_turns)
-        self.doc_indexes = {doc.doc_id: i for i, doc in enumerate(engine.documents)}
+        self.article = render.ArticleIndex.of(engine.documents, engine.passages)
+        self.topic = topic(engine.documents)
 
     # -- asking ------------------------------------------------------------------------------
+    def parse(self, question: str) -> tuple[str, Turn | None]:
+        """(the question as the engine reads it, None), or (the question as typed, the turn of its
+        refusal) when the engine would refuse it (too long, control characters...)."""
+        try:  # the engine's own rule (AskRequest), checked before any work: over-long questions stop here
+            return AskRequest.parse(question, max_question_chars=self.max_chars).question, None
+        except InvalidQuestionError as exc:
+            return question, {"question": display_question(question), "ok": False, "retryable": False,
+                              "reply": render.render_error(str(exc))}
+
+    def small_talk_turn(self, question: str) -> Turn | None:
+        kind = self.small_talk.run(question)
+        if kind is None:
+            return None
+        message = SMALL_TALK_REPLIES[kind].format(topic=self.topic)
+        return {"question": question, "ok": False, "retryable": False, "small_talk": kind,
+                "reply": render.render_small_talk(message, self.suggestions[:3])}
+
     def answer_turn(self, question: str, turns: Sequence[Turn]) -> Turn:
         """The turn record (reply HTML included) for ``question`` asked after ``turns``."""
-        try:  # the engine's own rule (AskRequest), checked before any work: over-long questions stop here
-            question = AskRequest.parse(question, max_question_chars=self.max_chars).question
-        except InvalidQuestionError as exc:
-            return {"question": display_question(question), "ok": False, "retryable": False,
-                    "reply": render.render_error(str(exc))}
+        question, refused = self.parse(question)
+        if refused:
+            return refused
+        chatted = self.small_talk_turn(question)
+        if chatted:
+            return chatted
         history = [t["question"] for t in turns if t.get("ok")]
         history = history[max(0, len(history) - self.max_history_turns):]  # the most recent ones
         try:
@@ -105,38 +162,67 @@ class ChatController:
         return {
             "question": question,
             "ok": True,
-            "retryable": True,
+            "retryable": False,    # the engine is deterministic: asking again gives the same answer
             "answer": answer["answer"],
             "abstained": answer["abstained"],
             "confidence": answer["confidence"],
             "interpreted_as": answer["interpreted_as"],
             "passage_id": top.get("passage_id"),
-            "reply": render.render_answer(answer, self.doc_indexes),
+            "reply": render.render_answer(answer, self.article),
         }
 
-    def respond(self, question: Any, turns: Sequence[Turn] | None):
-        """Ask ``question``: returns (chat messages, turns, new text of the question box)."""
-        turns = list(turns or [])
-        if not isinstance(question, str) or not question.strip():
-            return chat_messages(turns), turns, ""
-        turns = (turns + [self.answer_turn(question, turns)])[-self.max_turns:]
-        return chat_messages(turns), turns, ""
+    def _keep(self, turns: Sequence[Turn]) -> list[Turn]:
+        return list(turns)[-self.max_turns:]
 
-    def retry(self, turns: Sequence[Turn] | None):
-        """Ask the last question again (its old reply is replaced); a refused question stays as it is."""
-        turns = list(turns or [])
-        if not turns or not turns[-1].get("retryable"):
-            return chat_messages(turns), turns, ""
-        return self.respond(turns[-1]["question"], turns[:-1])
+    def start(self, question: Any, turns: Sequence[Turn] | None) -> tuple[list[Turn], bool]:
+        """The turns once ``question`` is sent, and whether it is being answered: a pending turn
+        (the typing indicator) is added; a refused question gets its error reply at once (False);
+        a blank one changes nothing (False). A pending turn left by an interrupted answer is dropped."""
+        turns = [t for t in (turns or []) if not t.get("pending")]
+        if not isinstance(question, str) or not question.strip():
+            return turns, False
+        question, refused = self.parse(question)
+        if refused:
+            return self._keep(turns + [refused]), False
+        pending = {"question": question, "ok": False, "retryable": False, "pending": True,
+                   "reply": render.render_pending()}
+        return self._keep(turns + [pending]), True
+
+    def finish(self, turns: Sequence[Turn]) -> list[Turn]:
+        """The turns with the pending (last) turn answered."""
+        turns = list(turns)
+        if not turns or not turns[-1].get("pending"):
+            return turns
+        return self._keep(turns[:-1] + [self.answer_turn(turns[-1]["question"], turns[:-1])])
+
+    def respond(self, question: Any, turns: Sequence[Turn] | None):
+        """Ask ``question`` in one go: returns (chat messages, turns, text left in the question
+        box: empty once asked, the question itself when it was refused)."""
+        turns, accepted = self.start(question, turns)
+        if accepted:
+            turns = self.finish(turns)
+        box = "" if accepted or not isinstance(question, str) or not question.strip() else question
+        return chat_messages(turns), turns, box
+
+    @staticmethod
+    def can_retry(turns: Sequence[Turn] | None) -> bool:
+        """Retry is offered only when the last question failed in a way asking again may fix."""
+        return bool(turns) and bool(turns[-1].get("retryable"))
+
+    def retry(self, turns: Sequence[Turn] | None) -> tuple[list[Turn], bool]:
+        """Like ``start`` for the last question again (its failed reply is replaced)."""
+        turns = [t for t in (turns or []) if not t.get("pending")]
+        if not self.can_retry(turns):
+            return turns, False
+        return self.start(turns[-1]["question"], turns[:-1])
 
     @staticmethod
     def clear():
         return [], [], ""
 
     # -- feedback ----------------------------------------------------------------------------
-    def record_feedback(self, turns: Sequence[Turn] | None, message_index: Any, liked: Any) -> FeedbackRecord | None:
-        """Append a feedback record for the reply at ``message_index`` of the chat; only
-        answered turns are recorded (a refused question is never written to the log)."""
+    def rated_turn(self, turns: Sequence[Turn] | None, message_index: Any) -> int | None:
+        """The index of the answered turn whose reply is chat message ``message_index``, else None."""
         turns = list(turns or [])
         if isinstance(message_index, (list, tuple)):
             message_index = message_index[0] if message_index else None
@@ -146,9 +232,16 @@ class ChatController:
         if not 0 <= turn_index < len(turns):
             log.warning("feedback for message %s ignored: the session has %d turns", message_index, len(turns))
             return None
-        turn = turns[turn_index]
-        if not turn.get("ok"):
+        return turn_index if turns[turn_index].get("ok") else None
+
+    def record_feedback(self, turns: Sequence[Turn] | None, message_index: Any, liked: Any,
+                        reason: str | None = None) -> FeedbackRecord | None:
+        """Append a feedback record for the reply at ``message_index`` of the chat; only
+        answered turns are recorded (a refused question is never written to the log)."""
+        turn_index = self.rated_turn(turns, message_index)
+        if turn_index is None:
             return None
+        turn = list(turns or [])[turn_index]
         record = FeedbackRecord(
             timestamp=FeedbackRecord.now(),
             question=turn["question"],
@@ -158,9 +251,16 @@ class ChatController:
             interpreted_as=turn.get("interpreted_as"),
             confidence=turn.get("confidence"),
             passage_id=turn.get("passage_id"),
+            reason=reason,
         )
         self.feedback.append(record)
         return record
+
+    def record_reason(self, turns: Sequence[Turn] | None, message_index: Any, reason: str) -> FeedbackRecord | None:
+        """Log what was wrong with a reply just voted down (``reason`` one of FEEDBACK_REASONS)."""
+        if reason not in FEEDBACK_REASONS:
+            raise ValueError(f"unknown feedback reason {reason!r}; valid: {', '.join(FEEDBACK_REASONS)}")
+        return self.record_feedback(turns, message_index, False, reason=reason)
 
 
 def _documents(engine: Any):
@@ -178,32 +278,19 @@ def _like_payload(event: gr.EventData) -> tuple[Any, Any]:
     return data.get("index"), data.get("liked")
 
 
+def feedback_line(text: str) -> str:
+    """The feedback acknowledgement (a polite live region: screen readers announce it)."""
+    return f'<p class="colnato-feedback-ack" role="status">{render.esc(text)}</p>' if text else ""
+
+
 def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
     """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app)."""
     controller = ChatController(engine, feedback)
     documents = _documents(engine)
-
-    def respond(question: str, turns: list[Turn]):
-        return controller.respond(question, turns)
-
-    def ask_example(question: str):
-        def ask(turns: list[Turn]):
-            return controller.respond(question, turns)
-        return ask
-
-    def retry(turns: list[Turn]):
-        return controller.retry(turns)
-
-    def clear():
-        return controller.clear()
-
-    def like(turns: list[Turn], event: gr.EventData) -> None:
-        index, liked = _like_payload(event)
-        controller.record_feedback(turns, index, liked)
-
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
         turns = gr.State([])
+        rated = gr.State(None)          # the chat message index of the reply last voted down
         gr.HTML(render.render_header(documents, title), elem_id="colnato-header", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -212,8 +299,9 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     show_label=False,
                     elem_id="colnato-chat",
                     height=520,
+                    min_height=260,
                     layout="panel",
-                    placeholder=PLACEHOLDER,
+                    placeholder=render.render_welcome(EXAMPLE_QUESTIONS),
                     sanitize_html=True,
                     render_markdown=False,
                     latex_delimiters=[],
@@ -222,42 +310,90 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     group_consecutive_messages=False,
                     allow_tags=False,
                 )
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="colnato-composer"):
                     question = gr.Textbox(
-                        placeholder="Ask about the article…",
+                        label=QUESTION_LABEL,
+                        placeholder=PLACEHOLDER,
                         show_label=False,
                         elem_id="colnato-question",
                         lines=1,
                         max_lines=4,
-                        max_length=int(engine.settings.max_question_chars),
+                        max_length=controller.max_chars,
                         scale=5,
                         min_width=160,
                         autofocus=False,
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="colnato-ask")
                 with gr.Row(elem_id="colnato-controls"):
-                    retry_button = gr.Button("Retry", size="sm", elem_id="colnato-retry")
-                    clear_button = gr.Button("Clear", size="sm", elem_id="colnato-clear")
-                gr.Markdown("Example questions (click one to ask it)", elem_id="colnato-examples-label")
-                with gr.Row(elem_id="colnato-examples"):
-                    example_buttons = [(gr.Button(q, size="sm", variant="secondary"), q) for q in EXAMPLE_QUESTIONS]
+                    gr.HTML('<p class="colnato-counter" aria-live="polite"></p>', elem_id="colnato-counter",
+                            js_on_load=None, padding=False)
+                    retry_button = gr.Button("Retry", size="sm", elem_id="colnato-retry", visible=False, scale=0,
+                                             min_width=80)
+                    clear_button = gr.Button("Clear", size="sm", elem_id="colnato-clear", scale=0, min_width=80)
+                ack = gr.HTML("", elem_id="colnato-feedback", js_on_load=None, padding=False)
+                with gr.Row(elem_id="colnato-reasons", visible=False) as reasons_row:
+                    reason_buttons = [(gr.Button(r, size="sm", variant="secondary"), r) for r in FEEDBACK_REASONS]
             with gr.Column(scale=2, min_width=300):
                 for i, doc in enumerate(documents):
-                    gr.HTML(render.render_article(doc, i), label="The article",
+                    sentences = render.passage_sentences(engine.passages, doc.doc_id)
+                    gr.HTML(render.render_article(doc, i, sentences), label="The article",
                             elem_id="colnato-article" if i == 0 else f"colnato-article-{i + 1}", js_on_load=None)
 
         # Every event: queued, no named API, and no client-supplied value but the question box's text.
         private = {"api_visibility": "private", "queue": True}
-        shown = [chatbot, turns, question]
-        question.submit(respond, [question, turns], shown, **private)
-        ask.click(respond, [question, turns], shown, **private)
-        for button, example in example_buttons:
-            button.click(ask_example(example), [turns], shown, **private)
-        retry_button.click(retry, [turns], shown, **private)
-        chatbot.retry(retry, [turns], shown, **private)
-        clear_button.click(clear, None, shown, **private)
-        chatbot.clear(clear, None, shown, **private)
-        chatbot.like(like, [turns], None, **private)
+        asked = [chatbot, turns, question, ask, retry_button, ack, reasons_row, rated]
+
+        def run(started: list[Turn], accepted: bool, box: Any) -> Iterator[tuple]:
+            """Show the question (and the typing indicator) now, then the answer."""
+            hide_feedback = ("", gr.Row(visible=False), None)
+            if not accepted:
+                yield (chat_messages(started), started, box, gr.Button(interactive=True),
+                       gr.Button(visible=controller.can_retry(started)), *hide_feedback)
+                return
+            yield (chat_messages(started), started, box, gr.Button(interactive=False),
+                   gr.Button(visible=False), *hide_feedback)
+            done = controller.finish(started)
+            yield (chat_messages(done), done, gr.skip(), gr.Button(interactive=True),
+                   gr.Button(visible=controller.can_retry(done)), *hide_feedback)
+
+        def respond(text: str, history: list[Turn]):
+            started, accepted = controller.start(text, history)
+            # an accepted question leaves the box; a refused or blank one stays there (the draft is kept)
+            yield from run(started, accepted, "" if accepted else gr.skip())
+
+        def retry(history: list[Turn]):
+            started, accepted = controller.retry(history)
+            yield from run(started, accepted, gr.skip())
+
+        def clear():
+            messages, history, _ = controller.clear()
+            return messages, history, gr.Button(visible=False), "", gr.Row(visible=False), None
+
+        def like(history: list[Turn], event: gr.EventData):
+            index, liked = _like_payload(event)
+            record = controller.record_feedback(history, index, liked)
+            if record is None:
+                return gr.skip(), gr.skip(), gr.skip()
+            if record.liked is False:
+                return feedback_line(ASK_WHY), gr.Row(visible=True), index
+            return feedback_line(THANKS_LIKE if record.liked else VOTE_REMOVED), gr.Row(visible=False), None
+
+        def give_reason(reason: str):
+            def record(history: list[Turn], index: Any):
+                if controller.record_reason(history, index, reason) is None:
+                    return "", gr.Row(visible=False), None
+                return feedback_line(f"Thanks, noted: “{reason}”."), gr.Row(visible=False), None
+            return record
+
+        gr.on([question.submit, ask.click], respond, [question, turns], asked, trigger_mode="once",
+              show_progress="hidden", **private)
+        retry_button.click(retry, [turns], asked, trigger_mode="once", show_progress="hidden", **private)
+        cleared = [chatbot, turns, retry_button, ack, reasons_row, rated]
+        clear_button.click(clear, None, cleared, **private)
+        chatbot.clear(clear, None, cleared, **private)      # the chat's own (hidden) clear icon, kept in step
+        chatbot.like(like, [turns], [ack, reasons_row, rated], **private)
+        for button, reason in reason_buttons:
+            button.click(give_reason(reason), [turns, rated], [ack, reasons_row, rated], **private)
 
     blocks.state_session_capacity = limits.CHAT_MAX_SESSIONS
     blocks.queue(

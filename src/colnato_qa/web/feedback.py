@@ -45,6 +45,7 @@ class FeedbackRecord:
     confidence: float | None = None
     passage_id: str | None = None  # the passage the answer was quoted from
     source: str = "chat"
+    reason: str | None = None      # what was wrong, when the user says so after a thumbs down
 
     @staticmethod
     def now() -> str:

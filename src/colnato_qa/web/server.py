@@ -116,7 +116,7 @@ def create_app(
         show_error=False,   # internal errors (object reprs, addresses) stay in the server log
         max_file_size=MAX_FILE_SIZE,
         enable_monitoring=False,
-        theme=gr.themes.Default(primary_hue="blue", font=styles.SYSTEM_FONTS, font_mono=styles.MONO_FONTS),
+        theme=styles.theme(),
         css=styles.CSS,
         head=styles.HEAD,
     )
