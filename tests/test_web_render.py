@@ -497,3 +497,26 @@ def test_feedback_path_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("COLNATO_QA_FEEDBACK")
     default = FeedbackLog().path
     assert default.is_absolute() and not default.is_relative_to(REPO_ROOT), "the default is outside the checkout"
+
+
+def test_the_short_answer_is_bold_in_the_answer_and_inside_the_marked_quote():
+    text = "Intro. It was signed in <2013> by both. Outro."
+    start, end = text.index("It"), text.index(" Outro")
+    short = {"text": "<2013>", "start": text.index("<2013>"), "end": text.index("<2013>") + 6}
+    a = answer_dict(answer=text[start:end], citations=[citation(text, start=start, end=end)])
+    a["short_answer"] = short
+    html = render.render_answer(a)
+    strong = re.findall(r"<strong>(.*?)</strong>", html)
+    assert strong and all(s == "&lt;2013&gt;" for s in strong)
+    assert len(strong) == 2, "once in the answer line, once in the source's quote"
+    for mark in re.findall(r'<mark class="colnato-mark">(.*?)</mark>', html):
+        assert "<strong>&lt;2013&gt;</strong>" in mark
+
+
+@pytest.mark.parametrize("short", [None, {"text": "x", "start": 0, "end": 1}, {"text": "y", "start": 5, "end": 999}])
+def test_a_short_answer_outside_the_quote_is_not_shown(short):
+    text = "Intro. It was signed in 2013 by both. Outro."
+    start, end = text.index("It"), text.index(" Outro")
+    a = answer_dict(answer=text[start:end], citations=[citation(text, start=start, end=end)])
+    a["short_answer"] = short
+    assert "<strong>" not in render.render_answer(a)

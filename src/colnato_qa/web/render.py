@@ -197,6 +197,21 @@ def sources_and_related(answer: Mapping[str, Any], max_citations: int = MAX_CITA
     return sources, [c for c in citations if not any(c is s for s in sources)]
 
 
+def answer_html(answer: Mapping[str, Any]) -> str:
+    """The answer sentence escaped, its short answer in ``<strong>`` (a featured snippet). The short
+    answer's offsets are into the first citation's text, where the answer sits at answer_start."""
+    text = str(answer.get("answer") or "")
+    short = answer.get("short_answer") or {}
+    first = (answer.get("citations") or [{}])[0]
+    offset = first.get("answer_start")
+    a, b = short.get("start"), short.get("end")
+    if isinstance(offset, int) and isinstance(a, int) and isinstance(b, int):
+        a, b = a - offset, b - offset
+        if valid_span(text, a, b) and b > a:
+            return text_html(text[:a]) + f"<strong>{text_html(text[a:b])}</strong>" + text_html(text[b:])
+    return text_html(text)
+
+
 def ref_link(number: int, citation: Mapping[str, Any], article: ArticleIndex) -> str:
     """``[n]`` after the answer: a link straight to the quoted sentence in the article panel."""
     where = paragraph_label(int(citation.get("paragraph") or 0))
@@ -270,7 +285,7 @@ def render_answer(
     if not answer.get("abstained") and answer.get("answer"):
         refs = "".join(ref_link(n, c, article) for n, c in enumerate(sources, start=1))
         ref_html = f' <sup class="colnato-refs">{refs}</sup>' if refs else ""
-        parts.append(f'<p class="colnato-answer">{text_html(str(answer["answer"]))}{ref_html}</p>')
+        parts.append(f'<p class="colnato-answer">{answer_html(answer)}{ref_html}</p>')
         parts.append(confidence_note(answer, uncertain_below))
         if sources:
             parts.append(f'<div class="colnato-sources"><p class="colnato-sources-label">{esc(SOURCES_LABEL)}</p>')
