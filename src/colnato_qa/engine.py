@@ -26,6 +26,7 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.query_adapter import QueryAdapter, load_query_adapter
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .components.short_answer import ParsedText, ShortAnswerExtractor
@@ -177,7 +178,8 @@ class QAEngine:
     def __init__(self, state: _State, embedder: Encoder, settings: Settings,
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
-                 reader: QuestionReader | None = None, retriever: HybridRetriever | None = None):
+                 reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
+                 query_adapter: QueryAdapter | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -191,6 +193,9 @@ class QAEngine:
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
         self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
+        manifest = self._state.data.manifest
+        self._adapter = query_adapter or load_query_adapter(settings.query_adapter, manifest.get("corpus_hash"),
+                                                            manifest.get("model_fingerprint"))
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
@@ -199,9 +204,11 @@ class QAEngine:
     @classmethod
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
              settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
-             embedder: Encoder | None = None, answerability: AnswerabilityModel | None = None) -> "QAEngine":
+             embedder: Encoder | None = None, answerability: AnswerabilityModel | None = None,
+             query_adapter: QueryAdapter | None = None) -> "QAEngine":
         """Load the index for the corpus, building it when missing, stale or damaged. ``answerability``
-        replaces the fitted model of ``settings.answerability_model`` (``colnato-qa fit`` passes a neutral one)."""
+        and ``query_adapter`` replace the fitted ones of the settings (``colnato-qa fit`` passes a
+        neutral model and the identity)."""
         corpus_dir = Path(corpus_dir) if corpus_dir is not None else DEFAULT_CORPUS_DIR
         index_dir = Path(index_dir) if index_dir is not None else DEFAULT_INDEX_DIR
         settings = settings or load_settings()
@@ -212,7 +219,7 @@ class QAEngine:
             embedder = make_encoder(settings.model, settings.encoder, index_dir)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir,
-                     index_dir, answerability=answerability)
+                     index_dir, answerability=answerability, query_adapter=query_adapter)
         _limit_blas_threads()  # after faiss, torch and numpy have loaded their BLAS libraries
         if warm_up:
             embedder.encode(["warm up"])
@@ -284,7 +291,8 @@ class QAEngine:
     def variant(self, *, retrieval: str | None = None, answer_mode: str | None = None,
                 threshold: float | None = None, answerability: AnswerabilityModel | None = None,
                 selector: SentenceSelector | None = None, reader: QuestionReader | None = None,
-                retriever: HybridRetriever | None = None, **changes: Any) -> "QAEngine":
+                retriever: HybridRetriever | None = None, query_adapter: QueryAdapter | None = None,
+                **changes: Any) -> "QAEngine":
         """A new engine with other settings (or other components) that shares this one's model and index."""
         if retrieval is not None:
             changes["retrieval"] = retrieval
@@ -297,9 +305,12 @@ class QAEngine:
             answerability = self._answerability
         if reader is None and settings.history_turns_used == self.settings.history_turns_used:
             reader = self._reader
+        if query_adapter is None and settings.query_adapter == self.settings.query_adapter:
+            query_adapter = self._adapter
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
-                        selector=selector or self._selector, reader=reader, retriever=retriever)
+                        selector=selector or self._selector, reader=reader, retriever=retriever,
+                        query_adapter=query_adapter)
 
     # ------------------------------------------------------------------ views
     @property
@@ -313,6 +324,22 @@ class QAEngine:
     @property
     def documents(self) -> list[Document]:
         return list(self._state.documents)
+
+    def sentence_texts(self) -> list[str]:
+        """Every sentence of the searchable passages, in the order of the index's sentence vectors."""
+        data = self._state.data
+        return [t for r in data.searchable for t in data.passages[r].sentence_texts()]
+
+    def sentence_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The index's sentence vectors and window vectors (each sentence read with the one before)."""
+        data = self._state.data
+        return data.sentence_vectors, data.window_vectors
+
+    def encode_question(self, question: str, adapted: bool = True) -> np.ndarray:
+        """The vector a question (asked on its own) is searched with; ``adapted=False``: the encoder's own."""
+        read = self._read(question, [], self._state)
+        vector = self.embedder.encode_one(read.text)
+        return self._adapter.run(vector) if adapted else vector
 
     @property
     def passages(self) -> list[Passage]:
@@ -335,7 +362,7 @@ class QAEngine:
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
         todo = sorted({r.text for r in reads if self._metadata.run(r.text) is None})
-        vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
+        vectors = dict(zip(todo, self._adapter.run_many(self.embedder.encode(todo, batch_size=batch_size)))) if todo else {}
         return [self._cached((q, used, state.generation),
                              lambda q=q, read=read: self._finished(q, read, state, q_vec=vectors.get(read.text)))
                 for (q, used), read in zip(prepared, reads)]
@@ -405,7 +432,7 @@ class QAEngine:
         if meta is not None:
             return self._meta_answer(q, read, meta, state)
         if q_vec is None:
-            q_vec = self.embedder.encode_one(read.text)
+            q_vec = self._adapter.run(self.embedder.encode_one(read.text))
         t_enc = time.perf_counter()
         terms = list(dict.fromkeys(content_terms(read.text)))
         if read.kind == EXPANSION:

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     feedback_backups: int = Field(5, ge=1)
     # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
     answerability_model: Path = PROJECT_ROOT / "config" / "answerability.json"
+    # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
+    # them; used only with the corpus and encoder it was fitted for. None: questions are not adapted.
+    query_adapter: Path | None = PROJECT_ROOT / "config" / "query_adapter.npz"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""``colnato-qa fit``: fit the answerability model on gold questions and write it to config/."""
+"""``colnato-qa fit``: fit the query adapter and the answerability model on gold questions; write them to config/."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from pathlib import Path
 import click
 
 from ..components.answerability import FEATURE_SCHEMA, AnswerabilityModel
-from ..evaluation.fitting import FitRow, feature_rows, file_sha256, fit_answerability
+from ..components.query_adapter import ADAPTER_SCHEMA, QueryAdapter
+from ..evaluation.fitting import (
+    ADAPTER_LEARNING_RATE,
+    ADAPTER_PENALTY,
+    ADAPTER_STEPS,
+    ADAPTER_TEMPERATURE,
+    FitRow,
+    adapter_examples,
+    feature_rows,
+    file_sha256,
+    fit_answerability,
+    fit_query_adapter,
+)
 from ..evaluation.gold import check_evidence
 from ..files import write_text_atomic
 from . import common
@@ -20,19 +32,24 @@ from .common import clean_errors, engine_options, read_gold_specs
 @click.argument("gold", nargs=-1, required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: the answerability_model setting, config/answerability.json).")
+@click.option("--adapter-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the query adapter (default: the query_adapter setting, config/query_adapter.npz).")
+@click.option("--no-adapter", is_flag=True, help="Fit no query adapter: questions are searched with the encoder's own vectors.")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
               help="Cross-validation folds for choosing the regularisation strength.")
-@click.option("--dry-run", is_flag=True, help="Print the fitted model without writing it.")
+@click.option("--dry-run", is_flag=True, help="Print the fitted model without writing anything.")
 @engine_options
-def fit_command(gold: tuple[str, ...], out: Path | None, folds: int, dry_run: bool,
-                corpus: Path | None, index: Path | None, config: Path | None) -> None:
-    """Fit the answerability model (the confidence) on gold questions and write it to config/.
+def fit_command(gold: tuple[str, ...], out: Path | None, adapter_out: Path | None, no_adapter: bool, folds: int,
+                dry_run: bool, corpus: Path | None, index: Path | None, config: Path | None) -> None:
+    """Fit the query adapter and the answerability model on gold questions and write them to config/.
 
-    GOLD is a gold file, optionally with :SPLIT to take one split of it. The engine answers every
-    question without abstaining; each chosen sentence's features and whether it holds a gold
-    answer train a logistic model (scikit-learn, strength chosen by cross-validation). The file
-    records the feature schema and the hash of every gold file it was fitted on. Then choose the
-    threshold with `colnato-qa calibrate` on dev questions.
+    GOLD is a gold file, optionally with :SPLIT to take one split of it. First the query adapter:
+    a linear map, near the identity, that moves each answerable question toward its evidence
+    sentences (questions asked on their own only). Then the engine, with that adapter, answers
+    every question without abstaining; each chosen sentence's features and whether it holds a gold
+    answer train a logistic model (scikit-learn, strength chosen by cross-validation). Both files
+    record what they were fitted on. Then choose the threshold with `colnato-qa calibrate` on dev
+    questions.
 
     \b
     Example:
@@ -40,18 +57,38 @@ def fit_command(gold: tuple[str, ...], out: Path | None, folds: int, dry_run: bo
     """
     with clean_errors():
         sets = read_gold_specs(gold)
-        engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral())
-        rows: list[FitRow] = []
+        engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral(),
+                                    query_adapter=QueryAdapter.identity())
         for gold_set in sets:
             check_evidence(gold_set.items, [d.text for d in engine.documents])
-            rows += feature_rows(engine, gold_set.items)
+        fitted_on = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
+                     for spec, gold_set in zip(gold, sets)]
+        adapter = QueryAdapter.identity()
+        if not no_adapter:
+            examples = [e for gold_set in sets for e in adapter_examples(engine, gold_set.items)]
+            matrix = fit_query_adapter(examples, *engine.sentence_matrices())
+            manifest = engine.manifest
+            adapter = QueryAdapter(matrix, {
+                "schema": ADAPTER_SCHEMA, "corpus_hash": manifest.get("corpus_hash"),
+                "model_fingerprint": manifest.get("model_fingerprint"), "fitted_on": fitted_on,
+                "examples": len(examples), "penalty": ADAPTER_PENALTY, "temperature": ADAPTER_TEMPERATURE,
+                "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
+                "date": _dt.date.today().isoformat()})
+            click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)
+        engine = engine.variant(query_adapter=adapter)
+        rows: list[FitRow] = [row for gold_set in sets for row in feature_rows(engine, gold_set.items)]
         fitted = fit_answerability(rows, folds=folds)
-        fitted["fitted_on"] = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
-                               for spec, gold_set in zip(gold, sets)]
+        fitted["fitted_on"] = fitted_on
+        fitted["query_adapter"] = not no_adapter
         fitted["date"] = _dt.date.today().isoformat()
         target = out or engine.settings.answerability_model
+        adapter_target = adapter_out or engine.settings.query_adapter
         text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
         if not dry_run:
             write_text_atomic(Path(target), text)
+            if not no_adapter and adapter_target is not None:
+                adapter.save(adapter_target)
     click.echo(text.rstrip())
-    click.echo(f"schema {FEATURE_SCHEMA}: {'dry run, nothing written' if dry_run else f'wrote {target}'}", err=True)
+    written = "dry run, nothing written" if dry_run else f"wrote {target}" + (
+        "" if no_adapter or adapter_target is None else f" and {adapter_target}")
+    click.echo(f"schema {FEATURE_SCHEMA}: {written}", err=True)

@@ -87,3 +87,70 @@ def feature_rows(engine: Any, items: Sequence[GoldItem]) -> list[FitRow]:
         label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
         rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label)))
     return rows
+
+
+# ------------------------------------------------------------------ the query adapter
+ADAPTER_PENALTY = 0.01      # weight of ||W - I||^2: keeps the map near the identity (dev: 1, 0.01, 0.001 tried)
+ADAPTER_TEMPERATURE = 0.05  # softmax temperature over the article's sentences
+ADAPTER_STEPS = 400
+ADAPTER_LEARNING_RATE = 3e-3
+
+
+@dataclass(frozen=True)
+class AdapterExample:
+    """A training question's vector and the rows (into the sentence matrix) of its evidence sentences."""
+
+    vector: np.ndarray
+    targets: tuple[int, ...]
+
+
+def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.ndarray, window_vectors: np.ndarray,
+                      penalty: float = ADAPTER_PENALTY, temperature: float = ADAPTER_TEMPERATURE,
+                      steps: int = ADAPTER_STEPS, learning_rate: float = ADAPTER_LEARNING_RATE) -> np.ndarray:
+    """The matrix W (dim x dim) that makes normalize(W q) score each question's evidence sentences
+    highest among all sentences, scored as the selector reads them (a sentence alone or with the
+    one before it), with ``penalty * ||W - I||^2``. Full-batch Adam in float64 from the identity:
+    the same examples give the same matrix."""
+    import torch
+
+    if not examples:
+        raise ColnatoError("Fitting the query adapter needs training questions whose evidence is in the corpus.")
+    q = torch.tensor(np.array([e.vector for e in examples]), dtype=torch.float64)
+    n = len(sentence_vectors)
+    s = torch.tensor(np.asarray(sentence_vectors), dtype=torch.float64)
+    w_vec = torch.tensor(np.asarray(window_vectors), dtype=torch.float64)
+    mask = torch.zeros(len(examples), n, dtype=torch.bool)
+    for i, e in enumerate(examples):
+        mask[i, list(e.targets)] = True
+    eye = torch.eye(q.shape[1], dtype=torch.float64)
+    w = eye.clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=learning_rate)
+    for _ in range(steps):
+        mapped = q @ w.T
+        mapped = mapped / mapped.norm(dim=1, keepdim=True)
+        single = mapped @ s.T
+        scores = torch.maximum(single, 0.5 * (mapped @ w_vec.T) + 0.5 * single)
+        logp = torch.log_softmax(scores / temperature, dim=1)
+        loss = -torch.logsumexp(logp.masked_fill(~mask, float("-inf")), dim=1).mean() + penalty * ((w - eye) ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return w.detach().numpy().astype(np.float32)
+
+
+def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExample]:
+    """Answerable questions asked on their own whose evidence lies in the corpus's sentences, with
+    the engine's encoder vector (typos repaired, not adapted) and the rows of those sentences."""
+    from ..text import fold
+
+    texts = engine.sentence_texts()
+    folded = [fold(t) for t in texts]
+    out = []
+    for item in items:
+        if not item.answerable or not item.evidence or item.history:
+            continue
+        ev = fold(item.evidence)
+        targets = tuple(i for i, t in enumerate(folded) if ev in t or (len(t) > 20 and t in ev))
+        if targets:
+            out.append(AdapterExample(engine.encode_question(item.question, adapted=False), targets))
+    return out

@@ -1,0 +1,88 @@
+"""The query adapter: fitted by a command from committed data, used only for its own corpus and encoder."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from colnato_qa.components.query_adapter import ADAPTER_SCHEMA, QueryAdapter, load_query_adapter
+from colnato_qa.errors import ConfigError
+from colnato_qa.evaluation.fitting import AdapterExample, fit_query_adapter
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+# Three "sentences" on the axes of a 3-d space; questions are worded off-axis, nearer the wrong one.
+SENTENCES = np.eye(3, dtype=np.float32)
+WINDOWS = np.eye(3, dtype=np.float32)
+EXAMPLES = [AdapterExample(unit([0.6, 0.8, 0.0]), (0,)), AdapterExample(unit([0.55, 0.83, 0.05]), (0,)),
+            AdapterExample(unit([0.0, 0.1, 1.0]), (2,)), AdapterExample(unit([0.1, 1.0, 0.0]), (1,))]
+
+
+def rank_of_target(matrix, example):
+    scores = SENTENCES @ QueryAdapter(matrix).run(example.vector)
+    return int((scores > scores[example.targets[0]]).sum())
+
+
+def test_fitting_moves_questions_to_their_sentences_and_is_deterministic():
+    assert rank_of_target(None, EXAMPLES[0]) == 1           # before: the wrong sentence is nearer
+    w = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=0.001, steps=300, learning_rate=0.01)
+    assert all(rank_of_target(w, e) == 0 for e in EXAMPLES)
+    again = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=0.001, steps=300, learning_rate=0.01)
+    assert np.array_equal(w, again)
+
+
+def test_a_strong_penalty_keeps_the_identity():
+    w = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=1e6, steps=50)
+    assert np.allclose(w, np.eye(3), atol=1e-3)
+
+
+def test_adapted_vectors_are_unit_length_and_the_identity_changes_nothing():
+    v = unit([0.3, 0.2, 0.9])
+    assert QueryAdapter.identity().run(v) is v
+    adapted = QueryAdapter(np.diag([2.0, 1.0, 0.5])).run(v)
+    assert np.linalg.norm(adapted) == pytest.approx(1.0)
+    many = QueryAdapter(np.diag([2.0, 1.0, 0.5])).run_many(np.stack([v, v]))
+    assert np.allclose(many[0], adapted)
+
+
+def saved(tmp_path, **meta):
+    adapter = QueryAdapter(np.eye(3) * 2, {"schema": ADAPTER_SCHEMA, "corpus_hash": "c", "model_fingerprint": "m", **meta})
+    path = tmp_path / "adapter.npz"
+    adapter.save(path)
+    return path
+
+
+def test_an_adapter_round_trips_for_its_corpus_and_encoder(tmp_path):
+    loaded = load_query_adapter(saved(tmp_path), "c", "m")
+    assert np.array_equal(loaded.matrix, np.eye(3) * 2) and loaded.meta["corpus_hash"] == "c"
+
+
+@pytest.mark.parametrize("corpus_hash, fingerprint", [("other", "m"), ("c", "other")])
+def test_an_adapter_for_another_corpus_or_encoder_is_not_used(tmp_path, caplog, corpus_hash, fingerprint):
+    with caplog.at_level(logging.WARNING):
+        assert load_query_adapter(saved(tmp_path), corpus_hash, fingerprint).is_identity
+    assert "colnato-qa fit" in caplog.text
+
+
+def test_no_file_means_no_adapter(tmp_path):
+    assert load_query_adapter(tmp_path / "missing.npz", "c", "m").is_identity
+    assert load_query_adapter(None, "c", "m").is_identity
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a zip file", "Cannot read the query adapter"),
+    (None, "schema"),
+])
+def test_a_damaged_or_stale_adapter_is_refused_with_the_fix(tmp_path, content, message):
+    path = saved(tmp_path, schema=ADAPTER_SCHEMA + 1)
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_query_adapter(path, "c", "m")
+    assert "colnato-qa fit" in str(err.value)
