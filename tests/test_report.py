@@ -225,3 +225,16 @@ def test_csv_has_type_and_interpreted_as_in_gold_order(tmp_path):
         assert r["type"] == item.type
         assert r["interpreted_as"] == (answer.get("interpreted_as") or "")
         assert r["hit"] == ("0" if r["id"] in MISSES else "1")
+
+
+def test_each_question_type_gets_its_curve_against_the_other_side_of_the_run():
+    from colnato_qa.evaluation.calibration import CalibrationRecord
+    from colnato_qa.evaluation.report import type_curve_records
+
+    records = [CalibrationRecord("a", 0.9, True, True), CalibrationRecord("b", 0.4, False, True),
+               CalibrationRecord("n", 0.5, False, False), CalibrationRecord("m", 0.1, False, False)]
+    types = {"a": "paraphrase", "b": "followup", "n": "near_miss", "m": "off_topic"}
+    by_type = type_curve_records(records, types)
+    assert sorted(by_type) == ["followup", "near_miss", "off_topic", "paraphrase"]
+    assert [r.id for r in by_type["paraphrase"]] == ["a", "n", "m"]      # with every unanswerable
+    assert [r.id for r in by_type["near_miss"]] == ["a", "b", "n"]       # with every answerable

@@ -26,14 +26,11 @@ FEATURES: tuple[str, ...] = (
     "sentence_cosine",      # MiniLM cosine of question and chosen sentence (with its window)
     "passage_cosine",       # MiniLM cosine of question and the chosen passage
     "vocabulary_coverage",  # IDF-weighted share of the question's words the corpus holds (soft credit for near words)
-    "sentence_coverage",    # IDF-weighted share of the question's words found in the chosen passage
     "type_match",           # the answer holds the kind of thing asked for (1), cannot (0), unknown (0.5)
     "kind_missing",         # 1 when the question asks for a date, number, person or place and the answer holds none
     "unknown_name",         # 1 when the asking sentence names something (a rare name, an acronym) the corpus never mentions, 0.5 for a capitalised common word
-    "sentence_overlap",     # IDF-weighted share of the question's words found in the chosen sentence(s)
-    "kind_tied",            # for a date/number/person/place question: the kind is there and sits with the question's words (the sentence_overlap), else 0
 )
-FEATURE_SCHEMA = 3
+FEATURE_SCHEMA = 4
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
 

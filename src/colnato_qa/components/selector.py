@@ -100,8 +100,6 @@ class SentenceSelector:
             single = rec.sentence_vectors @ q_vec if len(rec.sentence_vectors) else np.zeros(0)
             # A sentence read with the one before it: helps "This status conferred..." sentences.
             cos = np.maximum(single, self.window_mix * (rec.window_vectors @ q_vec) + (1 - self.window_mix) * single)
-            passage_terms: set[str] = set().union(*sterms) if sterms else set()
-            p_cov = sum(term_weights[t] for t in set(terms) if t in passage_terms) / total_w
             for j, span in enumerate(passage.sentences):
                 sent = passage.text[span.start:span.end]
                 overlap = sum(term_weights[t] for t in set(terms) if t in sterms[j]) / total_w
@@ -119,11 +117,8 @@ class SentenceSelector:
                     score -= self.question_penalty  # the article asking a question does not answer one
                 features = {
                     "kind_missing": 1.0 if (kind in MUST_HOLD_KINDS and tmatch == 0.0) else 0.0,
-                    "kind_tied": overlap if (kind in MUST_HOLD_KINDS and tmatch == 1.0) else 0.0,
-                    "sentence_overlap": overlap,
                     "sentence_cosine": float(cos[j]),
                     "passage_cosine": rec.cosine,
-                    "sentence_coverage": p_cov,
                     "type_match": tmatch,
                 }
                 out.append(Candidate(rec.row, passage, j, count, score, features))

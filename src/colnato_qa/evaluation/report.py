@@ -25,7 +25,7 @@ from ..files import write_text_atomic
 from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
 from .charts import COLORS, curve_svg, esc, histogram_svg, legend_html, stacked_shares_svg
 from .gold import GoldItem
-from .metrics import HEADLINE_KEYS, QuestionResult
+from .metrics import HEADLINE_KEYS, QuestionResult, roc_auc
 from .runner import EvalRun
 
 CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
@@ -291,6 +291,42 @@ def _curve(curve_records: Sequence[CalibrationRecord], threshold: float | None) 
     return parts
 
 
+def type_curve_records(records: Sequence[CalibrationRecord], types: Mapping[str, str]) -> dict[str, list[CalibrationRecord]]:
+    """Per question type, the records its curve and AUC are drawn from: the type's own, and when
+    they are all of one side (paraphrases: all answerable; near misses: none), the other side of
+    the whole run, as ``metrics.group_confidence_auc`` does."""
+    out: dict[str, list[CalibrationRecord]] = {}
+    for t in sorted({types.get(r.id, "") for r in records} - {""}):
+        group = [r for r in records if types.get(r.id) == t]
+        pos = [r for r in group if r.answerable] or [r for r in records if r.answerable]
+        neg = [r for r in group if not r.answerable] or [r for r in records if not r.answerable]
+        out[t] = pos + neg
+    return out
+
+
+def _curves_by_type(records: Sequence[CalibrationRecord], types: Mapping[str, str], threshold: float | None) -> list[str]:
+    by_type = type_curve_records(records, types)
+    if len(by_type) < 2:
+        return []
+    parts = ["<h2>Precision–coverage and confidence AUC by question type</h2>",
+             '<p class="small">Each type\'s questions; a type of answerable questions only is drawn with every '
+             "unanswerable question of the run, a type of unanswerable ones only with every answerable one. "
+             "AUC: the chance that an answerable question gets a higher confidence than an unanswerable one.</p>"]
+    for t, recs in by_type.items():
+        auc = roc_auc([r.confidence for r in recs], [r.answerable for r in recs])
+        curve = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(recs)
+                 if s.precision is not None and s.coverage is not None]
+        current = None
+        if threshold is not None:
+            st = stats_at(recs, threshold)
+            if st.precision is not None and st.coverage is not None:
+                current = (threshold, st.coverage, st.precision)
+        auc_text = "AUC —" if auc is None else f"AUC {auc:.3f}"
+        parts.append(f'<h3>{esc(t)} ({len([r for r in recs if types.get(r.id) == t])} questions): {esc(auc_text)}</h3>')
+        parts.append('<div class="chart">' + curve_svg(curve, current, title=f"precision-coverage: {t}") + "</div>")
+    return parts
+
+
 def _all_questions(main: EvalRun, types: Mapping[str, str]) -> list[str]:
     return [f'<h2 id="all-questions">Every question ({esc(main.label)}), failures first</h2>',
             _table_controls(len(main.results)),
@@ -325,6 +361,7 @@ def render_report(
     parts += _confidence(main, threshold)
     if curve_records:
         parts += _curve(curve_records, threshold)
+        parts += _curves_by_type(curve_records, types, threshold)
     parts += _all_questions(main, types)
     body = "\n".join(parts)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" />'
