@@ -78,4 +78,5 @@ def test_refit_from_committed_data_gives_the_committed_weights(engine, tmp_path)
     again = load_query_adapter(adapter_out, manifest["corpus_hash"], manifest["model_fingerprint"])
     assert not mine.is_identity, "the committed adapter is fitted for the committed corpus and encoder"
     assert np.allclose(mine.matrix, again.matrix, atol=1e-4)
+    assert np.allclose(mine.null_vector, again.null_vector, atol=1e-4) and mine.null_bias == pytest.approx(again.null_bias, abs=1e-4)
     assert mine.meta["fitted_on"] == committed["fitted_on"]

@@ -31,15 +31,29 @@ def rank_of_target(matrix, example):
 
 def test_fitting_moves_questions_to_their_sentences_and_is_deterministic():
     assert rank_of_target(None, EXAMPLES[0]) == 1           # before: the wrong sentence is nearer
-    w = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=0.001, steps=300, learning_rate=0.01)
-    assert all(rank_of_target(w, e) == 0 for e in EXAMPLES)
+    fitted = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=0.001, steps=300, learning_rate=0.01)
+    assert all(rank_of_target(fitted.matrix, e) == 0 for e in EXAMPLES)
     again = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=0.001, steps=300, learning_rate=0.01)
-    assert np.array_equal(w, again)
+    assert np.array_equal(fitted.matrix, again.matrix) and np.array_equal(fitted.null_vector, again.null_vector)
+
+
+def test_unanswerable_questions_are_taught_the_no_answer_option():
+    # Sentences on the first two axes; the unanswerable questions lean to the third.
+    sentences = np.eye(3, dtype=np.float32)[:2]
+    examples = [AdapterExample(unit([1.0, 0.2, 0.3]), (0,)), AdapterExample(unit([0.2, 1.0, 0.3]), (1,)),
+                AdapterExample(unit([0.3, 0.3, 1.0]), ()), AdapterExample(unit([0.4, 0.2, 1.0]), ())]
+    fitted = fit_query_adapter(examples, sentences, sentences, penalty=0.001, steps=300, learning_rate=0.01)
+    adapter = QueryAdapter(fitted.matrix, null_vector=fitted.null_vector, null_bias=fitted.null_bias)
+    for e in examples:
+        q = adapter.run(e.vector)
+        margin = float(np.max(sentences @ q)) - adapter.null_score(q)
+        assert (margin > 0) == bool(e.targets), e
 
 
 def test_a_strong_penalty_keeps_the_identity():
-    w = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=1e6, steps=50)
-    assert np.allclose(w, np.eye(3), atol=1e-3)
+    fitted = fit_query_adapter(EXAMPLES, SENTENCES, WINDOWS, penalty=1e6, steps=50)
+    assert np.allclose(fitted.matrix, np.eye(3), atol=1e-3) and np.allclose(fitted.null_vector, 0, atol=1e-3)
+    assert QueryAdapter.identity().null_score(unit([1, 0, 0])) == 0.0
 
 
 def test_adapted_vectors_are_unit_length_and_the_identity_changes_nothing():
@@ -52,7 +66,8 @@ def test_adapted_vectors_are_unit_length_and_the_identity_changes_nothing():
 
 
 def saved(tmp_path, **meta):
-    adapter = QueryAdapter(np.eye(3) * 2, {"schema": ADAPTER_SCHEMA, "corpus_hash": "c", "model_fingerprint": "m", **meta})
+    adapter = QueryAdapter(np.eye(3) * 2, {"schema": ADAPTER_SCHEMA, "corpus_hash": "c", "model_fingerprint": "m", **meta},
+                           null_vector=np.array([0.1, 0.2, 0.3]), null_bias=0.25)
     path = tmp_path / "adapter.npz"
     adapter.save(path)
     return path
@@ -61,6 +76,7 @@ def saved(tmp_path, **meta):
 def test_an_adapter_round_trips_for_its_corpus_and_encoder(tmp_path):
     loaded = load_query_adapter(saved(tmp_path), "c", "m")
     assert np.array_equal(loaded.matrix, np.eye(3) * 2) and loaded.meta["corpus_hash"] == "c"
+    assert loaded.null_score(np.array([1.0, 0.0, 0.0], dtype=np.float32)) == pytest.approx(0.35)
 
 
 @pytest.mark.parametrize("corpus_hash, fingerprint", [("other", "m"), ("c", "other")])

@@ -457,7 +457,8 @@ class QAEngine:
         if not candidates:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         best = candidates[0]
-        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names))
+        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names),
+                        null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec))
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})

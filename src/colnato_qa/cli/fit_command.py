@@ -45,7 +45,8 @@ def fit_command(gold: tuple[str, ...], out: Path | None, adapter_out: Path | Non
 
     GOLD is a gold file, optionally with :SPLIT to take one split of it. First the query adapter:
     a linear map, near the identity, that moves each answerable question toward its evidence
-    sentences (questions asked on their own only). Then the engine, with that adapter, answers
+    sentences, and a "no answer" option the unanswerable ones are moved toward (questions asked on
+    their own only). Then the engine, with that adapter, answers
     every question without abstaining; each chosen sentence's features and whether it holds a gold
     answer train a logistic model (scikit-learn, strength chosen by cross-validation). Both files
     record what they were fitted on. Then choose the threshold with `colnato-qa calibrate` on dev
@@ -66,12 +67,14 @@ def fit_command(gold: tuple[str, ...], out: Path | None, adapter_out: Path | Non
         adapter = QueryAdapter.identity()
         if not no_adapter:
             examples = [e for gold_set in sets for e in adapter_examples(engine, gold_set.items)]
-            matrix = fit_query_adapter(examples, *engine.sentence_matrices())
+            fitted_adapter = fit_query_adapter(examples, *engine.sentence_matrices())
             manifest = engine.manifest
-            adapter = QueryAdapter(matrix, {
+            adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
+                                   null_bias=fitted_adapter.null_bias, meta={
                 "schema": ADAPTER_SCHEMA, "corpus_hash": manifest.get("corpus_hash"),
                 "model_fingerprint": manifest.get("model_fingerprint"), "fitted_on": fitted_on,
-                "examples": len(examples), "penalty": ADAPTER_PENALTY, "temperature": ADAPTER_TEMPERATURE,
+                "examples": len(examples), "unanswerable_examples": sum(1 for e in examples if not e.targets),
+                "penalty": ADAPTER_PENALTY, "temperature": ADAPTER_TEMPERATURE,
                 "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
                 "date": _dt.date.today().isoformat()})
             click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)

@@ -28,9 +28,10 @@ FEATURES: tuple[str, ...] = (
     "vocabulary_coverage",  # IDF-weighted share of the question's words the corpus holds (soft credit for near words)
     "type_match",           # the answer holds the kind of thing asked for (1), cannot (0), unknown (0.5)
     "kind_missing",         # 1 when the question asks for a date, number, person or place and the answer holds none
+    "null_margin",          # the chosen sentence's cosine minus the query adapter's "no answer" score
     "unknown_name",         # 1 when the asking sentence names something (a rare name, an acronym) the corpus never mentions, 0.5 for a capitalised common word
 )
-FEATURE_SCHEMA = 4
+FEATURE_SCHEMA = 5
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
 

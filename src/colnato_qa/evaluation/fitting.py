@@ -98,59 +98,82 @@ ADAPTER_LEARNING_RATE = 3e-3
 
 @dataclass(frozen=True)
 class AdapterExample:
-    """A training question's vector and the rows (into the sentence matrix) of its evidence sentences."""
+    """A training question's vector and the rows (into the sentence matrix) of its evidence
+    sentences; no rows for an unanswerable question."""
 
     vector: np.ndarray
     targets: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class FittedAdapter:
+    matrix: np.ndarray          # W, dim x dim
+    null_vector: np.ndarray     # the "the article does not say" option: score = null_vector . q + null_bias
+    null_bias: float
+
+
 def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.ndarray, window_vectors: np.ndarray,
                       penalty: float = ADAPTER_PENALTY, temperature: float = ADAPTER_TEMPERATURE,
-                      steps: int = ADAPTER_STEPS, learning_rate: float = ADAPTER_LEARNING_RATE) -> np.ndarray:
-    """The matrix W (dim x dim) that makes normalize(W q) score each question's evidence sentences
-    highest among all sentences, scored as the selector reads them (a sentence alone or with the
-    one before it), with ``penalty * ||W - I||^2``. Full-batch Adam in float64 from the identity:
-    the same examples give the same matrix."""
+                      steps: int = ADAPTER_STEPS, learning_rate: float = ADAPTER_LEARNING_RATE) -> FittedAdapter:
+    """W (dim x dim) and a "no answer" option such that, for q' = normalize(W q), each answerable
+    question's evidence sentences and each unanswerable question's "no answer" option score highest
+    among all the article's sentences and that option (sentences scored as the selector reads them:
+    alone or with the one before). Softmax cross-entropy at ``temperature``, plus
+    ``penalty * (||W - I||^2 + ||null_vector||^2)``. Full-batch Adam in float64 from the identity:
+    the same examples give the same result."""
     import torch
 
-    if not examples:
+    if not any(e.targets for e in examples):
         raise ColnatoError("Fitting the query adapter needs training questions whose evidence is in the corpus.")
     q = torch.tensor(np.array([e.vector for e in examples]), dtype=torch.float64)
     n = len(sentence_vectors)
     s = torch.tensor(np.asarray(sentence_vectors), dtype=torch.float64)
     w_vec = torch.tensor(np.asarray(window_vectors), dtype=torch.float64)
-    mask = torch.zeros(len(examples), n, dtype=torch.bool)
+    mask = torch.zeros(len(examples), n + 1, dtype=torch.bool)
     for i, e in enumerate(examples):
-        mask[i, list(e.targets)] = True
+        if e.targets:
+            mask[i, list(e.targets)] = True
+        else:
+            mask[i, n] = True
     eye = torch.eye(q.shape[1], dtype=torch.float64)
     w = eye.clone().requires_grad_(True)
-    opt = torch.optim.Adam([w], lr=learning_rate)
+    null = torch.zeros(q.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([w, null, bias], lr=learning_rate)
     for _ in range(steps):
         mapped = q @ w.T
         mapped = mapped / mapped.norm(dim=1, keepdim=True)
         single = mapped @ s.T
         scores = torch.maximum(single, 0.5 * (mapped @ w_vec.T) + 0.5 * single)
+        scores = torch.cat([scores, (mapped @ null + bias).unsqueeze(1)], dim=1)
         logp = torch.log_softmax(scores / temperature, dim=1)
-        loss = -torch.logsumexp(logp.masked_fill(~mask, float("-inf")), dim=1).mean() + penalty * ((w - eye) ** 2).sum()
+        loss = (-torch.logsumexp(logp.masked_fill(~mask, float("-inf")), dim=1).mean()
+                + penalty * (((w - eye) ** 2).sum() + (null ** 2).sum()))
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return w.detach().numpy().astype(np.float32)
+    return FittedAdapter(w.detach().numpy().astype(np.float32), null.detach().numpy().astype(np.float32),
+                         float(bias.detach()))
 
 
 def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExample]:
-    """Answerable questions asked on their own whose evidence lies in the corpus's sentences, with
-    the engine's encoder vector (typos repaired, not adapted) and the rows of those sentences."""
+    """Questions asked on their own: answerable ones whose evidence lies in the corpus's sentences
+    (with the rows of those sentences) and unanswerable ones (no rows), each with the engine's
+    encoder vector of the question as read (typos repaired), not adapted."""
     from ..text import fold
 
     texts = engine.sentence_texts()
     folded = [fold(t) for t in texts]
     out = []
     for item in items:
-        if not item.answerable or not item.evidence or item.history:
+        if item.history:
             continue
-        ev = fold(item.evidence)
-        targets = tuple(i for i, t in enumerate(folded) if ev in t or (len(t) > 20 and t in ev))
-        if targets:
-            out.append(AdapterExample(engine.encode_question(item.question, adapted=False), targets))
+        if item.answerable:
+            ev = fold(item.evidence or "")
+            targets = tuple(i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev)))
+            if not targets:
+                continue
+        else:
+            targets = ()
+        out.append(AdapterExample(engine.encode_question(item.question, adapted=False), targets))
     return out
