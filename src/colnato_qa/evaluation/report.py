@@ -274,19 +274,28 @@ def _confidence(main: EvalRun, threshold: float | None) -> list[str]:
                                                   y_label="questions") + "</div>"]
 
 
+def curve_points(records: Sequence[CalibrationRecord], threshold: float | None):
+    """(points, current) for ``curve_svg``: (threshold, coverage, precision) at every candidate
+    threshold, and at ``threshold`` (None when unknown or nothing is answered there)."""
+    points = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(records)
+              if s.precision is not None and s.coverage is not None]
+    current = None
+    if threshold is not None:
+        s = stats_at(records, threshold)
+        if s.precision is not None and s.coverage is not None:
+            current = (threshold, s.coverage, s.precision)
+    return points, current
+
+
 def _curve(curve_records: Sequence[CalibrationRecord], threshold: float | None) -> list[str]:
     parts = ["<h2>Precision–coverage as the abstention threshold moves</h2>",
              '<p class="small">From a run that never abstains (threshold 0): at threshold t the engine '
              "answers the questions with confidence ≥ t. Coverage = share answered; precision = share of "
              "answered that are correct (an answered unanswerable question is wrong).</p>"]
-    curve = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(curve_records)
-             if s.precision is not None and s.coverage is not None]
-    current = None
-    if threshold is not None:
-        s = stats_at(curve_records, threshold)
-        if s.precision is not None and s.coverage is not None:
-            current = (threshold, s.coverage, s.precision)
-            parts.append(f'<p class="small">{esc(f"At the current threshold {threshold:.3f}: coverage {s.coverage:.3f}, precision {s.precision:.3f}, decision accuracy {s.accuracy:.3f}.")}</p>')
+    curve, current = curve_points(curve_records, threshold)
+    if current is not None:
+        s = stats_at(curve_records, current[0])
+        parts.append(f'<p class="small">{esc(f"At the current threshold {current[0]:.3f}: coverage {s.coverage:.3f}, precision {s.precision:.3f}, decision accuracy {s.accuracy:.3f}.")}</p>')
     parts.append('<div class="chart">' + curve_svg(curve, current) + "</div>")
     return parts
 
@@ -314,13 +323,7 @@ def _curves_by_type(records: Sequence[CalibrationRecord], types: Mapping[str, st
              "AUC: the chance that an answerable question gets a higher confidence than an unanswerable one.</p>"]
     for t, recs in by_type.items():
         auc = roc_auc([r.confidence for r in recs], [r.answerable for r in recs])
-        curve = [(s.threshold, s.coverage, s.precision) for s in precision_coverage_curve(recs)
-                 if s.precision is not None and s.coverage is not None]
-        current = None
-        if threshold is not None:
-            st = stats_at(recs, threshold)
-            if st.precision is not None and st.coverage is not None:
-                current = (threshold, st.coverage, st.precision)
+        curve, current = curve_points(recs, threshold)
         auc_text = "AUC —" if auc is None else f"AUC {auc:.3f}"
         parts.append(f'<h3>{esc(t)} ({len([r for r in recs if types.get(r.id) == t])} questions): {esc(auc_text)}</h3>')
         parts.append('<div class="chart">' + curve_svg(curve, current, title=f"precision-coverage: {t}") + "</div>")
