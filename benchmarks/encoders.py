@@ -36,11 +36,8 @@ LEVELS = (1, 8, 32)
 
 SERVER_LAUNCHER = """
 import sys
-from pathlib import Path
-import colnato_qa.settings as settings
-settings.DEFAULT_INDEX_DIR = Path(sys.argv[2])   # before the engine module reads it
-from colnato_qa.web.server import main
-sys.exit(main(["--port", sys.argv[1], "--log-level", "warning"]))
+from colnato_qa.cli import main
+sys.exit(main(["serve", "--port", sys.argv[1], "--index", sys.argv[2], "--log-level", "warning"]))
 """
 
 ENGINE_CODE = f"""
