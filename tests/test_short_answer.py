@@ -132,3 +132,17 @@ def test_the_chat_shows_the_short_answer_in_bold_inside_the_highlighted_quote():
     # A short answer outside the quote is not shown in bold.
     answer["short_answer"] = {"text": "Intro", "start": 0, "end": 5}
     assert "<strong>" not in render_answer(answer)
+
+
+@pytest.mark.slow
+def test_the_weights_are_what_the_tuning_command_keeps():
+    """The extractor's weights are reproducible: a coordinate search on the dev split keeps them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "scripts" / "tune_short_answer.py"), "--check"],
+                          cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "weights kept" in done.stdout

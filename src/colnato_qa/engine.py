@@ -335,6 +335,10 @@ class QAEngine:
         data = self._state.data
         return data.sentence_vectors, data.window_vectors
 
+    def passage_parse(self, passage: Passage) -> ParsedText | None:
+        """A passage's build-time parse, as the short-answer extractor reads it."""
+        return self._state.parse(passage)
+
     def encode_question(self, question: str, adapted: bool = True) -> np.ndarray:
         """The vector a question (asked on its own) is searched with; ``adapted=False``: the encoder's own."""
         read = self._read(question, [], self._state)
