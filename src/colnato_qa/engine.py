@@ -106,13 +106,16 @@ class _State:
         """The corpus's words as the name-novelty test reads them; built on first use."""
         if self._names is None:
             folded = frozenset(strip_accents(w) for w in self.vocabulary.words)
-            embedder = self.embedder
-            self._names = CorpusNames(
-                words=folded,
-                holds_term=lambda w: any(self.bm25.df(t) > 0 for t in content_terms(w)),
-                pieces=(lambda w: len(embedder.tokenize(w))) if embedder is not None else (lambda w: 1),
-            )
+            self._names = CorpusNames(words=folded, holds_term=self.holds_term, pieces=self.word_pieces)
         return self._names
+
+    def holds_term(self, word: str) -> bool:
+        """Does any passage hold a content term of ``word`` (its stem, BM25's vocabulary)?"""
+        return any(self.bm25.df(t) > 0 for t in content_terms(word))
+
+    def word_pieces(self, word: str) -> int:
+        """How many pieces the model's tokenizer splits ``word`` into (1 without an embedder)."""
+        return len(self.embedder.tokenize(word)) if self.embedder is not None else 1
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -494,14 +497,13 @@ class QAEngine:
         if state.embedder is None:
             return text
         vocab = state.vocabulary
-        embedder = state.embedder
 
         def fix(m: re.Match[str]) -> str:
             w = m.group(0)
             low = w.lower()
-            if low in STOPWORDS or low in vocab or any(state.bm25.df(t) > 0 for t in content_terms(low)):
+            if low in STOPWORDS or low in vocab or state.holds_term(low):
                 return w
-            if len(embedder.tokenize(low)) == 1:
+            if state.word_pieces(low) == 1:
                 return w
             c = vocab.correct(low)
             if c is None:

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from .answerability import REFIT_COMMAND  # one command fits both
 from ..files import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
 ADAPTER_SCHEMA = 2
 DEFAULT_ADAPTER_FILE = "query_adapter.npz"
-REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
 
 
 class QueryAdapter:

@@ -366,13 +366,18 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
     return m
 
 
-def group_confidence_auc(group: Sequence[QuestionResult], everyone: Sequence[QuestionResult]) -> float | None:
-    """ROC AUC of the confidence for one group of questions (a question type). A group of answerable
-    questions only (paraphrases) is set against every unanswerable question of the run, a group of
-    unanswerable ones only (near misses) against every answerable one; a mixed group against itself."""
+def against_other_side(group: Sequence[Any], everyone: Sequence[Any]) -> list[Any]:
+    """What one group of questions (a question type) is judged on: its answerable questions, then its
+    unanswerable ones; a group with none of one side (paraphrases: all answerable; near misses: none)
+    takes that side from ``everyone``. Items need only ``answerable``."""
     pos = [r for r in group if r.answerable] or [r for r in everyone if r.answerable]
     neg = [r for r in group if not r.answerable] or [r for r in everyone if not r.answerable]
-    pool = pos + neg
+    return pos + neg
+
+
+def group_confidence_auc(group: Sequence[QuestionResult], everyone: Sequence[QuestionResult]) -> float | None:
+    """ROC AUC of the confidence for one group of questions, on ``against_other_side(group, everyone)``."""
+    pool = against_other_side(group, everyone)
     return roc_auc([r.confidence for r in pool], [r.answerable for r in pool])
 
 

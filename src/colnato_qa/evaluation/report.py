@@ -25,7 +25,7 @@ from ..files import write_text_atomic
 from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
 from .charts import COLORS, curve_svg, esc, histogram_svg, legend_html, stacked_shares_svg
 from .gold import GoldItem
-from .metrics import HEADLINE_KEYS, QuestionResult, roc_auc
+from .metrics import HEADLINE_KEYS, QuestionResult, against_other_side, roc_auc
 from .runner import EvalRun
 
 CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
@@ -304,13 +304,8 @@ def type_curve_records(records: Sequence[CalibrationRecord], types: Mapping[str,
     """Per question type, the records its curve and AUC are drawn from: the type's own, and when
     they are all of one side (paraphrases: all answerable; near misses: none), the other side of
     the whole run, as ``metrics.group_confidence_auc`` does."""
-    out: dict[str, list[CalibrationRecord]] = {}
-    for t in sorted({types.get(r.id, "") for r in records} - {""}):
-        group = [r for r in records if types.get(r.id) == t]
-        pos = [r for r in group if r.answerable] or [r for r in records if r.answerable]
-        neg = [r for r in group if not r.answerable] or [r for r in records if not r.answerable]
-        out[t] = pos + neg
-    return out
+    return {t: against_other_side([r for r in records if types.get(r.id) == t], records)
+            for t in sorted({types.get(r.id, "") for r in records} - {""})}
 
 
 def _curves_by_type(records: Sequence[CalibrationRecord], types: Mapping[str, str], threshold: float | None) -> list[str]:
