@@ -132,7 +132,8 @@ def test_article_date_not_in_metadata_is_declined(engine):
 
 def test_json_shape(engine):
     d = engine.ask(GOLD[KNOWN[0]].question).to_dict()
-    assert set(d) == {"question", "answer", "short_answer", "abstained", "confidence", "citations", "interpreted_as"}
+    assert set(d) == {"question", "answer", "short_answer", "abstained", "confidence", "citations", "interpreted_as",
+                      "verdict", "language", "reason", "reply", "suggestions"}
     c = d["citations"][0]
     assert set(c) == {"passage_id", "doc_id", "title", "paragraph", "text", "score", "answer_start", "answer_end"}
     assert c["text"][c["answer_start"]:c["answer_end"]] == d["answer"]

@@ -53,7 +53,8 @@ def gold_questions(n: int) -> list[str]:
 
 
 # -- answers -------------------------------------------------------------------------------------
-ANSWER_KEYS = {"question", "answer", "short_answer", "abstained", "confidence", "citations", "interpreted_as"}
+ANSWER_KEYS = {"question", "answer", "short_answer", "abstained", "confidence", "citations", "interpreted_as",
+               "verdict", "language", "reason", "reply", "suggestions"}
 CITATION_KEYS = {"passage_id", "doc_id", "title", "paragraph", "text", "score", "answer_start", "answer_end"}
 
 

@@ -115,9 +115,15 @@ class ShortAnswer:
     text: str
     start: int
     end: int
+    confidence: float = 1.0     # that this phrase (not only its sentence) answers the question
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "start": self.start, "end": self.end}
+        return {"text": self.text, "start": self.start, "end": self.end, "confidence": round(float(self.confidence), 6)}
+
+
+#: Why an answer abstained: the article does not say; the question is not in English; a pronoun has nothing
+#: to refer to; the question takes for granted what the quote contradicts.
+ABSTAIN_REASONS = ("not_in_article", "other_language", "unclear_reference", "false_premise")
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,11 @@ class Answer:
     interpreted_as: str | None = None
     debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     short_answer: ShortAnswer | None = None
+    verdict: str | None = None              # "yes" / "no" when the quote settles a yes/no question
+    language: str = "en"                    # ISO 639-1 code of the question's language
+    reason: str | None = None               # why it abstained (ABSTAIN_REASONS); None when answered
+    reply: str | None = None                # what to say instead of a quote (in the question's language)
+    suggestions: tuple[str, ...] = ()       # questions the article answers, offered with a reply
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,4 +155,9 @@ class Answer:
             "confidence": round(float(self.confidence), 6),
             "citations": [c.to_dict() for c in self.citations],
             "interpreted_as": self.interpreted_as,
+            "verdict": self.verdict,
+            "language": self.language,
+            "reason": self.reason or ("not_in_article" if self.abstained else None),
+            "reply": self.reply,
+            "suggestions": list(self.suggestions),
         }

@@ -51,6 +51,7 @@ class ShortAnswerModel(BaseModel):
     text: str = Field(description="The short answer (a date, a name, a number, a phrase), verbatim.")
     start: int = Field(description="Start of the short answer in `citations[0].text`.")
     end: int = Field(description="End (exclusive) of the short answer in `citations[0].text`.")
+    confidence: float = Field(description="Confidence in [0, 1] that this phrase itself answers the question.")
 
 
 class AnswerModel(BaseModel):
@@ -66,6 +67,15 @@ class AnswerModel(BaseModel):
     confidence: float = Field(description="Confidence in [0, 1]; abstained when below the threshold.")
     citations: list[CitationModel] = Field(description="Cited passages, best first.")
     interpreted_as: str | None = Field(description="How a follow-up was read, when it used the history.")
+    verdict: Literal["yes", "no"] | None = Field(
+        description="For a yes/no question whose quote clearly settles it: yes or no; otherwise null.")
+    language: str = Field(description="ISO 639-1 code of the question's language (the engine answers English).")
+    reason: Literal["not_in_article", "other_language", "unclear_reference", "false_premise"] | None = Field(
+        description="Why it abstained; null when answered.")
+    reply: str | None = Field(
+        description="A message to show instead of a quote (in the question's language), e.g. for a question not "
+                    "in English or a pronoun with nothing to refer to; null otherwise.")
+    suggestions: list[str] = Field(description="Questions the article answers, offered with a reply.")
 
 
 class HealthModel(BaseModel):
