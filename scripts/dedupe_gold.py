@@ -5,7 +5,7 @@
 
 corpus/gold/splits.json lists the seen and held-out sets; the rule is colnato_qa.evaluation.twins.
 The held-out sets are never changed (they were written before any tuning); what is removed from a seen
-set is logged in corpus/gold/twins_removed.jsonl. tests/test_gold_twins.py checks that none is left.
+set is logged in corpus/gold/writers/twins_removed.jsonl. tests/test_gold_twins.py checks that none is left.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main() -> None:
         if write and drop:
             rewrite_without(ROOT / spec.partition(":")[0], drop)
     if write:
-        out = ROOT / "corpus" / "gold" / "twins_removed.jsonl"
+        out = ROOT / "corpus" / "gold" / "writers" / "twins_removed.jsonl"
         previous = out.read_text(encoding="utf-8") if out.exists() else ""
         with out.open("w", encoding="utf-8") as fh:
             fh.write(previous + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in log))

@@ -26,6 +26,7 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.verdict import VerdictReader, is_yes_no
 from .components.language import LanguageIdentifier, english_only_reply, proper_names
 from .components.query_adapter import QueryAdapter, load_query_adapter
 from .components.question_bank import BankMatch, QuestionBank, load_question_bank
@@ -204,6 +205,8 @@ class QAEngine:
                                                        adaptive=settings.adaptive_fusion)
         self._selector = selector or SentenceSelector()
         self._short = ShortAnswerExtractor()
+        self._verdict = VerdictReader()
+        self._short_gate = _load_short_gate(settings.short_answer_gate)
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
@@ -461,12 +464,29 @@ class QAEngine:
         """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
         if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
             return answer
+        if is_yes_no(read.text):
+            # The Yes/No is the short answer of a yes/no question, given only where the quote settles it;
+            # a phrase in bold would promise more than the quote does.
+            return replace(answer, verdict=self._verdict.run(read.text, answer.answer or "", answer.confidence))
         first = answer.citations[0]
         t0 = time.perf_counter()
         span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
         debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
-        short = ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end) if span else None
+        confidence = self._short_confidence(read.kind)
+        short = (ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end, confidence)
+                 if span and confidence is not None else None)
         return replace(answer, short_answer=short, debug=debug)
+
+    def _short_confidence(self, kind: str) -> float | None:
+        """How often a short answer of this kind of question is right (the fitted gate); None when that is
+        too low (or measured on too few questions) for the phrase to be shown in bold."""
+        gate = self._short_gate
+        if gate is None:
+            return 1.0
+        seen = gate["kinds"].get(kind)
+        if seen is None or seen["n"] < gate["min_support"] or seen["precision"] < gate["min_precision"]:
+            return None
+        return float(seen["precision"])
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
@@ -584,6 +604,21 @@ class QAEngine:
 
     def _retrieve(self, text: str, q_vec: np.ndarray, state: _State, lexical_share: float = 1.0) -> list[int]:
         return self._retriever.run(text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
+
+def _load_short_gate(path: Path | None) -> dict[str, Any] | None:
+    """The short-answer gate written by scripts/fit_short_answer_gate.py; None (always shown) without one."""
+    import json
+
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        gate = json.loads(Path(path).read_text(encoding="utf-8"))
+        gate["kinds"], gate["min_support"], gate["min_precision"]  # noqa: B018 - the keys it must have
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ColnatoError(f"Cannot read the short-answer gate {path} ({exc}). Refit it: "
+                           "python scripts/fit_short_answer_gate.py --write") from exc
+    return gate
+
 
 def _limit_blas_threads() -> None:
     """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
     # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
     example_questions: list[str] = Field(default_factory=list)
+    # Per kind of question, how often the short answer is right (scripts/fit_short_answer_gate.py); the bold
+    # phrase is shown only where that is high enough. None: always shown.
+    short_answer_gate: Path | None = PROJECT_ROOT / "config" / "short_answer.json"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
