@@ -73,8 +73,9 @@ LINE_OK = '{"id": "ok", "question": "Fine?", "answers": ["yes"]}'
     ("\n\n", "empty"),
     (LINE_OK + "\n{not json}\n", "g.jsonl:2: malformed JSON"),
     ('{"id": "a", "question": "Q?", "answers": ["x"]\n', "g.jsonl:1: malformed JSON"),
-    ('["a", "b"]\n', "g.jsonl:1: expected a JSON object, got list"),
-    ('"just a string"\n', "expected a JSON object, got string"),
+    ('["a", "b"]\n', "g.jsonl: [0]: expected a JSON object, got string"),       # a JSON list of records
+    ('["a", "b"]\n["c"]\n', "g.jsonl:1: expected a JSON object, got list"),    # JSONL lines that are lists
+    ('"just a string"\n', "not a gold file in a format colnato-qa reads"),
     ('{"question": "Q?", "answers": []}\n', "g.jsonl:1: missing required field(s) 'id'"),
     (LINE_OK + '\n{"id": "b", "answers": []}\n', "g.jsonl:2: missing required field(s) 'question'"),
     ('{"id": "b", "question": "Q?"}\n', "missing required field(s) 'answers'"),
@@ -96,7 +97,7 @@ LINE_OK = '{"id": "ok", "question": "Fine?", "answers": ["yes"]}'
     (LINE_OK + "\n" + LINE_OK + "\n", "g.jsonl:2: duplicate id 'ok' (first used on line 1)"),
     (LINE_OK + "\n" + "[" * 100_000 + "\n", "g.jsonl:2: malformed JSON (nested too deeply)"),
     ('{"id": "b", "question": "Q?", "answers": ' + "[" * 100_000 + "\n", "g.jsonl:1: malformed JSON"),
-    ("\x00\x01 binary junk\n", "g.jsonl:1: malformed JSON"),
+    ("\x00\x01 binary junk\n", "not a gold file in a format colnato-qa reads"),
     ('{"id": ' + "9" * 5000 + ', "question": "Q?", "answers": []}\n', "g.jsonl:1: malformed JSON"),
 ])
 def test_malformed_jsonl(tmp_path, content, fragment):
