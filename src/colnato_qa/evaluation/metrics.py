@@ -246,7 +246,13 @@ class QuestionResult:
         return 1.0 - self.confidence
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as exported (results.jsonl, run.json, --json): scores and confidence to 6
+        decimals, latency to 0.1 ms."""
+        d = asdict(self)
+        for key in ("confidence", "exact_match", "f1"):
+            d[key] = round(float(d[key]), 6)
+        d["latency_ms"] = round(float(d["latency_ms"]), 1)
+        return d
 
 
 def score_answer(

@@ -139,8 +139,9 @@ def looks_minimal(items: Sequence[GoldItem], max_words: int = 6) -> bool:
 
 
 def squad_predictions(results: Sequence[QuestionResult]) -> tuple[dict[str, str], dict[str, float]]:
-    """The official tools' files: {id: predicted text, "" when abstained} and {id: 1 - confidence}."""
-    return ({r.id: r.prediction or "" for r in results}, {r.id: r.na_prob for r in results})
+    """The official tools' files: {id: predicted text, "" when abstained} and {id: 1 - confidence}
+    (to 6 decimals, as the confidence is given)."""
+    return ({r.id: r.prediction or "" for r in results}, {r.id: round(r.na_prob, 6) for r in results})
 
 
 def never_abstaining_run(engine: Any, items: Sequence[GoldItem]) -> list[QuestionResult]:
