@@ -377,3 +377,158 @@ def test_real_engine_cli_json_and_report(engine, monkeypatch, tmp_path):
     data = json.loads(res.stdout)
     assert METRIC_KEYS <= set(data) and data["n"] == len(lines[::4])
     check_report(out / "report.html")
+
+
+# -- an evaluator's own files -------------------------------------------------------------------
+def test_csv_tsv_squad_and_datasets_give_the_same_figures(fake, tmp_path):
+    from .test_gold_formats import write_four_formats
+
+    figures = {}
+    for name, path in write_four_formats(tmp_path).items():
+        res = run(eval_command, [path, "--json"])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        figures[name] = {k: v for k, v in without_latency(data).items()
+                         if k in set(HEADLINE_KEYS) | {"intervals", "one_question", "with_evidence"}}
+        assert data["n"] == 5 and data["answerable"] == 3
+    assert figures["csv"] == figures["tsv"] == figures["squad"] == figures["datasets"]
+    assert figures["csv"]["citation_at_1"] == round(2 / 3, 4) and figures["csv"]["with_evidence"] == 3   # e2: 2nd citation
+
+
+# -- intervals, normalization, labels ---------------------------------------------------------------
+def test_headline_figures_carry_bootstrap_intervals(fake, tmp_path):
+    data = json.loads(run(eval_command, [MINI_GOLD, "--json"]).stdout)
+    lo, hi = data["intervals"]["answer_recall"]
+    assert 0.0 <= lo <= data["answer_recall"] <= hi <= 1.0 and lo < hi
+    assert data["one_question"]["answer_recall"] == 0.25 and data["one_question"]["hit_rate"] == round(1 / 6, 4)
+    again = json.loads(run(eval_command, [MINI_GOLD, "--json"]).stdout)
+    assert again["intervals"] == data["intervals"]                  # a fixed seed: reproducible
+    text = run(eval_command, [MINI_GOLD]).stdout
+    assert "95% interval" in text and f"[{lo:.3f}, {hi:.3f}]" in text
+    assert "Only 6 questions: one question moves answer_recall by 0.250" in text
+    out = tmp_path / "out"
+    run(eval_command, [MINI_GOLD, "--out", out])
+    html = check_report(out / "report.html")
+    assert "95% interval" in html and "Only 6 questions: one question moves answer_recall by 0.250" in html
+
+
+def test_no_small_set_note_from_50_questions(fake, tmp_path):
+    gold = tmp_path / "big.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"q{i}", "question": "Who won the World Cup?", "answers": []}) + "\n"
+                            for i in range(50)), encoding="utf-8")
+    assert "one question moves" not in run(eval_command, [gold]).stdout
+
+
+def test_the_normalization_and_why_are_reported(fake):
+    data = json.loads(run(eval_command, [MINI_GOLD, "--json"]).stdout)
+    assert data["normalize"] == "unicode" and "curly quotes" in data["normalize_why"] and "default" in data["normalize_why"]
+    data = json.loads(run(eval_command, [MINI_GOLD, "--json", "--normalize", "official"]).stdout)
+    assert data["normalize"] == "official" and "official SQuAD v2.0 script" in data["normalize_why"]
+    assert "unicode normalization (the default: the article is typeset with curly quotes" in run(eval_command, [MINI_GOLD]).stdout
+
+
+def test_the_label_is_made_of_the_settings(fake, monkeypatch):
+    monkeypatch.setattr(common, "load_engine", lambda *a, **k: FakeEngine(FakeSettings(abstain_threshold=0.6)))
+    data = json.loads(run(eval_command, [MINI_GOLD, "--json"]).stdout)
+    assert data["label"] == "hybrid threshold=0.600"
+
+
+def test_gold_split_in_the_argument(fake):
+    data = json.loads(run(eval_command, [f"{MINI_GOLD}:dev", "--json"]).stdout)
+    assert data["n"] == 3 and data["split"] == "dev" and data["gold"] == str(MINI_GOLD)
+    res = CliRunner().invoke(eval_command, [f"{MINI_GOLD}:dev", "--split", "test"])
+    assert res.exit_code == 1 and "names its split already" in res.output
+
+
+def test_exported_numbers_are_rounded(fake, tmp_path, monkeypatch):
+    class Odd(FakeEngine):
+        def ask(self, question, history=None):
+            answer = super().ask(question, history)
+            answer._d["confidence"] = round(answer._d["confidence"] + 0.0000001, 7)   # 1 - c: 0.0999999 style
+            return answer
+
+    monkeypatch.setattr(common, "load_engine", lambda *a, **k: Odd())
+    na, out = tmp_path / "na.json", tmp_path / "out"
+    assert run(eval_command, [MINI_GOLD, "--na-probs", na, "--out", out]).exit_code == 0
+    for value in json.loads(na.read_text(encoding="utf-8")).values():
+        assert value == round(value, 6) and len(repr(value)) <= 8
+    record = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert record["latency_ms"] == round(record["latency_ms"], 1) and len(repr(record["f1"])) <= 8
+
+
+# -- comparing two runs -------------------------------------------------------------------------
+def _two_runs(monkeypatch, tmp_path):
+    from colnato_qa.cli.compare_command import compare_command
+
+    runs = []
+    for name, threshold in (("a", 0.5), ("b", 0.75)):
+        monkeypatch.setattr(common, "load_engine",
+                            lambda *a, t=threshold, **k: FakeEngine(FakeSettings(abstain_threshold=t)))
+        out = tmp_path / name
+        assert run(eval_command, [MINI_GOLD, "--out", out]).exit_code == 0
+        runs.append(out)
+    return compare_command, runs
+
+
+def test_eval_out_keeps_what_a_comparison_needs(fake, tmp_path):
+    run(eval_command, [MINI_GOLD, "--out", tmp_path / "a"])
+    data = json.loads((tmp_path / "a" / "run.json").read_text(encoding="utf-8"))
+    assert data["label"] == "hybrid threshold=0.500" and data["settings"]["abstain_threshold"] == 0.5
+    assert data["scoring"] == {"answer_field": "short", "normalize": "unicode"}
+    first = data["results"][0]
+    for key in ("prediction", "short_answer", "confidence", "hit", "exact_match", "f1"):
+        assert key in first
+
+
+def test_compare_lists_flipped_questions_and_paired_intervals(monkeypatch, tmp_path):
+    compare_command, (a, b) = _two_runs(monkeypatch, tmp_path)
+    # threshold 0.5 -> 0.75: m4 (confidence 0.7, right) is now declined; m6 (0.6, unanswerable) too
+    res = run(compare_command, [a, b, "--html", tmp_path / "c.html"])
+    assert res.exit_code == 0, res.output
+    text = res.stdout
+    assert "settings that differ: abstain_threshold 0.5 -> 0.75" in text
+    assert "right in B, wrong in A (1):\n  m6  Who won the World Cup?" in text
+    assert "right in A, wrong in B (1):\n  m4  And when was it electrified?" in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("answer_recall"))
+    assert "0.750" in row and "0.500" in row and "-0.250" in row and "[" in row
+    html = (tmp_path / "c.html").read_text(encoding="utf-8")
+    ET.fromstring(html.split("\n", 1)[1])
+    assert "Right in B, wrong in A (1)" in html and "And when was it electrified?" in html and "95% interval" in html
+    assert "http://" not in html and "https://" not in html
+    data = json.loads(run(compare_command, [a / "run.json", b, "--json"]).stdout)
+    assert [q["id"] for q in data["gained"]] == ["m6"] and [q["id"] for q in data["lost"]] == ["m4"]
+    f = data["figures"]["answer_recall"]
+    assert (f["a"], f["b"], f["delta"]) == (0.75, 0.5, -0.25)
+    assert f["interval"][0] <= -0.25 <= f["interval"][1] <= 0.0
+
+
+def test_paired_interval_is_zero_for_identical_runs(monkeypatch, tmp_path):
+    from colnato_qa.evaluation.compare import compare_runs, load_run
+
+    compare_command, (a, _) = _two_runs(monkeypatch, tmp_path)
+    c = compare_runs(load_run(a), load_run(a))
+    assert c["gained"] == [] and c["lost"] == [] and c["settings_changed"] == {}
+    assert all(f["interval"] in (None, [0.0, 0.0]) for f in c["figures"].values())
+
+
+@pytest.mark.parametrize("content, fragment", [(None, "does not exist"), ("{}", "is not a run file")])
+def test_compare_refuses_what_is_not_a_run(tmp_path, content, fragment):
+    from colnato_qa.cli.compare_command import compare_command
+
+    d = tmp_path / "run"
+    d.mkdir()
+    if content is not None:
+        (d / "run.json").write_text(content, encoding="utf-8")
+    res = CliRunner().invoke(compare_command, [str(d), str(d)])
+    assert res.exit_code == 1 and fragment in res.output and "eval GOLD --out DIR" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_fit_refuses_output_paths_without_write(fake, tmp_path):
+    from colnato_qa.cli.fit_command import fit_command
+
+    for args, fragment in ((["--out", "x.json"], "--out does nothing without --write"),
+                           (["--write", "--no-adapter", "--adapter-out", "a.npz"], "--adapter-out does nothing with --no-adapter")):
+        res = CliRunner().invoke(fit_command, [str(MINI_GOLD), *args])
+        assert res.exit_code == 1 and fragment in res.output and len(res.output.strip().splitlines()) == 1
+    assert fake == []                                 # refused before the engine was loaded

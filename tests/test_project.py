@@ -90,3 +90,36 @@ def test_make_clean_index_removes_generations_and_manifest(tmp_path):
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in index.iterdir()) == ["README.md"]
+
+
+def test_make_eval_reports_the_article_worded_and_the_natural_test_sets():
+    from colnato_qa.evaluation.gold import read_gold_sets
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    specs = re.search(r"^EVAL_GOLD \?= (.+)$", makefile, re.M).group(1).split()
+    assert "corpus/gold/colnato_gold.jsonl:test" in specs and "corpus/gold/natural/test.jsonl" in specs
+    recipe = makefile[makefile.index("\neval: "):makefile.index("\neval-baseline:")]
+    assert "$(EVAL_GOLD)" in recipe and "--out" in recipe
+    for gold_set in read_gold_sets([str(ROOT / s) for s in specs]):
+        assert gold_set.items and {it.split for it in gold_set.items} == {"test"}
+
+
+def test_the_docs_name_no_removed_class():
+    for doc in ("ARCHITECTURE.md", "scaling.md"):
+        text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+        assert "Embedder" not in text and "Retriever(Protocol)" not in text and "`Retriever`" not in text, doc
+
+
+def test_the_encoders_do_not_import_each_other():
+    """onnx.py uses onnx_export.py; onnx_export.py (and onnx_runtime.py) never import onnx.py."""
+    import ast
+
+    enc = ROOT / "src" / "colnato_qa" / "encoders"
+
+    def imports(name):
+        tree = ast.parse((enc / f"{name}.py").read_text(encoding="utf-8"))
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+
+    assert "onnx_export" in imports("onnx")
+    assert "onnx" not in imports("onnx_export") and "onnx" not in imports("onnx_runtime")
+    assert "onnx_export" not in imports("onnx_runtime")
