@@ -134,3 +134,4 @@ class ReadQuestion:
     interpreted_as: str | None  # set when the history or a typo repair changed how the question was read
     context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
     kind: str = OTHER           # the kind of answer asked for (answer_type)
+    unresolved: str | None = None  # a pronoun with nothing to refer to ("it" in a first "When was it signed?")

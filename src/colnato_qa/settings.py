@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
     # them; used only with the corpus and encoder it was fitted for. None: questions are not adapted.
     query_adapter: Path | None = PROJECT_ROOT / "config" / "query_adapter.npz"
+    # Training questions tied to the sentences that answer them, written by `colnato-qa fit`; used only with
+    # the corpus and encoder it was made for. None: no bank.
+    question_bank: Path | None = PROJECT_ROOT / "config" / "question_bank.npz"
+    # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
+    # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
+    example_questions: list[str] = Field(default_factory=list)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -112,7 +112,7 @@ def run_items(
             id=item.id, question=item.question, gold_answers=item.answers, evidence=item.evidence,
             answer=answer, latency_ms=latency_ms, history=item.history,
             groups={name: item.field_value(name) for name in by}, error=error,
-            answer_field=answer_field, normalize=normalize,
+            answer_field=answer_field, normalize=normalize, gold_verdict=item.extra.get("verdict"),
         ))
         if progress is not None:
             progress(i, len(items))
