@@ -123,3 +123,28 @@ def test_the_encoders_do_not_import_each_other():
     assert "onnx_export" in imports("onnx")
     assert "onnx" not in imports("onnx_export") and "onnx" not in imports("onnx_runtime")
     assert "onnx_export" not in imports("onnx_runtime")
+
+
+def test_english_word_lists_live_in_the_lexicon_and_no_private_name_is_imported():
+    """The function words, prepositions and kind labels are public names of lexicon.py; no module of the
+    package imports another module's private (underscore) name."""
+    import ast
+
+    from colnato_qa import lexicon
+
+    assert {"a", "the", "article"} <= lexicon.STOPWORDS and {"what", "thing"} <= lexicon.FUNCTION_WORDS
+    assert "beneath" in lexicon.PREPOSITIONS and "toward" in lexicon.QUESTION_PREPOSITIONS
+    assert lexicon.KIND_LABELS["year"] == {"DATE", "TIME"} and "ORDINAL" in lexicon.SPAN_KIND_LABELS["number"]
+    package = ROOT / "src" / "colnato_qa"
+    offenders = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("colnato_qa")):
+                offenders += [f"{path.relative_to(package)}: {a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+            if isinstance(node, ast.Assign) and path.name != "lexicon.py":
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if any(n in ("STOPWORDS", "FUNCTION_WORDS", "_FUNCTION_WORDS", "KIND_LABELS", "_PREPOSITIONS_SET")
+                       for n in names):
+                    offenders.append(f"{path.relative_to(package)}: defines {names}")
+    assert offenders == []
