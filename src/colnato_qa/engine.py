@@ -44,7 +44,8 @@ from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
-from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
+from .lexicon import STOPWORDS
+from .text import content_terms, strip_possessive, surface_forms, words
 from .types import Answer, Citation, Passage, ShortAnswer, Span
 from .vocabulary import Vocabulary, soft_credit
 

@@ -242,7 +242,7 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         name = str((err.get("loc") or ("settings",))[0])
         got = err.get("input")
         kind = err.get("type", "")
-        where = f" (from {path} or ${ENV_PREFIX}{name.upper()})" if path is not None else ""
+        where = _source(name, path)
         if kind == "extra_forbidden":
             where = f" in {path}" if path is not None else ""
             messages.append(f"Unknown setting {name!r}{where}. Supported settings: {setting_names()}")
@@ -256,6 +256,25 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         else:
             messages.append(f"{name}: {err.get('msg', 'invalid value')}, got {got!r}{where}")
     return ". ".join(m.rstrip(".") for m in messages) + "."
+
+
+def _source(name: str, path: Path | None) -> str:
+    """Where the value of setting ``name`` came from: its environment variable (which wins), else the
+    config file; "" when given as an argument."""
+    env = f"{ENV_PREFIX}{name.upper()}"
+    if any(k.upper() == env for k in os.environ):
+        return f" (from ${env})"
+    if path is not None and name in _file_keys(path):
+        return f" (from {path})"
+    return ""
+
+
+def _file_keys(path: Path) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set()
+    return set(data) if isinstance(data, dict) else set()
 
 
 def _range_text(name: str) -> str:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from .. import question as qmod
-from ..text import STOPWORDS, words
+from ..lexicon import STOPWORDS
+from ..text import words
 from ..types import Passage, Span
 
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from ..text import fold
 
@@ -38,6 +39,12 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 #: ``unicode``: the same, but every Unicode punctuation character (‘ ’ “ ” – — …) is dropped too.
 NORMALIZATIONS = ("official", "unicode")
 DEFAULT_NORMALIZATION = "unicode"
+#: Why each normalization is what it is, as the report and ``--json`` say it.
+NORMALIZATION_WHY = {
+    "unicode": "the default: the article is typeset with curly quotes and dashes, which the official script "
+               "keeps, so there “pink tide,” would not contain pink tide",
+    "official": "exactly the official SQuAD v2.0 script: ASCII punctuation only, curly quotes and dashes kept",
+}
 
 
 def _is_punct(ch: str) -> bool:
@@ -241,7 +248,13 @@ class QuestionResult:
         return 1.0 - self.confidence
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as exported (results.jsonl, run.json, --json): scores and confidence to 6
+        decimals, latency to 0.1 ms."""
+        d = asdict(self)
+        for key in ("confidence", "exact_match", "f1"):
+            d[key] = round(float(d[key]), 6)
+        d["latency_ms"] = round(float(d["latency_ms"]), 1)
+        return d
 
 
 def score_answer(
@@ -298,14 +311,12 @@ ANSWER_FIELDS = ("short", "sentence")
 
 
 def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
-    """Area under the ROC curve: the chance that a random positive scores above a random negative,
-    ties counting one half (Mann-Whitney U / (n_pos * n_neg)). None without both classes."""
-    pos = [s for s, p in zip(scores, positives) if p]
-    neg = [s for s, p in zip(scores, positives) if not p]
-    if not pos or not neg:
+    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``): the chance that a random positive
+    scores above a random negative, ties counting one half. None without both classes."""
+    labels = [bool(p) for p in positives]
+    if all(labels) or not any(labels):
         return None
-    wins = sum((1.0 if a > b else 0.5 if a == b else 0.0) for a in pos for b in neg)
-    return wins / (len(pos) * len(neg))
+    return float(roc_auc_score(labels, list(scores)))
 
 
 def _mean(xs: Sequence[float]) -> float | None:
