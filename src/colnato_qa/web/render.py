@@ -321,6 +321,26 @@ def render_answer(
     })
 
 
+_feedback_ack = macro("chat.html", "feedback_ack")
+_counter = macro("chat.html", "counter")
+_skip_link = macro("chat.html", "skip_link")
+
+
+def feedback_ack(text: str) -> str:
+    """The feedback acknowledgement (a polite live region: screen readers announce it)."""
+    return _feedback_ack(text)
+
+
+def counter(max_chars: int) -> str:
+    """The characters counter under the question box (the page's script fills it)."""
+    return _counter(int(max_chars))
+
+
+def skip_link(text: str) -> str:
+    """The link after Ask that takes the keyboard to the latest answer's first source."""
+    return _skip_link(text)
+
+
 # -- page header and article -----------------------------------------------------------------
 def _byline(author: str | None, publisher: str | None) -> str:
     bits = []
