@@ -121,8 +121,8 @@ def create_app(
         max_file_size=MAX_FILE_SIZE,
         enable_monitoring=False,
         theme=styles.theme(),
-        css=styles.CSS,
-        head=styles.HEAD,
+        css=styles.css(),
+        head=styles.head(),
     )
     gradio_app(app).add_middleware(GradioGate, blocks=blocks)
     return app
