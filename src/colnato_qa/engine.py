@@ -26,7 +26,8 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
-from .components.verdict import VerdictReader, is_yes_no
+from .components.short_answer_gate import load_short_answer_gate, short_answer_features
+from .components.verdict import VerdictReader, is_yes_no, negated
 from .components.language import LanguageIdentifier, english_only_reply, proper_names
 from .components.query_adapter import QueryAdapter, load_query_adapter
 from .components.question_bank import BankMatch, QuestionBank, load_question_bank
@@ -38,7 +39,7 @@ from .encoders import Encoder, make_encoder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, ReadQuestion, expansion_terms
+from .question import EXPANSION, ReadQuestion, asks_for_opinion, expansion_terms
 from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
@@ -140,6 +141,8 @@ class _State:
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
 
+
+
     def sentence_entities(self, row: int) -> list[list[tuple[str, str]]]:
         """(text, label) of the named entities of each sentence of row ``row``'s passage."""
         found = self._sentence_entities.get(row)
@@ -207,7 +210,7 @@ class QAEngine:
         self._selector = selector or SentenceSelector()
         self._short = ShortAnswerExtractor()
         self._verdict = VerdictReader()
-        self._short_gate = _load_short_gate(settings.short_answer_gate)
+        self._short_gate = load_short_answer_gate(settings.short_answer_gate)
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
@@ -421,34 +424,56 @@ class QAEngine:
                 self._cache[key] = answer
         return answer
 
-    def _earlier(self, turns: list, i: int) -> EarlierTurn | None:
-        """User turn ``turns[i]`` as this engine read and answered it (a cache hit: it was just asked);
-        the assistant's reply that follows it in the history, when there is one, is its answer."""
-        try:
-            answered = self.ask(turns[i].content, turns[:i])
-        except ColnatoError:
-            return None
-        read = answered.interpreted_as or turns[i].content
-        if i + 1 < len(turns) and turns[i + 1].role == "assistant":
-            return EarlierTurn(read, turns[i + 1].content or None)
-        return EarlierTurn(read, None if answered.abstained else answered.answer)
+    def _earlier_turns(self, turns: list, state: _State) -> tuple[EarlierTurn, ...]:
+        """The conversation's user turns (the last ``history_turns_used``), oldest first, each read with the
+        turns before it and answered, in order: each is read once. An answer counts as one only when it
+        is confident (``followup_min_confidence``); the assistant's reply that follows a turn in the
+        history, when there is one, is the answer's text (what the reader saw)."""
+        out: list[EarlierTurn] = []
+        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.settings.history_turns_used:]
+        for i in users:
+            before = tuple(turns[:i])
+            content = turns[i].content
 
-    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
-        """How the question is read: typos repaired, a follow-up resolved against the history."""
-        context = ReadingContext(
+            def compute(content: str = content, before: tuple = before) -> Answer:
+                read = self._reader.run(content, before, self._reading_context(state, tuple(out)))
+                return self._triaged(content, state, read) or self._finished(content, read, state)
+
+            try:
+                answered = self._cached((content, before, state.generation), compute)
+            except ColnatoError:
+                out.append(EarlierTurn(content, None))
+                continue
+            confident = not answered.abstained and answered.confidence >= self.settings.followup_min_confidence
+            text = answered.answer
+            if confident and i + 1 < len(turns) and turns[i + 1].role == "assistant" and turns[i + 1].content:
+                text = turns[i + 1].content
+            out.append(EarlierTurn(answered.interpreted_as or content, text if confident else None))
+        return tuple(out)
+
+    def _reading_context(self, state: _State, earlier: tuple[EarlierTurn, ...] = ()) -> ReadingContext:
+        return ReadingContext(
             gazetteer=state.gazetteer,
             frequency=lambda text: min((state.bm25.df(t) for t in content_terms(text)), default=0),
             spell=lambda text: self._spell_checked(text, state),
-            earlier=self._earlier,
+            earlier=earlier,
         )
+
+    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
+        """How the question is read: typos repaired, a follow-up resolved against the earlier turns (read
+        and answered first, only when the question may lean on them)."""
+        context = self._reading_context(state)
+        if self._reader.leans_on_history(q, turns, context):
+            context = self._reading_context(state, self._earlier_turns(turns, state))
         return self._reader.run(q, turns, context)
 
     def _triaged(self, q: str, state: _State, read: ReadQuestion) -> Answer | None:
         """A reply that quotes nothing, when one is due: a question not in English (the engine reads
         English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
         signed?" asked first: which one?). None: answer the question."""
-        guess = state.languages.run(q)
-        if not guess.english:
+        # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
+        guess = state.languages.run(q) if self._metadata.run(q) is None else None
+        if guess is not None and not guess.english:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
                           reply=english_only_reply(guess.code), suggestions=tuple(self.settings.example_questions))
         if read.unresolved is None or self._metadata.run(read.text) is not None:
@@ -471,23 +496,19 @@ class QAEngine:
             return replace(answer, verdict=self._verdict.run(read.text, answer.answer or "", answer.confidence))
         first = answer.citations[0]
         t0 = time.perf_counter()
-        span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
-        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
-        confidence = self._short_confidence(read.kind)
-        short = (ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end, confidence)
-                 if span and confidence is not None else None)
+        found = self._short.best(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
+        short = None
+        if found is not None:
+            phrase = first.passage.text[found.span.start:found.span.end]
+            features = short_answer_features(read.text, answer.answer or "", phrase, found.kind, found.score)
+            confidence = self._short_gate.run(features) if self._short_gate is not None else 1.0
+            if self._short_gate is None or self._short_gate.shown(confidence):
+                short = ShortAnswer(phrase, found.span.start, found.span.end, confidence)
+            debug_short = {"short_candidate": phrase, "short_features": features, "short_confidence": confidence}
+        else:
+            debug_short = {}
+        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000, **debug_short)
         return replace(answer, short_answer=short, debug=debug)
-
-    def _short_confidence(self, kind: str) -> float | None:
-        """How often a short answer of this kind of question is right (the fitted gate); None when that is
-        too low (or measured on too few questions) for the phrase to be shown in bold."""
-        gate = self._short_gate
-        if gate is None:
-            return 1.0
-        seen = gate["kinds"].get(kind)
-        if seen is None or seen["n"] < gate["min_support"] or seen["precision"] < gate["min_precision"]:
-            return None
-        return float(seen["precision"])
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
@@ -525,7 +546,8 @@ class QAEngine:
         best = candidates[0]
         features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names),
                         null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec),
-                        bank_margin=bank.margin)
+                        bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
+                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
@@ -605,21 +627,6 @@ class QAEngine:
 
     def _retrieve(self, text: str, q_vec: np.ndarray, state: _State, lexical_share: float = 1.0) -> list[int]:
         return self._retriever.run(text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
-
-def _load_short_gate(path: Path | None) -> dict[str, Any] | None:
-    """The short-answer gate written by scripts/fit_short_answer_gate.py; None (always shown) without one."""
-    import json
-
-    if path is None or not Path(path).exists():
-        return None
-    try:
-        gate = json.loads(Path(path).read_text(encoding="utf-8"))
-        gate["kinds"], gate["min_support"], gate["min_precision"]  # noqa: B018 - the keys it must have
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ColnatoError(f"Cannot read the short-answer gate {path} ({exc}). Refit it: "
-                           "python scripts/fit_short_answer_gate.py --write") from exc
-    return gate
-
 
 def _limit_blas_threads() -> None:
     """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector

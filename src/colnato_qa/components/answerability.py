@@ -32,8 +32,10 @@ FEATURES: tuple[str, ...] = (
     "unknown_name",         # 1 when the asking sentence names something (a rare name, an acronym) the corpus never mentions, 0.5 for a capitalised common word
     "bank_cosine",          # best cosine between the question and a bank question answered by the chosen sentence
     "bank_margin",          # best cosine to an answerable bank question minus best cosine to an unanswerable one
+    "asks_opinion",         # 1 when the question asks for the chatbot's own opinion ("what do you think")
+    "negation_mismatch",    # 1 when exactly one of the question and the chosen sentence is negated
 )
-FEATURE_SCHEMA = 6
+FEATURE_SCHEMA = 7
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
 
