@@ -199,7 +199,8 @@ class QAEngine:
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
                  reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
-                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None):
+                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None,
+                 threshold_override: float | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -214,15 +215,54 @@ class QAEngine:
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
-        self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
         manifest = self._state.data.manifest
         self._adapter = query_adapter or load_query_adapter(settings.query_adapter, manifest.get("corpus_hash"),
                                                             manifest.get("model_fingerprint"))
         self._bank = question_bank if question_bank is not None else load_question_bank(
             settings.question_bank, manifest.get("corpus_hash"), manifest.get("model_fingerprint"))
+        if answerability is None:
+            answerability = self._answerability_for(settings, fitted_for_corpus=self.fitted_for_corpus)
+        self._answerability: AnswerabilityModel = answerability
+        # variant(threshold=...) wins over any model's own threshold (fitting and evaluation set 0).
+        self._threshold_override = threshold_override
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
+
+    @staticmethod
+    def _answerability_for(settings: Settings, fitted_for_corpus: bool) -> AnswerabilityModel:
+        """The fitted model when the adapter or bank was fitted for this corpus; else the general model (any
+        article), when there is one, with a warning that says how to fit this article's own."""
+        general = settings.general_answerability_model
+        if not fitted_for_corpus and general is not None and Path(general).exists():
+            log.warning("No query adapter or question bank was fitted for this corpus: the general answerability "
+                        "model (%s) is used. Fit this article's own with training questions: %s",
+                        general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
+            return load_answerability(general)
+        return load_answerability(settings.answerability_model)
+
+    @property
+    def fitted_for_corpus(self) -> bool:
+        """Whether the query adapter or the question bank in use were fitted for this corpus and encoder."""
+        return not self._adapter.is_identity or not self._bank.is_empty
+
+    @property
+    def abstain_threshold(self) -> float:
+        """Below this confidence the engine declines: a variant's explicit threshold, else the general
+        model's own (when it is in use), else the abstain_threshold setting."""
+        if self._threshold_override is not None:
+            return self._threshold_override
+        if self._answerability.threshold is not None:
+            return self._answerability.threshold
+        return self.settings.abstain_threshold
+
+    @property
+    def fitted_artefacts(self) -> dict[str, Any]:
+        """What the answers rest on, for /healthz and reports: the answerability model in use, and whether the
+        adapter and the bank were fitted for this corpus."""
+        return {"answerability_model": self._answerability.name, "fitted_for_corpus": self.fitted_for_corpus,
+                "query_adapter": not self._adapter.is_identity, "question_bank": len(self._bank),
+                "abstain_threshold": round(self.abstain_threshold, 6)}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -325,8 +365,11 @@ class QAEngine:
             changes["answer_mode"] = answer_mode
         if threshold is not None:
             changes["abstain_threshold"] = threshold
+        override = threshold if threshold is not None else (
+            self._threshold_override if "abstain_threshold" not in changes else None)
         settings = self.settings.replace(**changes)
-        if answerability is None and settings.answerability_model == self.settings.answerability_model:
+        if (answerability is None and settings.answerability_model == self.settings.answerability_model
+                and settings.general_answerability_model == self.settings.general_answerability_model):
             answerability = self._answerability
         if reader is None and settings.history_turns_used == self.settings.history_turns_used:
             reader = self._reader
@@ -337,7 +380,7 @@ class QAEngine:
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
                         selector=selector or self._selector, reader=reader, retriever=retriever,
-                        query_adapter=query_adapter, question_bank=question_bank)
+                        query_adapter=query_adapter, question_bank=question_bank, threshold_override=override)
 
     # ------------------------------------------------------------------ views
     @property
@@ -551,7 +594,7 @@ class QAEngine:
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
-        if conf < s.abstain_threshold:
+        if conf < self.abstain_threshold:
             return Answer(q, None, True, conf, related, read.interpreted_as, debug)
         span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
         first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)

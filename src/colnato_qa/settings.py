@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     # Training questions tied to the sentences that answer them, written by `colnato-qa fit`; used only with
     # the corpus and encoder it was made for. None: no bank.
     question_bank: Path | None = PROJECT_ROOT / "config" / "question_bank.npz"
+    # The answerability model (with its own threshold) for an article with no adapter or bank fitted for it:
+    # fitted on several articles with features that need neither (scripts/fit_general_answerability.py).
+    general_answerability_model: Path | None = PROJECT_ROOT / "config" / "answerability_general.json"
     # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
     # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
     example_questions: list[str] = Field(default_factory=list)

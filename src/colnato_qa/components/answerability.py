@@ -58,6 +58,10 @@ class AnswerabilityModel:
             )
         self.bias = float(fitted.get("bias", 0.0))
         self.weights = {name: float(weights[name]) for name in FEATURES}
+        # A model fitted for any article (no adapter, no bank) carries the threshold chosen with it.
+        threshold = fitted.get("threshold")
+        self.threshold = None if threshold is None else float(threshold)
+        self.name = str(fitted.get("name", "fitted"))
 
     @classmethod
     def neutral(cls) -> "AnswerabilityModel":
