@@ -59,6 +59,9 @@ def build(corpus: Path | None, index: Path | None, config: Path | None, force: b
     click.echo(f"index {engine.index_dir}: {c.get('documents')} document(s), {c.get('passages')} passages, "
                f"{c.get('sentences')} sentences, {m.get('index_type')} index, model {m.get('model')}, "
                f"built {m.get('built_at')}")
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        click.echo(notice)
 
 
 def _format_answer(d: dict) -> str:
@@ -201,6 +204,9 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
     origins = parse_allowed_origins(settings.allowed_origins)  # a bad origin stops the server before the model loads
     started = time.perf_counter()
     engine = common.load_engine(corpus, index, settings=settings)
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        log.warning("%s", notice)
     from ..web.server import create_app, serve as run_server
 
     app = create_app(engine, allowed_origins=origins, settings=settings)
