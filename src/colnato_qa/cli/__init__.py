@@ -163,18 +163,23 @@ def _ask_batch(batch: Path, out: Path | None, corpus: Path | None, index: Path |
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
 def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
     """Clean a scraped article page and add it to the corpus (replacing the document that already
-    holds the same article, if any: importing a page twice leaves one file).
+    holds the same article, if any: importing a page twice leaves one file). Any site's layout: the
+    article is the longest run of paragraphs on the page; the lines it could not tell apart from the
+    site's furniture (short lines inside the article, paragraphs outside it) are listed to check.
 
     Example:
 
         colnato-qa import-page corpus/sources/000_61c0c8e9987a0027.txt
+        colnato-qa import-page saved-page.txt --corpus corpus/articles/my-article
     """
-    from ..cleaning import import_page, source_label
+    from ..cleaning import describe_import, import_page, source_label
     from ..settings import DEFAULT_CORPUS_DIR
 
     corpus_dir = Path(corpus or DEFAULT_CORPUS_DIR)
-    path = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
+    path, article = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
     click.echo(f"wrote {path}")
+    for line in describe_import(article, path):
+        click.echo(line)
 
 
 @main.command(cls=Command)
