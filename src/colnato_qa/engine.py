@@ -52,6 +52,10 @@ from .vocabulary import Vocabulary, soft_credit
 
 log = logging.getLogger(__name__)
 
+# Offered instead of the settings' example questions when those were written for another article (no
+# query adapter fitted for this corpus): questions any article answers, from its metadata and its opening.
+ANY_ARTICLE_QUESTIONS = ("What is the article about?", "Who wrote the article?")
+
 _WORD_RE = re.compile(r"[A-Za-z]+")
 
 # In a follow-up, words that came from earlier turns count this much in choosing the answer sentence.
@@ -395,6 +399,27 @@ class QAEngine:
     def documents(self) -> list[Document]:
         return list(self._state.documents)
 
+    @property
+    def fitted_artefacts(self) -> dict[str, Any]:
+        """What of ``colnato-qa fit``'s output this engine uses (read-only; answering is unchanged).
+
+        ``query_adapter`` and ``question_bank``: True when the file was fitted for this corpus and
+        encoder (a file fitted for another corpus is set aside when the engine loads);
+        ``fitted_for_corpus``: both are; ``answerability_model``: the file name of the answerability
+        weights in use."""
+        adapter = not self._adapter.is_identity
+        bank = not self._bank.is_empty
+        return {"fitted_for_corpus": adapter and bank, "query_adapter": adapter, "question_bank": bank,
+                "answerability_model": Path(self.settings.answerability_model).name}
+
+    @property
+    def suggested_questions(self) -> tuple[str, ...]:
+        """Questions to offer with a reply that quotes nothing: the settings' example questions when a
+        query adapter was fitted for this corpus (the settings belong to it), else ANY_ARTICLE_QUESTIONS."""
+        if self._adapter.is_identity:
+            return ANY_ARTICLE_QUESTIONS
+        return tuple(self.settings.example_questions)
+
     def sentence_texts(self) -> list[str]:
         """Every sentence of the searchable passages, in the order of the index's sentence vectors."""
         data = self._state.data
@@ -518,12 +543,12 @@ class QAEngine:
         guess = state.languages.run(q) if self._metadata.run(q) is None else None
         if guess is not None and not guess.english:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
-                          reply=english_only_reply(guess.code), suggestions=tuple(self.settings.example_questions))
+                          reply=english_only_reply(guess.code), suggestions=self.suggested_questions)
         if read.unresolved is None or self._metadata.run(read.text) is not None:
             return None
         return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
                       reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
-                      suggestions=tuple(self.settings.example_questions))
+                      suggestions=self.suggested_questions)
 
     def _finished(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` with its short answer."""
