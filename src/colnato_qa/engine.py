@@ -262,11 +262,11 @@ class QAEngine:
 
     @property
     def fitted_artefacts(self) -> dict[str, Any]:
-        """What the answers rest on, for /healthz and reports: the answerability model in use, and whether the
-        adapter and the bank were fitted for this corpus."""
-        return {"answerability_model": self._answerability.name, "fitted_for_corpus": self.fitted_for_corpus,
-                "query_adapter": not self._adapter.is_identity, "question_bank": len(self._bank),
-                "abstain_threshold": round(self.abstain_threshold, 6)}
+        """What the answers rest on, for /healthz and reports: whether the adapter and the bank were fitted for
+        this corpus, and the file of the answerability model in use (answerability_general.json on an article
+        nobody fitted for)."""
+        return {"fitted_for_corpus": self.fitted_for_corpus, "query_adapter": not self._adapter.is_identity,
+                "question_bank": not self._bank.is_empty, "answerability_model": self._answerability.name}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -398,19 +398,6 @@ class QAEngine:
     @property
     def documents(self) -> list[Document]:
         return list(self._state.documents)
-
-    @property
-    def fitted_artefacts(self) -> dict[str, Any]:
-        """What of ``colnato-qa fit``'s output this engine uses (read-only; answering is unchanged).
-
-        ``query_adapter`` and ``question_bank``: True when the file was fitted for this corpus and
-        encoder (a file fitted for another corpus is set aside when the engine loads);
-        ``fitted_for_corpus``: both are; ``answerability_model``: the file name of the answerability
-        weights in use."""
-        adapter = not self._adapter.is_identity
-        bank = not self._bank.is_empty
-        return {"fitted_for_corpus": adapter and bank, "query_adapter": adapter, "question_bank": bank,
-                "answerability_model": Path(self.settings.answerability_model).name}
 
     @property
     def suggested_questions(self) -> tuple[str, ...]:

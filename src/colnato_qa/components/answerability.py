@@ -88,4 +88,6 @@ def load_answerability(path: str | Path) -> AnswerabilityModel:
         raise ConfigError(f"Cannot read the answerability model {path} ({exc}). Refit it: {REFIT_COMMAND}") from exc
     if not isinstance(fitted, dict):
         raise ConfigError(f"{path} must hold a JSON object. Refit it: {REFIT_COMMAND}")
-    return AnswerabilityModel(fitted)
+    model = AnswerabilityModel(fitted)
+    model.name = path.name
+    return model
