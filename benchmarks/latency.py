@@ -57,14 +57,14 @@ def _cached(engine, items, rounds: int) -> list[float]:
 
 
 def _stages(engine, items, rounds: int) -> dict[str, Any]:
-    """Engine stage timings from the answer's own debug record (encode vs the rest)."""
+    """Engine stage timings from the answer's own trace (encode vs the rest)."""
     enc, total, short = [], [], []
     for _ in range(rounds):
         for q, h in items:
-            d = engine.ask(q, h).debug
-            if "encode_ms" in d and "total_ms" in d:
-                enc.append(d["encode_ms"])
-                total.append(d["total_ms"])
+            trace = engine.ask(q, h).trace
+            if trace is not None and trace.retrieval is not None:
+                enc.append(trace.retrieval.encode_ms)
+                total.append(trace.total_ms)
             if "short_answer_ms" in d:
                 short.append(d["short_answer_ms"])
     rest = [t - e for t, e in zip(total, enc)]

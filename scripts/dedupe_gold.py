@@ -1,11 +1,13 @@
-"""Remove from the seen gold sets (train, dev) every question that is a near twin of a held-out one.
+"""Remove from the held-out gold sets (test splits) every question that is a near twin of a seen one.
 
     python scripts/dedupe_gold.py            # report what would go
-    python scripts/dedupe_gold.py --write    # rewrite the seen files without them
+    python scripts/dedupe_gold.py --write    # rewrite the held-out files without them
 
 corpus/gold/splits.json lists the seen and held-out sets; the rule is colnato_qa.evaluation.twins.
-The held-out sets are never changed (they were written before any tuning); what is removed from a seen
-set is logged in corpus/gold/writers/twins_removed.jsonl. tests/test_gold_twins.py checks that none is left.
+The twin goes from the test side, not the training side: the questions people ask most are the ones
+independent writers both write, and the engine must be trained on them; a test split then measures it on
+questions unlike any it was fitted or tuned on. What is removed is logged in
+corpus/gold/writers/twins_removed.jsonl; tests/test_gold_twins.py checks that none is left.
 """
 
 from __future__ import annotations
@@ -42,23 +44,22 @@ def rewrite_without(path: Path, drop: set[str]) -> None:
 def main() -> None:
     write = "--write" in sys.argv[1:]
     splits = json.loads((ROOT / "corpus" / "gold" / "splits.json").read_text(encoding="utf-8"))
-    held = [(i.id, i.question) for spec in splits["held_out"] for i in spec_items(spec)]
+    seen = [(i.id, i.question) for spec in splits["seen"] for i in spec_items(spec)]
     log = []
-    for spec in splits["seen"]:
+    for spec in splits["held_out"]:
         items = spec_items(spec)
-        twins = near_twins([(i.id, i.question) for i in items], held)
+        twins = near_twins([(i.id, i.question) for i in items], seen)
         drop = {t.held_out_id for t in twins}
         for t in twins:
             log.append({"file": spec, "id": t.held_out_id, "question": t.held_out, "twin_of": t.seen_id,
-                        "held_out_question": t.seen})
-        print(f"{spec}: {len(items)} questions, {len(drop)} near twins of held-out questions")
+                        "seen_question": t.seen})
+        print(f"{spec}: {len(items)} questions, {len(drop)} near twins of seen questions")
         if write and drop:
             rewrite_without(ROOT / spec.partition(":")[0], drop)
     if write:
         out = ROOT / "corpus" / "gold" / "writers" / "twins_removed.jsonl"
-        previous = out.read_text(encoding="utf-8") if out.exists() else ""
         with out.open("w", encoding="utf-8") as fh:
-            fh.write(previous + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in log))
+            fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in log))
 
 
 if __name__ == "__main__":

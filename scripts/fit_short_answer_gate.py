@@ -43,10 +43,11 @@ def rows(engine, paths):
             if not item.answerable:
                 continue
             a = engine.ask(item.question, list(item.history) or None)
-            features = a.debug.get("short_features")
-            if not features or not contains_answer(item.answers, a.answer):
+            stage = a.trace.short_answer if a.trace is not None else None
+            if stage is None or not contains_answer(item.answers, a.answer):
                 continue
-            bold = set(get_tokens(a.debug["short_candidate"]))
+            features = stage.features
+            bold = set(get_tokens(stage.candidate))
             out.append(([features[k] for k in FEATURES], any(bold & set(get_tokens(g)) for g in item.answers)))
     return out
 

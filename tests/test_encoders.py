@@ -61,7 +61,7 @@ def gold_answers(engine, torch_engine):
 
 # -- the two backends agree ----------------------------------------------------------------------
 def test_gold_questions_and_index_vectors_match_torch(engine, embedder, torch_embedder, gold_answers):
-    questions = [text for item, a, _ in gold_answers for text in (item.question, a.debug.get("query", item.question))]
+    questions = [text for item, a, _ in gold_answers for text in (item.question, (a.trace.read.text if a.trace and a.trace.read else item.question))]
     for texts in (questions, index_texts(engine)):
         cos = np.sum(embedder.encode(texts) * torch_embedder.encode(texts), axis=1)
         worst = int(np.argmin(cos))

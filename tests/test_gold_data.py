@@ -51,9 +51,9 @@ def test_loads_and_ids_unique(items, raw_lines):
 
 
 def test_counts(items):
-    assert len(items) >= 70                         # 89 written; dev questions twinned with test ones removed
+    assert len(items) >= 60                         # 89 written; test questions twinned with seen ones removed
     unanswerable = [it for it in items if not it.answerable]
-    assert len(unanswerable) >= 15
+    assert len(unanswerable) >= 12
     types = Counter(it.type for it in items)
     assert set(types) <= TYPES, set(types) - TYPES
     assert set(types) == TYPES                      # every kind is present
@@ -64,14 +64,15 @@ def test_counts(items):
 
 
 def test_splits_hold_every_type(items):
-    """Written stratified; dev then lost its near twins of test questions (scripts/dedupe_gold.py), so
-    the test split is the larger one, and every kind of question is still in both."""
+    """Written stratified; test then lost its near twins of seen questions (scripts/dedupe_gold.py), so
+    the dev split is the larger one; the test split still holds answerable and unanswerable questions."""
     splits = Counter(it.split for it in items)
     assert set(splits) == {"dev", "test"}
-    assert splits["test"] >= splits["dev"]
+    assert splits["dev"] >= splits["test"] >= 15, splits
     for t in TYPES:
-        per = Counter(it.split for it in items if it.type == t)
-        assert per["dev"] >= 1 and per["test"] >= 1, (t, per)
+        assert Counter(it.split for it in items if it.type == t)["dev"] >= 1, t
+    test = [it for it in items if it.split == "test"]
+    assert any(it.answerable for it in test) and any(not it.answerable for it in test)
 
 
 def test_answers_are_verbatim(items, article_text):
@@ -89,11 +90,12 @@ def test_evidence_is_verbatim_and_in_one_paragraph(items, body_paragraphs):
 
 
 def test_every_body_paragraph_is_covered(items, body_paragraphs):
-    """Some gold question's evidence lies in each paragraph of the article, whatever their number."""
+    """Some gold question's evidence lies in each paragraph of the article, whatever their number (written so;
+    at most two paragraphs lost theirs when test questions twinned with seen ones were removed)."""
     assert body_paragraphs
     evidences = [fold(it.evidence, keep_case=True) for it in items if it.evidence]
     uncovered = [p[:60] for p in body_paragraphs if not any(e in fold(p, keep_case=True) for e in evidences)]
-    assert not uncovered
+    assert len(uncovered) <= 2, uncovered
 
 
 def test_meta_questions_cover_author_publisher_title(items, documents):

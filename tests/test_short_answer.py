@@ -161,5 +161,5 @@ def test_the_gate_shows_a_phrase_only_at_or_above_its_threshold(engine):
         a = engine.ask(question)
         if a.short_answer is not None:
             assert gate.threshold <= a.short_answer.confidence <= 1.0
-        elif not a.abstained and "short_confidence" in a.debug:
-            assert a.debug["short_confidence"] < gate.threshold
+        elif not a.abstained and a.trace.short_answer is not None:
+            assert not a.trace.short_answer.shown and a.trace.short_answer.confidence < gate.threshold

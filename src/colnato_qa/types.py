@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .trace import Trace
+
 
 @dataclass(frozen=True)
 class Span:
@@ -170,7 +172,7 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     interpreted_as: str | None = None
-    debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    trace: Trace | None = field(default=None, compare=False, repr=False)   # how it was answered (not in the JSON)
     short_answer: ShortAnswer | None = None
     verdict: str | None = None              # "yes" / "no" when the quote settles a yes/no question
     language: str = "en"                    # ISO 639-1 code of the question's language

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import question as qmod
 from ..question import ReadQuestion
+from ..retrieval.sentences import WINDOW_MIX, window_scores
 from ..types import Passage, Span
 
 
@@ -77,7 +78,7 @@ class SentenceSelector:
     weights of the sentence score) in ``__init__``, data in ``run``."""
 
     def __init__(self, cosine_weight: float = 1.0, overlap_weight: float = 1.0, passage_weight: float = 0.3,
-                 type_weight: float = 0.25, window_mix: float = 0.5, widen: bool = True, bank_weight: float = 1.0):
+                 type_weight: float = 0.25, window_mix: float = WINDOW_MIX, widen: bool = True, bank_weight: float = 1.0):
         self.window_mix = window_mix
         self.widen = widen
         self.question_penalty = 0.6
@@ -101,7 +102,7 @@ class SentenceSelector:
             ents = rec.sentence_entities or [[] for _ in passage.sentences]
             single = rec.sentence_vectors @ q_vec if len(rec.sentence_vectors) else np.zeros(0)
             # A sentence read with the one before it: helps "This status conferred..." sentences.
-            cos = np.maximum(single, self.window_mix * (rec.window_vectors @ q_vec) + (1 - self.window_mix) * single)
+            cos = window_scores(single, rec.window_vectors @ q_vec, self.window_mix)
             bank = rec.bank_scores if rec.bank_scores is not None else np.zeros(len(passage.sentences))
             for j, span in enumerate(passage.sentences):
                 sent = passage.text[span.start:span.end]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..components.answerability import FEATURE_SCHEMA, FEATURES
 from ..errors import ColnatoError
+from ..retrieval.sentences import window_scores
 from .gold import GoldItem
 from .metrics import contains_answer
 
@@ -81,9 +82,10 @@ def feature_rows(engine: Any, items: Sequence[GoldItem]) -> list[FitRow]:
     rows = []
     for item in items:
         answer = zero.ask(item.question, list(item.history) or None)
-        features = answer.debug.get("features")
-        if not features:
+        stage = answer.trace.answerability if answer.trace is not None else None
+        if stage is None:
             continue
+        features = stage.features
         label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
         rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label)))
     return rows
@@ -144,7 +146,7 @@ def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.n
         mapped = q @ w.T
         mapped = mapped / mapped.norm(dim=1, keepdim=True)
         single = mapped @ s.T
-        scores = torch.maximum(single, 0.5 * (mapped @ w_vec.T) + 0.5 * single)
+        scores = window_scores(single, mapped @ w_vec.T)
         scores = torch.cat([scores, (mapped @ null + bias).unsqueeze(1)], dim=1)
         logp = torch.log_softmax(scores / temperature, dim=1)
         loss = (-torch.logsumexp(logp.masked_fill(~mask, float("-inf")), dim=1).mean()

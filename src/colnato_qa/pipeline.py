@@ -1,0 +1,309 @@
+"""The answering pipeline: a question as read in, an answer with its trace out.
+
+``AnsweringPipeline(settings, embedder, components...)`` holds the components (settings in ``__init__``);
+``run(question, read, state)`` answers one question already read against one index snapshot:
+
+    triage (not English? a pronoun with nothing to refer to?) -> metadata / summary, or
+    encode -> query adapter -> question bank -> retriever -> selector -> answerability -> short answer / verdict
+
+Every stage's outcome goes into the answer's ``Trace`` (trace.py). The engine (engine.py) keeps loading,
+the conversation's order, the cache and the variants.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .components import metadata
+from .components.answerability import AnswerabilityModel, load_answerability
+from .components.language import english_only_reply
+from .components.novelty import NameNovelty
+from .components.query_adapter import QueryAdapter
+from .components.question_bank import QuestionBank
+from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.retriever import HybridRetriever, Rankers
+from .components.selector import SelectionQuery, SentenceSelector, idf
+from .components.short_answer import ShortAnswerExtractor
+from .components.short_answer_gate import load_short_answer_gate, short_answer_features
+from .components.verdict import VerdictReader, is_yes_no, negated
+from .encoders import Encoder
+from .lexicon import STOPWORDS
+from .question import EXPANSION, ReadQuestion, asks_for_opinion, expansion_terms
+from .request import HistoryTurn
+from .settings import Settings
+from .state import IndexState
+from .text import content_terms, surface_forms
+from .trace import AnswerabilityStage, ReadStage, RetrievalStage, ShortAnswerStage, Trace
+from .types import Answer, Citation, ShortAnswer, Span
+from .vocabulary import soft_credit
+
+log = logging.getLogger(__name__)
+
+# Offered instead of the settings' example questions when those were written for another article (no
+# query adapter fitted for this corpus): questions any article answers, from its metadata and its opening.
+ANY_ARTICLE_QUESTIONS = ("What is the article about?", "Who wrote the article?")
+
+_WORD_RE = re.compile(r"[A-Za-z]+")
+
+# In a follow-up, words that came from earlier turns count this much in choosing the answer sentence.
+CARRIED_TERM_WEIGHT = 0.6
+
+
+class AnsweringPipeline:
+    """Settings and components in ``__init__``; a question as read and an index snapshot in ``run``."""
+
+    def __init__(self, settings: Settings, embedder: Encoder, *, reader: QuestionReader | None = None,
+                 retriever: HybridRetriever | None = None, selector: SentenceSelector | None = None,
+                 answerability: AnswerabilityModel | None = None, adapter: QueryAdapter | None = None,
+                 bank: QuestionBank | None = None, threshold_override: float | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.reader = reader or QuestionReader(settings.history_turns_used)
+        self.retriever = retriever or HybridRetriever(settings.retrieval, settings.top_k, settings.rrf_k,
+                                                      adaptive=settings.adaptive_fusion)
+        self.selector = selector or SentenceSelector()
+        self.adapter = adapter if adapter is not None else QueryAdapter.identity()
+        self.bank = bank if bank is not None else QuestionBank.empty()
+        self.answerability = answerability or self.answerability_for(settings, self.fitted_for_corpus)
+        self.threshold_override = threshold_override      # a variant's explicit threshold (fitting sets 0)
+        self.short = ShortAnswerExtractor()
+        self.short_gate = load_short_answer_gate(settings.short_answer_gate)
+        self.verdict = VerdictReader()
+        self.metadata = metadata.MetadataAnswerer()
+        self.novelty = NameNovelty()
+
+    # ------------------------------------------------------------------ what it rests on
+    @staticmethod
+    def answerability_for(settings: Settings, fitted_for_corpus: bool) -> AnswerabilityModel:
+        """The fitted model when the adapter or bank was fitted for this corpus; else the general model (any
+        article), when there is one."""
+        general = settings.general_answerability_model
+        if not fitted_for_corpus and general is not None and Path(general).exists():
+            log.info("No query adapter or question bank was fitted for this corpus: the general answerability "
+                     "model (%s) is used. Fit this article's own with training questions: %s",
+                     general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
+            return load_answerability(general)
+        return load_answerability(settings.answerability_model)
+
+    @property
+    def fitted_for_corpus(self) -> bool:
+        """Whether the query adapter or the question bank in use were fitted for this corpus and encoder."""
+        return not self.adapter.is_identity or not self.bank.is_empty
+
+    @property
+    def abstain_threshold(self) -> float:
+        """Below this confidence the pipeline declines: a variant's explicit threshold, else the general
+        model's own (when it is in use), else the abstain_threshold setting."""
+        if self.threshold_override is not None:
+            return self.threshold_override
+        if self.answerability.threshold is not None:
+            return self.answerability.threshold
+        return self.settings.abstain_threshold
+
+    @property
+    def fitted_artefacts(self) -> dict[str, Any]:
+        """Whether the adapter and the bank were fitted for this corpus, and the file of the answerability model
+        in use (answerability_general.json on an article nobody fitted for)."""
+        return {"fitted_for_corpus": self.fitted_for_corpus, "query_adapter": not self.adapter.is_identity,
+                "question_bank": not self.bank.is_empty, "answerability_model": self.answerability.name}
+
+    @property
+    def suggested_questions(self) -> tuple[str, ...]:
+        """Questions to offer with a reply that quotes nothing: the settings' example questions when a
+        query adapter was fitted for this corpus (the settings belong to it), else ANY_ARTICLE_QUESTIONS."""
+        if self.adapter.is_identity:
+            return ANY_ARTICLE_QUESTIONS
+        return tuple(self.settings.example_questions)
+
+    # ------------------------------------------------------------------ reading
+    def reading_context(self, state: IndexState, earlier: tuple[EarlierTurn, ...] = ()) -> ReadingContext:
+        return ReadingContext(
+            gazetteer=state.gazetteer,
+            frequency=lambda text: min((state.bm25.df(t) for t in content_terms(text)), default=0),
+            spell=lambda text: self.spell_checked(text, state),
+            earlier=earlier,
+        )
+
+    def leans_on_history(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
+        return self.reader.leans_on_history(question, turns, self.reading_context(state))
+
+    def read(self, question: str, turns: list[HistoryTurn], state: IndexState,
+             earlier: tuple[EarlierTurn, ...] = ()) -> ReadQuestion:
+        return self.reader.run(question, turns, self.reading_context(state, earlier))
+
+    def spell_checked(self, text: str, state: IndexState) -> str:
+        """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
+
+        Left alone: words whose stem the corpus holds ("leaders" when it says "leader"), and words the
+        model's tokenizer knows whole (real English words such as "capital", absent or not)."""
+        if state.embedder is None:
+            return text
+        vocab = state.vocabulary
+
+        def fix(m: re.Match[str]) -> str:
+            w = m.group(0)
+            low = w.lower()
+            if low in STOPWORDS or low in vocab or state.holds_term(low):
+                return w
+            if state.word_pieces(low) == 1:
+                return w
+            c = vocab.correct(low)
+            if c is None:
+                return w
+            return c.capitalize() if w[0].isupper() else c
+
+        return _WORD_RE.sub(fix, text)
+
+    # ------------------------------------------------------------------ answering
+    def run(self, q: str, read: ReadQuestion, state: IndexState, q_vec: np.ndarray | None = None) -> Answer:
+        """The answer to ``q`` as ``read``: a reply without a quote when one is due, else the quote with its
+        short answer or verdict. ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
+        t0 = time.perf_counter()
+        answer = self.triaged(q, state, read) or self._with_short_answer(self._answer(q, read, state, q_vec), read, state)
+        return replace(answer, trace=replace(answer.trace or Trace(), total_ms=(time.perf_counter() - t0) * 1000))
+
+    def needs_encoding(self, read: ReadQuestion) -> bool:
+        """Whether answering ``read`` runs the encoder (not for a question about the article itself)."""
+        return self.metadata.run(read.text) is None
+
+    def triaged(self, q: str, state: IndexState, read: ReadQuestion) -> Answer | None:
+        """A reply that quotes nothing, when one is due: a question not in English (the engine reads
+        English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
+        signed?" asked first: which one?). None: answer the question."""
+        # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
+        guess = state.languages.run(q) if self.metadata.run(q) is None else None
+        if guess is not None and not guess.english:
+            return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
+                          reply=english_only_reply(guess.code), suggestions=self.suggested_questions,
+                          trace=Trace(route="other_language", read=_read_stage(read, guess.code)))
+        if read.unresolved is None or self.metadata.run(read.text) is not None:
+            return None
+        return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
+                      reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
+                      suggestions=self.suggested_questions, trace=Trace(route="unclear_reference", read=_read_stage(read)))
+
+    def _with_short_answer(self, answer: Answer, read: ReadQuestion, state: IndexState) -> Answer:
+        """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
+        if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
+            return answer
+        trace = answer.trace or Trace()
+        if is_yes_no(read.text):
+            # The Yes/No is the short answer of a yes/no question, given only where the quote settles it;
+            # a phrase in bold would promise more than the quote does.
+            verdict = self.verdict.run(read.text, answer.answer or "", answer.confidence)
+            return replace(answer, verdict=verdict, trace=replace(trace, verdict=verdict))
+        first = answer.citations[0]
+        t0 = time.perf_counter()
+        found = self.short.best(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
+        if found is None:
+            return answer
+        phrase = first.passage.text[found.span.start:found.span.end]
+        features = short_answer_features(read.text, answer.answer or "", phrase, found.kind, found.score)
+        confidence = self.short_gate.run(features) if self.short_gate is not None else 1.0
+        shown = self.short_gate is None or self.short_gate.shown(confidence)
+        short = ShortAnswer(phrase, found.span.start, found.span.end, confidence) if shown else None
+        stage = ShortAnswerStage(phrase, features, confidence, shown, (time.perf_counter() - t0) * 1000)
+        return replace(answer, short_answer=short, trace=replace(trace, short_answer=stage))
+
+    def _answer(self, q: str, read: ReadQuestion, state: IndexState, q_vec: np.ndarray | None = None) -> Answer:
+        s = self.settings
+        t0 = time.perf_counter()
+        meta = self.metadata.run(read.text)
+        if meta is not None:
+            return self._meta_answer(q, read, meta, state)
+        raw = self.embedder.encode_one(read.text) if q_vec is None else q_vec
+        q_vec = self.adapter.run(raw)
+        bank = self.bank.run(raw, len(state.data.sentence_vectors))
+        encode_ms = (time.perf_counter() - t0) * 1000
+        terms = list(dict.fromkeys(content_terms(read.text)))
+        if read.kind == EXPANSION:
+            framing = expansion_terms(read.text)
+            terms = [t for t in terms if t not in framing]
+        n_docs = max(state.bm25.n_docs, 1)
+        dfs = {t: state.bm25.df(t) for t in terms}
+        weights = {t: idf(dfs[t], n_docs) for t in terms}
+        total = sum(weights.values())
+        lexical_share = sum(w for t, w in weights.items() if dfs[t] > 0) / total if total > 0 else 0.0
+        rows = self.retriever.run(read.text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
+        records = [state.record(r, q_vec, bank) for r in rows]
+        related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
+        trace = Trace(read=_read_stage(read),
+                      retrieval=RetrievalStage(tuple(terms), tuple(rows), lexical_share, encode_ms))
+        if not rows:
+            return Answer(q, None, True, 0.0, related, read.interpreted_as, trace=trace)
+        # Words carried over from earlier turns locate the passage; the follow-up's own words choose the sentence.
+        carried = set(content_terms(read.context)) - set(content_terms(q)) if read.context else set()
+        select_weights = {t: (w * CARRIED_TERM_WEIGHT if t in carried else w) for t, w in weights.items()}
+        candidates = self.selector.run(SelectionQuery(read, q_vec, terms, select_weights), records)
+        if not candidates:
+            return Answer(q, None, True, 0.0, related, read.interpreted_as, trace=trace)
+        best = candidates[0]
+        vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
+        features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self.novelty.run(read.text, state.names),
+                        null_margin=best.features["sentence_cosine"] - self.adapter.null_score(q_vec),
+                        bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
+                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
+        conf = self.answerability.run(features)
+        trace = replace(trace, answerability=AnswerabilityStage(features, conf, self.abstain_threshold,
+                                                                self.answerability.name))
+        if conf < self.abstain_threshold:
+            return Answer(q, None, True, conf, related, read.interpreted_as, trace=trace)
+        span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
+        first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)
+        rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)
+        return Answer(q, best.passage.text[span.start:span.end], False, conf, (first,) + rest,
+                      read.interpreted_as, trace=trace)
+
+    def _meta_answer(self, q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: IndexState) -> Answer:
+        """A question about the article itself, answered from its byline and front matter; "what is it
+        about?" and "summarize it" from its conclusion's opening and its lead."""
+        if meta.intent == "about":
+            summary = self._summary(q, read, meta, state)
+            if summary is not None:
+                return summary
+        found = metadata.answer(meta.intent, state.meta_passages, state.doc_meta)
+        trace = Trace(route="metadata", read=_read_stage(read), meta_intent=meta.intent)
+        if found is None:  # e.g. a publication date the metadata does not hold
+            return Answer(q, None, True, 0.0, tuple(Citation(p, 0.0) for p in state.meta_passages),
+                          read.interpreted_as, trace=trace)
+        passage, span = found
+        return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
+                      confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
+                      interpreted_as=read.interpreted_as, trace=trace)
+
+    @staticmethod
+    def _summary(q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: IndexState) -> Answer | None:
+        """The article summed up by its own words: the opening two sentences of its last paragraph (where
+        an analysis states its conclusion), citing that paragraph and the lead."""
+        body = [state.data.passages[i] for i in state.data.searchable if state.data.passages[i].sentences]
+        if not body:
+            return None
+        last, lead = body[-1], body[0]
+        span = Span(last.sentences[0].start, last.sentences[min(1, len(last.sentences) - 1)].end)
+        citations = (Citation(last, 1.0, span),) + ((Citation(lead, 1.0),) if lead is not last else ())
+        return Answer(q, last.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
+                      trace=Trace(route="summary", read=_read_stage(read), meta_intent=meta.intent))
+
+    @staticmethod
+    def _vocabulary_coverage(text: str, weights: dict[str, float], dfs: dict[str, int], state: IndexState) -> float:
+        """IDF-weighted share of the question's words the corpus holds; an absent word earns partial
+        credit when a corpus word is close to it (static word vectors, no encoder pass)."""
+        surface = surface_forms(text)
+        have = 0.0
+        for t, w in weights.items():
+            if dfs[t] > 0:
+                have += w
+            elif state.embedder is not None:
+                have += w * soft_credit(state.vocabulary.similarity(surface.get(t, t)))
+        return have / sum(weights.values())
+
+
+def _read_stage(read: ReadQuestion, language: str = "en") -> ReadStage:
+    return ReadStage(read.text, read.kind, read.interpreted_as, language)
