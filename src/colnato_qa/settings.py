@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     # the file; "*.example.com" matches subdomains, "*" turns the check off. None (or empty): localhost
     # names plus the address the server is bound to (web/security.py; docs/security.md).
     allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # The URL the chat page is reached at (scheme://host[:port][/path]), e.g. https://chat.news.example
+    # behind a TLS proxy: the page's root (its files, its queue) is built from it. None: from the
+    # request's Host (checked by allowed_hosts); forwarded headers are never used (web/security.py).
+    public_url: str | None = None
     # The feedback log (JSONL). Default: feedback.jsonl in the user's state directory (platformdirs:
     # ~/.local/state/colnato-qa/ on Linux), never the source tree; a path given relative is taken from the
     # working directory; empty means the default.
@@ -150,6 +155,18 @@ class Settings(BaseSettings):
         if isinstance(value, (str, list, tuple)):
             return parse_host_names(value) or None
         return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+                or "@" in parts.netloc:
+            raise ValueError(f"{value!r} is not a public URL: write it as scheme://host[:port][/path], "
+                             "for example https://chat.news.example")
+        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
     @field_validator("feedback", mode="before")
     @classmethod
