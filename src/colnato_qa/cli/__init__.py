@@ -8,6 +8,7 @@ traceback. The group sets the offline environment (``offline.py``) before any co
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import sys
@@ -18,6 +19,7 @@ import click
 from ..errors import ColnatoError
 from ..offline import pin_offline_environment
 from . import common
+from .batch import MAX_LINE_BYTES, answer_batches, read_batches
 from .common import clean_errors, configure_logging, engine_options, verbosity_level
 from .eval_commands import calibrate_command, eval_command
 from .fit_command import fit_command
@@ -99,44 +101,12 @@ def _with_short_answer(d: dict) -> str:
     return text[:a] + click.style(text[a:b], bold=True) + text[b:]
 
 
-def read_batch(path: Path, settings) -> list[dict]:
-    """Parse a JSONL batch file, each line checked against AskRequest; every problem names its line."""
-    from ..request import AskRequest
-
-    items: list[dict] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path} is not UTF-8 text: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise click.ClickException(f"{path}, line {n}: not valid JSON ({exc.msg} at column {exc.colno}).") from exc
-        except RecursionError:
-            raise click.ClickException(f"{path}, line {n}: JSON nested too deeply.") from None
-        if not isinstance(obj, dict):
-            raise click.ClickException(f"{path}, line {n}: expected a JSON object with a \"question\" field.")
-        if "question" not in obj:
-            raise click.ClickException(f"{path}, line {n}: missing the \"question\" field.")
-        try:
-            AskRequest.parse(obj["question"], obj.get("history"), max_question_chars=settings.max_question_chars,
-                             max_history_turns=settings.max_history_turns)
-        except ColnatoError as exc:
-            raise click.ClickException(f"{path}, line {n}: {exc}") from exc
-        items.append(obj)
-    if not items:
-        raise click.ClickException(f"{path} holds no questions (one JSON object per line expected).")
-    return items
-
-
 @main.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
 @click.option("--batch", "batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL file: one {\"question\", \"history\"?, ...} object a line.")
+              help="JSONL file: one {\"question\", \"history\"?, ...} object a line (lines end at \\n; "
+                   f"at most {MAX_LINE_BYTES} bytes each). Answers are written as they are ready, in order.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --batch: write the answers here instead of stdout.")
 @click.option("--history", "history", multiple=True, help="An earlier question (repeatable), for a follow-up.")
@@ -162,16 +132,7 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
         raise click.UsageError("Give either a QUESTION or --batch FILE, not both.")
     settings = load_settings(config)
     if batch is not None:
-        items = read_batch(batch, settings)
-        engine = common.load_engine(corpus, index, settings=settings)
-        answers = engine.ask_many([(it["question"], it.get("history")) for it in items])
-        with clean_errors(), (open(out, "w", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)) as stream:
-            for item, answer in zip(items, answers):
-                record = {k: v for k, v in item.items() if k not in ("question", "history")}
-                record.update(answer.to_dict())
-                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if out:
-            click.echo(f"wrote {len(answers)} answers to {out}", err=True)
+        _ask_batch(batch, out, corpus, index, settings)
         return
     # Fail fast, before loading the model.
     AskRequest.parse(question, list(history), max_question_chars=settings.max_question_chars,
@@ -179,6 +140,20 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
     engine = common.load_engine(corpus, index, settings=settings)
     answer = engine.ask(question, list(history) or None).to_dict()
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2) if as_json else _format_answer(answer))
+
+
+def _ask_batch(batch: Path, out: Path | None, corpus: Path | None, index: Path | None, settings) -> None:
+    """Stream the answers to ``batch`` into ``out`` (stdout when None); see ``cli/batch.py``."""
+    with batch.open("rb") as source:
+        batches = read_batches(source, batch, settings)
+        first = next(batches, None)           # a bad first group fails before the model loads
+        if first is None:
+            raise click.ClickException(f"{batch} holds no questions (one JSON object per line expected).")
+        engine = common.load_engine(corpus, index, settings=settings)
+        with clean_errors(), (open(out, "w", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)) as stream:
+            written = answer_batches(engine, itertools.chain([first], batches), stream)
+    if out:
+        click.echo(f"wrote {written} answers to {out}", err=True)
 
 
 @main.command("import-page")
