@@ -368,13 +368,25 @@ def render_report(
             f"<script>{_SCRIPT}</script>\n</body></html>\n")
 
 
+# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): those starting with one of these.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` prefixed with a single quote when a spreadsheet would run it as a formula (OWASP's
+    CSV-injection advice); any other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
 def results_rows(results: Sequence[QuestionResult], types: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The CSV's rows (``CSV_COLUMNS``), in the gold file's order; ``types``: id -> question type."""
+    """The CSV's rows (``CSV_COLUMNS``), in the gold file's order; ``types``: id -> question type.
+    Text cells (from the gold file and the article) go through ``spreadsheet_safe``."""
     types = types or {}
+    safe = spreadsheet_safe
     return [{
-        "id": r.id, "type": types.get(r.id, ""), "question": r.question, "gold": " | ".join(r.gold_answers),
-        "prediction": "" if r.prediction is None else r.prediction,
-        "interpreted_as": r.interpreted_as or "", "hit": int(r.hit),
+        "id": safe(r.id), "type": safe(types.get(r.id, "")), "question": safe(r.question),
+        "gold": safe(" | ".join(r.gold_answers)), "prediction": "" if r.prediction is None else safe(r.prediction),
+        "interpreted_as": safe(r.interpreted_as or ""), "hit": int(r.hit),
         "cited_paragraph": "" if r.cited_paragraph is None else r.cited_paragraph,
         "confidence": f"{r.confidence:.6f}", "latency_ms": f"{r.latency_ms:.1f}",
     } for r in results]
