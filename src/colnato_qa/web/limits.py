@@ -36,8 +36,8 @@ BODY_READ_TIMEOUT_S = 10.0
 # Turns kept per browser session (older ones drop off the top of the chat).
 CHAT_MAX_TURNS = 20
 # Browser sessions whose conversation the server keeps; the least recently used is dropped.
-# A full session (20 turns) holds about 300 kB as measured (docs/security.md), so the chat's
-# state stays under ~0.3 GB.
+# A full session (20 turns) holds about 500 kB as measured (docs/security.md), so the chat's
+# state stays under ~0.5 GB.
 CHAT_MAX_SESSIONS = 1000
 # Items in one Gradio event body (the widest event takes the question box and the session state).
 CHAT_MAX_EVENT_INPUTS = 4
