@@ -116,7 +116,9 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
 
     def handle_events(self) -> None:
         # uvicorn parses events here after new data and after each response (pipelined heads);
-        # while a head is awaited, h11 has not consumed it yet: it is all in trailing_data.
+        # while a head is awaited, h11 has not consumed it yet: it is all in trailing_data. (uvicorn
+        # also starts the next cycle inside its loop when a response was sent before the body was
+        # read; door.BodyLimit closes such connections, so no head is parsed unchecked there.)
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             problem = head_problem(self.conn.trailing_data[0], self.max_head_bytes)
             if problem is not None:
