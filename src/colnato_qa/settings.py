@@ -181,7 +181,7 @@ class Settings(BaseSettings):
                 or "@" in parts.netloc:
             raise ValueError(f"{value!r} is not a public URL: write it as scheme://host[:port][/path], "
                              "for example https://chat.news.example")
-        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+        return f"{parts.scheme}://{parts.netloc.lower()}{parts.path}".rstrip("/")
 
     @field_validator("feedback", mode="before")
     @classmethod

@@ -75,7 +75,7 @@ def test_a_large_head_sent_in_one_write_is_refused(target):
             s.close()
     print(f"200 connections with a 100 kB header: {closed} closed by the server, RSS +{grown:.1f} MB")
     assert closed == 200
-    assert grown < 10
+    assert grown < 25          # what 200 heads of 100 kB take while being read; none is kept
     assert mark.tracebacks() == []
 
 

@@ -116,3 +116,18 @@ def test_accept_errors_become_one_line_a_second_that_counts_them(monkeypatch):
     assert "1000 refusals" in kept[1].getMessage()
     other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "something else", None, None)
     assert keep.filter(other) and other.getMessage() == "something else"
+
+
+@pytest.mark.parametrize("raw", ["javascript:alert(1)//", "chat.example", "https://", "https://a@chat.example",
+                                 "https://chat.example/?x=1", "https://chat.example/#top"])
+def test_a_bad_public_url_is_refused_naming_the_setting(monkeypatch, tmp_path, raw):
+    monkeypatch.setenv("COLNATO_QA_PUBLIC_URL", raw)
+    with pytest.raises(ConfigError, match=r"public_url: .* is not a public URL.*scheme://host"):
+        load_settings(tmp_path / "none.json")
+
+
+@pytest.mark.parametrize("raw, url", [("https://Chat.example/qa/", "https://chat.example/qa"),
+                                      ("http://127.0.0.1:7860", "http://127.0.0.1:7860"), ("", None)])
+def test_the_public_url_is_kept_without_a_trailing_slash(monkeypatch, tmp_path, raw, url):
+    monkeypatch.setenv("COLNATO_QA_PUBLIC_URL", raw)
+    assert load_settings(tmp_path / "none.json").public_url == url

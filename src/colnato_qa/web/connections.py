@@ -91,22 +91,20 @@ HEAD_END = b"\r\n\r\n"
 
 
 def head_problem(buffered: bytes, max_head_bytes: int) -> tuple[int, str] | None:
-    """(status, reason) when the request head at the start of ``buffered`` (complete or not) must be
-    refused, else None: a bare LF line ending (400), more than ``max_head_bytes`` (431), both
-    Content-Length and Transfer-Encoding (400)."""
-    start = 0
-    while buffered.startswith(b"\r\n", start):      # empty lines before a request line are allowed
-        start += 2
-    end = buffered.find(HEAD_END, start)
-    head = buffered[start:end + len(HEAD_END)] if end >= 0 else buffered[start:]
+    """(status, reason) when the request head at the start of ``buffered`` must be refused, else
+    None: a bare LF line ending (400, as soon as one arrives), and once the head is complete, more
+    than ``max_head_bytes`` (431) or both Content-Length and Transfer-Encoding (400)."""
+    end = buffered.find(HEAD_END)
+    head = buffered[:end + len(HEAD_END)] if end >= 0 else buffered
     if BARE_LF.search(head):
         return 400, "Request head lines must end with CRLF, not a bare LF."
+    if end < 0:
+        return None             # incomplete: h11's max_incomplete_event_size bounds it (400)
     if len(head) > max_head_bytes:
         return 431, f"The request head is larger than {max_head_bytes} bytes."
-    if end >= 0:
-        names = {line.split(b":", 1)[0].strip().lower() for line in head.split(b"\r\n")[1:]}
-        if b"content-length" in names and b"transfer-encoding" in names:
-            return 400, "A request may carry Content-Length or Transfer-Encoding, not both."
+    names = {line.split(b":", 1)[0].strip().lower() for line in head.split(b"\r\n")[1:]}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return 400, "A request may carry Content-Length or Transfer-Encoding, not both."
     return None
 
 
@@ -118,7 +116,9 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
 
     def handle_events(self) -> None:
         # uvicorn parses events here after new data and after each response (pipelined heads);
-        # while a head is awaited, h11 has not consumed it yet: it is all in trailing_data.
+        # while a head is awaited, h11 has not consumed it yet: it is all in trailing_data. (uvicorn
+        # also starts the next cycle inside its loop when a response was sent before the body was
+        # read; door.BodyLimit closes such connections, so no head is parsed unchecked there.)
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             problem = head_problem(self.conn.trailing_data[0], self.max_head_bytes)
             if problem is not None:

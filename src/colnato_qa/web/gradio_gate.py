@@ -250,7 +250,7 @@ def _decrement(counter: Counter[str], key: str) -> None:
 
 
 async def _body(receive: Receive) -> tuple[bytes, Receive]:
-    """The request body (already read whole and bounded by ``door.BodyLimit``) and a receive
+    """The request body (already read whole and bounded by ``door.BodyReader``) and a receive
     that hands it on."""
     chunks: list[bytes] = []
     while True:

@@ -39,8 +39,8 @@ CHAT_MAX_TURNS = 20
 # questions first, to this many bytes, so an event stays far below MAX_BODY_BYTES.
 CHAT_CONVERSATION_MAX_BYTES = 24 * 1024
 # Browser sessions whose rendered replies the server caches (the conversation itself is kept in the
-# browser); the least recently used is dropped. A full session (20 turns) holds about 300 kB as measured
-# (docs/security.md), so the cache stays under ~0.3 GB.
+# browser); the least recently used is dropped. A full session (20 turns) holds about 500 kB as measured
+# (docs/security.md), so the cache stays under ~0.5 GB.
 CHAT_MAX_SESSIONS = 1000
 # Items in one Gradio event body (the widest event takes the question box and the session state).
 CHAT_MAX_EVENT_INPUTS = 4

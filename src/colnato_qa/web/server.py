@@ -28,7 +28,7 @@ from ..settings import Settings, load_settings
 from . import connections, limits, styles
 from .api import AskGate, build_router, install_error_handlers
 from .chat_ui import build_chat_ui
-from .door import BodyLimit, OneLineErrors
+from .door import BodyLimit, BodyReader, OneLineErrors
 from .embed import build_embed_router
 from .feedback import FeedbackLog
 from .gradio_gate import GradioGate
@@ -72,9 +72,10 @@ def create_app(
     localhost names, plus the bind address once ``serve`` starts the server).
     ``settings``: where those defaults come from (``load_settings()`` when None).
 
-    Middleware, outermost first: one-line errors, the body limit and deadline, the forwarded
-    headers dropped (``/`` and ``/config`` not stored), the Host check, CORS and framing; the
-    Gradio app has its own gate (``gradio_gate``). The page's root URL is the ``public_url``
+    Middleware, outermost first: one-line errors, the body limit (declared sizes; a response
+    sent while the body is unread closes the connection), the forwarded headers dropped (``/``
+    and ``/config`` not stored), the Host check, CORS and framing, the body read (bounded in
+    size and time); the Gradio app has its own gate (``gradio_gate``). The page's root URL is the ``public_url``
     setting when set, else the request's (allowed) host. See docs/security.md.
     """
     settings = settings or load_settings()
@@ -100,10 +101,11 @@ def create_app(
     app.include_router(build_router(engine, AskGate()))
     app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
+    app.add_middleware(BodyReader)
     install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
     install_host_check(app, hosts)
     app.add_middleware(ForwardedHeaders)
-    app.add_middleware(BodyLimit)    # before anything answers: no refusal leaves a body unread on a kept connection
+    app.add_middleware(BodyLimit)    # declared sizes first; a refusal that leaves a body unread closes the connection
     app.add_middleware(OneLineErrors)
 
     blocks = build_chat_ui(engine, feedback)
