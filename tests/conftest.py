@@ -112,7 +112,9 @@ SLOW_TESTS = {
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
 }
-FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}                 # their hypothesis tests are slow
+FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}
+# tests/security modules that start no server (settings, the CLI, the report's files).
+SECURITY_NO_SERVER = {"test_settings", "test_batch_cli", "test_csv_cells"}                 # their hypothesis tests are slow
 
 
 def pytest_collection_modifyitems(config, items):
@@ -120,7 +122,7 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rsplit(".", 1)[-1]
         name = item.originalname or item.name
         # tests/security attacks real servers (all but its settings tests): the server tier.
-        in_security_suite = item.module.__name__.startswith("tests.security.") and module != "test_settings"
+        in_security_suite = item.module.__name__.startswith("tests.security.") and module not in SECURITY_NO_SERVER
         if module in SERVER_MODULES or in_security_suite:
             item.add_marker(pytest.mark.server)
         if module in SLOW_MODULES or name in SLOW_TESTS or (

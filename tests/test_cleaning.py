@@ -75,3 +75,50 @@ def test_render_then_parse_round_trip(article):
 
 def test_empty_page_gives_no_paragraphs():
     assert clean_page("").paragraphs == []
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the project's corpus/ (the article and its source page) in a temporary project root."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sources").mkdir(parents=True)
+    committed = next(CORPUS_DIR.glob("*.md"))
+    shutil.copy(committed, corpus / committed.name)
+    shutil.copy(SEED, corpus / "sources" / SEED.name)
+    return corpus, committed
+
+
+def _import_page(*args):
+    from click.testing import CliRunner
+
+    from colnato_qa.cli import main
+
+    return CliRunner().invoke(main, ["import-page", *map(str, args)])
+
+
+def test_import_page_reproduces_the_committed_file_byte_for_byte(project_copy, monkeypatch, tmp_path):
+    corpus, committed = project_copy
+    monkeypatch.chdir(tmp_path.parent)                     # the working directory does not matter
+    res = _import_page(corpus / "sources" / SEED.name, "--corpus", corpus)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in corpus.glob("*.md")) == [committed.name]       # no second copy
+    assert (corpus / committed.name).read_bytes() == committed.read_bytes()
+
+
+def test_import_page_replaces_the_document_of_the_same_article(project_copy):
+    corpus, committed = project_copy
+    res = _import_page(corpus / "sources" / SEED.name, "--corpus", corpus, "--doc-id", "renamed")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in corpus.glob("*.md")) == ["renamed.md"]
+    assert load_corpus(corpus)[0].doc_id == "renamed"
+    assert _import_page(corpus / "sources" / SEED.name, "--corpus", corpus).exit_code == 0
+    assert sorted(p.name for p in corpus.glob("*.md")) == ["renamed.md"]           # keeps the existing doc id
+
+
+def test_document_id_is_the_main_title():
+    from colnato_qa.cleaning import document_id
+
+    assert document_id("Colombia’s Path to NATO Partnership: A South American Country’s Growing Role") == \
+        "colombia-path-to-nato-partnership"

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import write_text_atomic
 from .text import fold, slugify
 
 # Labels of widgets that end an article on news sites. Matching is on the whole line,
@@ -118,9 +119,16 @@ def clean_page(raw: str, source: str | None = None, publisher: str | None = None
     )
 
 
+def document_id(title: str) -> str:
+    """The doc id of an article: its title before any subtitle (": ..."), possessive 's dropped,
+    as a slug ("Colombia’s Path to NATO Partnership: A ..." -> "colombia-path-to-nato-partnership")."""
+    main_title = title.split(": ", 1)[0]
+    return slugify(re.sub(r"[’']s\b", "", main_title))
+
+
 def render_document(article: CleanArticle, doc_id: str | None = None) -> str:
     """The corpus file: front matter (metadata), the title, the byline, then the paragraphs."""
-    doc_id = doc_id or slugify(article.title)
+    doc_id = doc_id or document_id(article.title)
     meta = {"doc_id": doc_id, "title": article.title, "author": article.author,
             "publisher": article.publisher, "source": article.source}
     front = ["---"] + [f"{k}: {v}" for k, v in meta.items() if v] + ["---"]
@@ -130,16 +138,55 @@ def render_document(article: CleanArticle, doc_id: str | None = None) -> str:
     return "\n".join(front) + "\n\n" + "\n\n".join(head + article.paragraphs) + "\n"
 
 
+def source_label(page: Path, corpus_dir: Path) -> str:
+    """How a document records the page it came from: its path from the project root (the corpus
+    directory's parent, "corpus/sources/000_....txt") when it lies there, else its file name. The
+    same whatever the working directory, so that importing a page again writes the same file."""
+    try:
+        return page.resolve().relative_to(corpus_dir.resolve().parent).as_posix()
+    except ValueError:
+        return page.name
+
+
+def _existing_document(corpus_dir: Path, article: CleanArticle, doc_id: str) -> Path | None:
+    """The corpus file that already holds this article: same doc id, same source page or same title."""
+    from .corpus import SUPPORTED_SUFFIXES, parse_document
+
+    if not corpus_dir.is_dir():
+        return None
+    for path in sorted(corpus_dir.iterdir()):
+        if not path.is_file() or path.suffix not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            meta = parse_document(path.read_text(encoding="utf-8"), str(path)).metadata
+        except (OSError, UnicodeDecodeError):
+            continue
+        if (meta.get("doc_id") == doc_id or (article.source and meta.get("source") == article.source)
+                or (article.title and meta.get("title") == article.title)):
+            return path
+    return None
+
+
 def import_page(src: Path, corpus_dir: Path, doc_id: str | None = None, source_label: str | None = None) -> Path:
-    """Clean a scraped page and write it into the corpus as ``<doc_id>.md``. Returns the path."""
+    """Clean a scraped page and write it into the corpus as ``<doc_id>.md``; returns the path.
+
+    A document already holding the article (same doc id, source page or title) is replaced, not
+    copied: the new file takes its place (and its doc id, unless ``doc_id`` is given)."""
     raw = src.read_text(encoding="utf-8")
     article = clean_page(raw, source=source_label or src.name)
     if not article.paragraphs:
         from .errors import CorpusError
 
         raise CorpusError(f"No article text found in {src}: is it a scraped article page?")
-    doc_id = doc_id or slugify(article.title)
+    existing = _existing_document(corpus_dir, article, doc_id or document_id(article.title))
+    if doc_id is None and existing is not None:
+        from .corpus import parse_document
+
+        doc_id = parse_document(existing.read_text(encoding="utf-8")).metadata.get("doc_id")
+    doc_id = doc_id or document_id(article.title)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     out = corpus_dir / f"{doc_id}.md"
-    out.write_text(render_document(article, doc_id), encoding="utf-8")
+    write_text_atomic(out, render_document(article, doc_id))
+    if existing is not None and existing.resolve() != out.resolve():
+        existing.unlink()
     return out

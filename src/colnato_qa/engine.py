@@ -26,7 +26,10 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.verdict import VerdictReader, is_yes_no
+from .components.language import LanguageIdentifier, english_only_reply, proper_names
 from .components.query_adapter import QueryAdapter, load_query_adapter
+from .components.question_bank import BankMatch, QuestionBank, load_question_bank
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .components.short_answer import ParsedText, ShortAnswerExtractor
@@ -41,7 +44,8 @@ from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
-from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
+from .lexicon import STOPWORDS
+from .text import content_terms, strip_possessive, surface_forms, words
 from .types import Answer, Citation, Passage, ShortAnswer, Span
 from .vocabulary import Vocabulary, soft_credit
 
@@ -71,6 +75,7 @@ class _State:
     _gazetteer: Gazetteer | None = None
     _names: CorpusNames | None = None
     _parses: dict[str, ParsedText | None] = field(default_factory=dict)
+    _languages: LanguageIdentifier | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -108,6 +113,14 @@ class _State:
             folded = frozenset(strip_accents(w) for w in self.vocabulary.words)
             self._names = CorpusNames(words=folded, holds_term=self.holds_term, pieces=self.word_pieces)
         return self._names
+
+    @property
+    def languages(self) -> LanguageIdentifier:
+        """Tells English questions from others, judged without the corpus's names; built on first use."""
+        if self._languages is None:
+            texts = [self.data.passages[i].text for i in self.data.searchable]
+            self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts))
+        return self._languages
 
     def holds_term(self, word: str) -> bool:
         """Does any passage hold a content term of ``word`` (its stem, BM25's vocabulary)?"""
@@ -151,10 +164,11 @@ class _State:
             self._parses[passage.passage_id] = parsed
         return self._parses[passage.passage_id]
 
-    def record(self, row: int, q_vec: np.ndarray) -> PassageRecord:
+    def record(self, row: int, q_vec: np.ndarray, bank: BankMatch | None = None) -> PassageRecord:
         return PassageRecord(row, self.passage(row), float(self.data.passage_vectors[row] @ q_vec),
                              self.sentence_vectors(row), self.window_vectors(row), self.sentence_terms(row),
-                             self.sentence_entities(row))
+                             self.sentence_entities(row),
+                             None if bank is None else self._of_row(bank.sentence_scores, row))
 
     def _of_row(self, vectors: np.ndarray, row: int) -> np.ndarray:
         """The slice of a per-sentence array that holds row ``row``'s sentences."""
@@ -182,7 +196,7 @@ class QAEngine:
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
                  reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
-                 query_adapter: QueryAdapter | None = None):
+                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -192,6 +206,8 @@ class QAEngine:
                                                        adaptive=settings.adaptive_fusion)
         self._selector = selector or SentenceSelector()
         self._short = ShortAnswerExtractor()
+        self._verdict = VerdictReader()
+        self._short_gate = _load_short_gate(settings.short_answer_gate)
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
@@ -199,6 +215,8 @@ class QAEngine:
         manifest = self._state.data.manifest
         self._adapter = query_adapter or load_query_adapter(settings.query_adapter, manifest.get("corpus_hash"),
                                                             manifest.get("model_fingerprint"))
+        self._bank = question_bank if question_bank is not None else load_question_bank(
+            settings.question_bank, manifest.get("corpus_hash"), manifest.get("model_fingerprint"))
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
@@ -208,7 +226,7 @@ class QAEngine:
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
              settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
              embedder: Encoder | None = None, answerability: AnswerabilityModel | None = None,
-             query_adapter: QueryAdapter | None = None) -> "QAEngine":
+             query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None) -> "QAEngine":
         """Load the index for the corpus, building it when missing, stale or damaged. ``answerability``
         and ``query_adapter`` replace the fitted ones of the settings (``colnato-qa fit`` passes a
         neutral model and the identity)."""
@@ -222,7 +240,8 @@ class QAEngine:
             embedder = make_encoder(settings.model, settings.encoder, index_dir)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir,
-                     index_dir, answerability=answerability, query_adapter=query_adapter)
+                     index_dir, answerability=answerability, query_adapter=query_adapter,
+                     question_bank=question_bank)
         _limit_blas_threads()  # after faiss, torch and numpy have loaded their BLAS libraries
         if warm_up:
             embedder.encode(["warm up"])
@@ -295,7 +314,7 @@ class QAEngine:
                 threshold: float | None = None, answerability: AnswerabilityModel | None = None,
                 selector: SentenceSelector | None = None, reader: QuestionReader | None = None,
                 retriever: HybridRetriever | None = None, query_adapter: QueryAdapter | None = None,
-                **changes: Any) -> "QAEngine":
+                question_bank: QuestionBank | None = None, **changes: Any) -> "QAEngine":
         """A new engine with other settings (or other components) that shares this one's model and index."""
         if retrieval is not None:
             changes["retrieval"] = retrieval
@@ -310,10 +329,12 @@ class QAEngine:
             reader = self._reader
         if query_adapter is None and settings.query_adapter == self.settings.query_adapter:
             query_adapter = self._adapter
+        if question_bank is None and settings.question_bank == self.settings.question_bank:
+            question_bank = self._bank
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
                         selector=selector or self._selector, reader=reader, retriever=retriever,
-                        query_adapter=query_adapter)
+                        query_adapter=query_adapter, question_bank=question_bank)
 
     # ------------------------------------------------------------------ views
     @property
@@ -358,7 +379,12 @@ class QAEngine:
         Raises InvalidQuestionError / InvalidHistoryError as ``AskRequest`` defines them."""
         q, used = self._request(question, history)
         state = self._state
-        return self._cached((q, used, state.generation), lambda: self._finished(q, self._read(q, list(used), state), state))
+
+        def compute() -> Answer:
+            read = self._read(q, list(used), state)
+            return self._triaged(q, state, read) or self._finished(q, read, state)
+
+        return self._cached((q, used, state.generation), compute)
 
     def ask_many(self, items: list[tuple[str, list | None]], batch_size: int = 32) -> list[Answer]:
         """Answer many (question, history) pairs, encoding the questions in batches.
@@ -369,9 +395,10 @@ class QAEngine:
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
         todo = sorted({r.text for r in reads if self._metadata.run(r.text) is None})
-        vectors = dict(zip(todo, self._adapter.run_many(self.embedder.encode(todo, batch_size=batch_size)))) if todo else {}
+        vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         return [self._cached((q, used, state.generation),
-                             lambda q=q, read=read: self._finished(q, read, state, q_vec=vectors.get(read.text)))
+                             lambda q=q, read=read: self._triaged(q, state, read)
+                             or self._finished(q, read, state, q_vec=vectors.get(read.text)))
                 for (q, used), read in zip(prepared, reads)]
 
     def _request(self, question: Any, history: Any) -> tuple[str, tuple[HistoryTurn, ...]]:
@@ -416,6 +443,20 @@ class QAEngine:
         )
         return self._reader.run(q, turns, context)
 
+    def _triaged(self, q: str, state: _State, read: ReadQuestion) -> Answer | None:
+        """A reply that quotes nothing, when one is due: a question not in English (the engine reads
+        English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
+        signed?" asked first: which one?). None: answer the question."""
+        guess = state.languages.run(q)
+        if not guess.english:
+            return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
+                          reply=english_only_reply(guess.code), suggestions=tuple(self.settings.example_questions))
+        if read.unresolved is None or self._metadata.run(read.text) is not None:
+            return None
+        return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
+                      reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
+                      suggestions=tuple(self.settings.example_questions))
+
     def _finished(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` with its short answer."""
         return self._with_short_answer(self._answer(q, read, state, q_vec=q_vec), read, state)
@@ -424,22 +465,40 @@ class QAEngine:
         """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
         if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
             return answer
+        if is_yes_no(read.text):
+            # The Yes/No is the short answer of a yes/no question, given only where the quote settles it;
+            # a phrase in bold would promise more than the quote does.
+            return replace(answer, verdict=self._verdict.run(read.text, answer.answer or "", answer.confidence))
         first = answer.citations[0]
         t0 = time.perf_counter()
         span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
         debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
-        short = ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end) if span else None
+        confidence = self._short_confidence(read.kind)
+        short = (ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end, confidence)
+                 if span and confidence is not None else None)
         return replace(answer, short_answer=short, debug=debug)
 
+    def _short_confidence(self, kind: str) -> float | None:
+        """How often a short answer of this kind of question is right (the fitted gate); None when that is
+        too low (or measured on too few questions) for the phrase to be shown in bold."""
+        gate = self._short_gate
+        if gate is None:
+            return 1.0
+        seen = gate["kinds"].get(kind)
+        if seen is None or seen["n"] < gate["min_support"] or seen["precision"] < gate["min_precision"]:
+            return None
+        return float(seen["precision"])
+
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
-        """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s vector when already encoded."""
+        """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
         s = self.settings
         t0 = time.perf_counter()
         meta = self._metadata.run(read.text)
         if meta is not None:
             return self._meta_answer(q, read, meta, state)
-        if q_vec is None:
-            q_vec = self._adapter.run(self.embedder.encode_one(read.text))
+        raw = self.embedder.encode_one(read.text) if q_vec is None else q_vec
+        q_vec = self._adapter.run(raw)
+        bank = self._bank.run(raw, len(state.data.sentence_vectors))
         t_enc = time.perf_counter()
         terms = list(dict.fromkeys(content_terms(read.text)))
         if read.kind == EXPANSION:
@@ -451,7 +510,7 @@ class QAEngine:
         total = sum(weights.values())
         lexical_share = sum(w for t, w in weights.items() if dfs[t] > 0) / total if total > 0 else 0.0
         rows = self._retrieve(read.text, q_vec, state, lexical_share)
-        records = [state.record(r, q_vec) for r in rows]
+        records = [state.record(r, q_vec, bank) for r in rows]
         vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
         related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
         debug: dict[str, Any] = {"query": read.text, "answer_type": read.kind, "terms": terms, "rows": rows}
@@ -465,7 +524,8 @@ class QAEngine:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         best = candidates[0]
         features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names),
-                        null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec))
+                        null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec),
+                        bank_margin=bank.margin)
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
@@ -478,7 +538,12 @@ class QAEngine:
                       read.interpreted_as, debug)
 
     def _meta_answer(self, q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: _State) -> Answer:
-        """A question about the article itself, answered from its byline and front matter."""
+        """A question about the article itself, answered from its byline and front matter; "what is it
+        about?" and "summarize it" from its conclusion's opening and its lead."""
+        if meta.intent == "about":
+            summary = self._summary(q, read, meta, state)
+            if summary is not None:
+                return summary
         found = metadata.answer(meta.intent, state.meta_passages, state.doc_meta)
         debug = {"meta": meta.intent, "query": read.text}
         if found is None:  # e.g. a publication date the metadata does not hold
@@ -488,6 +553,19 @@ class QAEngine:
         return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
                       confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
                       interpreted_as=read.interpreted_as, debug=debug)
+
+    @staticmethod
+    def _summary(q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: _State) -> Answer | None:
+        """The article summed up by its own words: the opening two sentences of its last paragraph (where
+        an analysis states its conclusion), citing that paragraph and the lead."""
+        body = [state.data.passages[i] for i in state.data.searchable if state.data.passages[i].sentences]
+        if not body:
+            return None
+        last, lead = body[-1], body[0]
+        span = Span(last.sentences[0].start, last.sentences[min(1, len(last.sentences) - 1)].end)
+        citations = (Citation(last, 1.0, span),) + ((Citation(lead, 1.0),) if lead is not last else ())
+        return Answer(q, last.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
+                      {"meta": "summary", "query": read.text})
 
     def _spell_checked(self, text: str, state: _State) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
@@ -527,6 +605,21 @@ class QAEngine:
 
     def _retrieve(self, text: str, q_vec: np.ndarray, state: _State, lexical_share: float = 1.0) -> list[int]:
         return self._retriever.run(text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
+
+def _load_short_gate(path: Path | None) -> dict[str, Any] | None:
+    """The short-answer gate written by scripts/fit_short_answer_gate.py; None (always shown) without one."""
+    import json
+
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        gate = json.loads(Path(path).read_text(encoding="utf-8"))
+        gate["kinds"], gate["min_support"], gate["min_precision"]  # noqa: B018 - the keys it must have
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ColnatoError(f"Cannot read the short-answer gate {path} ({exc}). Refit it: "
+                           "python scripts/fit_short_answer_gate.py --write") from exc
+    return gate
+
 
 def _limit_blas_threads() -> None:
     """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector

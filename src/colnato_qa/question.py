@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .lexicon import KIND_LABELS
 from .text import content_terms
 
 # ---------------------------------------------------------------- answer type
@@ -78,14 +79,6 @@ _NUMBER_RE = re.compile(
     r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
 # Connectives that introduce a reason or a purpose.
 _REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|owing to|thanks to|given that|for the sake of)\b", re.I)
-# Entity labels (spaCy's) that answer each kind of question.
-KIND_LABELS = {
-    YEAR: {"DATE", "TIME"},
-    NUMBER: {"CARDINAL", "MONEY", "QUANTITY", "PERCENT"},
-    PERSON: {"PERSON"},
-    PLACE: {"GPE", "LOC", "FAC"},
-    NAME: {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"},
-}
 
 
 def expansion_terms(question: str) -> set[str]:
@@ -134,3 +127,4 @@ class ReadQuestion:
     interpreted_as: str | None  # set when the history or a typo repair changed how the question was read
     context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
     kind: str = OTHER           # the kind of answer asked for (answer_type)
+    unresolved: str | None = None  # a pronoun with nothing to refer to ("it" in a first "When was it signed?")

@@ -30,10 +30,12 @@ FEATURES: tuple[str, ...] = (
     "kind_missing",         # 1 when the question asks for a date, number, person or place and the answer holds none
     "null_margin",          # the chosen sentence's cosine minus the query adapter's "no answer" score
     "unknown_name",         # 1 when the asking sentence names something (a rare name, an acronym) the corpus never mentions, 0.5 for a capitalised common word
+    "bank_cosine",          # best cosine between the question and a bank question answered by the chosen sentence
+    "bank_margin",          # best cosine to an answerable bank question minus best cosine to an unanswerable one
 )
-FEATURE_SCHEMA = 5
+FEATURE_SCHEMA = 6
 DEFAULT_MODEL_FILE = "answerability.json"
-REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
+REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
 
 
 class AnswerabilityModel:

@@ -53,7 +53,9 @@ class QuestionReader:
         typo_fixed = text != question
         read = self._resolve(text, turns, context)
         if read is None:
-            return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text))
+            first = not any(t.role == "user" for t in turns)
+            return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text),
+                                unresolved=self._dangling_pronoun(text, context) if first else None)
         return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text))
 
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
@@ -80,6 +82,15 @@ class QuestionReader:
         which, mention = chosen
         text = rewrite(question, which, mention)
         return ReadQuestion(text, text, mention.text)
+
+    @staticmethod
+    def _dangling_pronoun(question: str, context: ReadingContext) -> str | None:
+        """The pronoun of a question read as it stands that refers to nothing in it ("When was it signed?"),
+        or None. A question that names things of its own, or whose pronoun is an expletive, has none."""
+        follow = needs_context(question, None, lambda text: context.gazetteer.find(text, from_answer=False))
+        if follow is None or follow.pronoun is None:
+            return None
+        return follow.pronoun.group(0)
 
     def _last_answered(self, turns: Sequence[HistoryTurn], context: ReadingContext) -> EarlierTurn | None:
         users = [i for i, t in enumerate(turns) if t.role == "user"][-self.turns_used:]

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import question as qmod
+from ..lexicon import QUESTION_PREPOSITIONS, SPAN_KIND_LABELS
 from ..text import content_terms
 from ..types import Span
 
@@ -59,22 +60,13 @@ _FOCUS_RE = re.compile(
     r"[\w’'-]+\s+){0,3}?)(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b)",
     re.I)
 # A preposition that opens the question before its question word, or ends it ("... come with what?").
-_PREPOSITIONS = ("about|across|after|against|among|around|at|before|behind|between|by|despite|during|for|from|in|"
-                 "inside|into|like|near|of|on|onto|over|since|through|to|toward|towards|under|until|upon|with|within|without")
+_PREPOSITIONS = "|".join(QUESTION_PREPOSITIONS)
 _LEADING_PREP_RE = re.compile(rf"^\s*(?P<prep>{_PREPOSITIONS})\s+(?:what|which|whom|whose|how)\b", re.I)
 _TRAILING_PREP_RE = re.compile(rf"\b(?P<prep>{_PREPOSITIONS})(?:\s+what)?\s*\?*\s*$", re.I)
 # "What has X allowed Y to do?", "What does X aim to do?": the answer is a verb phrase.
 _ACTION_RE = re.compile(r"\bto do\b|\bwhat\b.*\b(do|doing)\s*\??\s*$", re.I)
 _KIND_OF = {qmod.YEAR: DATE, qmod.NUMBER: NUMBER, qmod.PERSON: PERSON, qmod.PLACE: PLACE,
             qmod.EXPANSION: EXPANSION, qmod.REASON: REASON}
-
-# Entity labels (spaCy's) of each kind of answer.
-KIND_LABELS: dict[str, frozenset[str]] = {
-    DATE: frozenset({"DATE", "TIME"}),
-    NUMBER: frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"}),
-    PERSON: frozenset({"PERSON"}),
-    PLACE: frozenset({"GPE", "LOC", "FAC"}),
-}
 
 
 @dataclass(frozen=True)
@@ -357,7 +349,7 @@ class ShortAnswerExtractor:
     def _kind_fit(self, asked: AskedFor, parse: ParsedText, cand: _Candidate) -> float:
         toks = parse.tokens
         a, b = toks[cand.first].start, toks[cand.last].end
-        labels = KIND_LABELS.get(asked.kind)
+        labels = SPAN_KIND_LABELS.get(asked.kind)
         if labels is not None:
             # The candidate is an entity of that kind (or most of one, or one with a word more).
             fit = 0.0

@@ -40,7 +40,9 @@ class CitationModel(BaseModel):
     title: str = Field(description="Title of the article.")
     paragraph: int = Field(description="Paragraph number as a reader counts them, from 1; 0 for title/byline.")
     text: str = Field(description="The whole paragraph, verbatim.")
-    score: float = Field(description="Retrieval similarity of the passage to the question.")
+    score: float = Field(description="Cosine similarity of the question and the passage. Not the rank: citations "
+                                     "are in rank order (the answering passage first), which fuses more than this "
+                                     "similarity, so scores need not decrease along the list.")
     answer_start: int | None = Field(description="Start of the answer in `text` (None when not the answer).")
     answer_end: int | None = Field(description="End (exclusive) of the answer in `text`.")
 
