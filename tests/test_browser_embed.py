@@ -298,7 +298,10 @@ LUMINANCE_BEHIND_JS = """(el) => {
 }"""
 
 
-def test_the_frame_fits_its_content_at_the_documented_size(context, page_origin, allowing):
+@pytest.mark.parametrize("width", [1280, 800])
+def test_the_frame_fits_its_content_at_the_documented_size(browser, page_origin, allowing, width):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    context.set_default_timeout(UI_TIMEOUT_MS)
     page = open_embed_page(context, page_origin, allowing.url)
     frame_el = page.locator("#chat-frame")
     frame = page.frame_locator("#chat-frame")
@@ -307,14 +310,16 @@ def test_the_frame_fits_its_content_at_the_documented_size(context, page_origin,
     inner = frame.locator("body").evaluate("""() => {
         const box = document.querySelector('#colnato-question textarea').getBoundingClientRect();
         const ask = document.querySelector('#colnato-ask').getBoundingClientRect();
+        const controls = document.querySelector('#colnato-clear').getBoundingClientRect();
         const chat = document.querySelector('#colnato-chat').getBoundingClientRect();
         const article = document.querySelector('#colnato-article').getBoundingClientRect();
-        return {boxBottom: Math.max(box.bottom, ask.bottom), view: window.innerHeight, scrollY: window.scrollY,
+        return {boxBottom: Math.max(box.bottom, ask.bottom, controls.bottom, article.bottom), view: window.innerHeight, scrollY: window.scrollY,
                 left: chat.left, right: document.documentElement.clientWidth - article.right};
     }""")
     assert inner["scrollY"] == 0 and inner["boxBottom"] <= inner["view"], inner
     assert inner["left"] <= MAX_SIDE_MARGIN_PX and inner["right"] <= MAX_SIDE_MARGIN_PX, inner
-    page.screenshot(path=artifact("embed-frame-fit.png"))
+    page.screenshot(path=artifact(f"embed-frame-fit-{width}.png"))
+    context.close()
 
 
 @pytest.mark.parametrize("theme, system, dark", [("light", "dark", False), ("dark", "light", True),
