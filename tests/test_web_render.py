@@ -675,3 +675,23 @@ def test_the_conversation_is_cut_to_its_byte_budget(web_engine, feedback_log):  
     kept = json.loads(small.conversation(turns))
     assert 0 < len(kept) < 20 and kept[-1]["content"] == "Question number 19 about the article?"
     assert len(small.conversation(turns).encode("utf-8")) <= 200
+
+
+# -- the answer described once (colnato_qa/answer_model.py) -------------------------------------------------
+@pytest.mark.parametrize("question", [ANSWERABLE, FOLLOW_UP_FIRST, OFF_TOPIC, "Is Colombia a member of NATO?"])
+def test_every_engine_answer_is_an_answer_model_exactly(web_engine, question):  # noqa: F811
+    from colnato_qa.answer_model import AnswerModel
+
+    AnswerModel.model_validate(web_engine.ask(question).to_dict())      # extra fields forbidden, none missing
+
+
+def test_the_renderer_reads_only_fields_of_the_answer_model():
+    import inspect
+
+    from colnato_qa.answer_model import AnswerModel, CitationModel, ShortAnswerModel
+
+    source = inspect.getsource(render)
+    read = set(re.findall(r'(?:answer|a|c|citation|first|short)\.get\("(\w+)"', source))
+    read |= set(re.findall(r'answer\["(\w+)"\]', source))
+    known = set(AnswerModel.model_fields) | set(CitationModel.model_fields) | set(ShortAnswerModel.model_fields)
+    assert read and read <= known, read - known
