@@ -178,9 +178,11 @@ def test_citation_marks_the_quoted_sentence_in_the_article_without_moving_the_pa
     with chat_at(browser, server, viewport) as page:
         reply = ask_in_ui(page, FOLLOW_UP_FIRST)
         quote = reply.locator("details.colnato-cite mark").first.text_content()
-        short = reply.locator(".colnato-answer strong").first.text_content()    # the featured snippet (#12)
-        assert short and short in reply.locator(".colnato-answer").first.text_content() and short in quote
-        assert reply.locator("details.colnato-cite mark strong").first.text_content() == short
+        bold = reply.locator(".colnato-answer strong:not(.colnato-verdict)")
+        if bold.count():    # the short answer, when the engine is confident of it (hand-made answers: test_web_render)
+            short = bold.first.text_content()
+            assert short and short in reply.locator(".colnato-answer").first.text_content() and short in quote
+            assert reply.locator("details.colnato-cite mark strong").first.text_content() == short
         ref = reply.locator("a.colnato-ref").first
         ref.scroll_into_view_if_needed()
         before = page.evaluate("({y: scrollY, url: location.href})")
