@@ -111,6 +111,7 @@ SLOW_TESTS = {
     "test_history_at_the_turn_limit_reads_the_recent_turns",
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
+    "test_build_and_eval_run_on_the_second_article",     # builds an index of corpus/articles/port-ardley, evaluates
 }
 FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}
 # tests/security modules that start no server (settings, the CLI, the report's files).

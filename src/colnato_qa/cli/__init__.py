@@ -59,6 +59,9 @@ def build(corpus: Path | None, index: Path | None, config: Path | None, force: b
     click.echo(f"index {engine.index_dir}: {c.get('documents')} document(s), {c.get('passages')} passages, "
                f"{c.get('sentences')} sentences, {m.get('index_type')} index, model {m.get('model')}, "
                f"built {m.get('built_at')}")
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        click.echo(notice)
 
 
 def _format_answer(d: dict) -> str:
@@ -160,18 +163,23 @@ def _ask_batch(batch: Path, out: Path | None, corpus: Path | None, index: Path |
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
 def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
     """Clean a scraped article page and add it to the corpus (replacing the document that already
-    holds the same article, if any: importing a page twice leaves one file).
+    holds the same article, if any: importing a page twice leaves one file). Any site's layout: the
+    article is the longest run of paragraphs on the page; the lines it could not tell apart from the
+    site's furniture (short lines inside the article, paragraphs outside it) are listed to check.
 
     Example:
 
         colnato-qa import-page corpus/sources/000_61c0c8e9987a0027.txt
+        colnato-qa import-page saved-page.txt --corpus corpus/articles/my-article
     """
-    from ..cleaning import import_page, source_label
+    from ..cleaning import describe_import, import_page, source_label
     from ..settings import DEFAULT_CORPUS_DIR
 
     corpus_dir = Path(corpus or DEFAULT_CORPUS_DIR)
-    path = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
+    path, article = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
     click.echo(f"wrote {path}")
+    for line in describe_import(article, path):
+        click.echo(line)
 
 
 @main.command(cls=Command)
@@ -201,6 +209,9 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
     origins = parse_allowed_origins(settings.allowed_origins)  # a bad origin stops the server before the model loads
     started = time.perf_counter()
     engine = common.load_engine(corpus, index, settings=settings)
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        log.warning("%s", notice)
     from ..web.server import create_app, serve as run_server
 
     app = create_app(engine, allowed_origins=origins, settings=settings)

@@ -147,3 +147,19 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def unfitted_notice(engine: Any, corpus: Path | str | None, index: Path | str | None) -> str | None:
+    """One line for ``build`` and ``serve`` when the engine uses no query adapter or no question bank
+    fitted for its corpus (an article nobody has written training questions for), saying how to fit
+    them; None when both are fitted."""
+    fitted = engine.fitted_artefacts
+    missing = [name for key, name in (("query_adapter", "query adapter"), ("question_bank", "question bank"))
+               if not fitted[key]]
+    if not missing:
+        return None
+    where = "".join(f" --{flag} {value}" for flag, value in (("corpus", corpus), ("index", index)) if value is not None)
+    return (f"note: this article has no fitted {' or '.join(missing)}, so questions are matched with the encoder's "
+            f"own vectors and the answerability model {fitted['answerability_model']}; answers still work, "
+            f"abstention is less sure. To fit them on questions you write for it: colnato-qa fit{where} "
+            f"--config MY_CONFIG.json TRAIN.jsonl --write (docs/evaluation.md, \"Bring your own questions\").")

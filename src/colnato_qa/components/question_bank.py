@@ -91,7 +91,8 @@ class QuestionBank:
 
 def load_question_bank(path: str | Path | None, corpus_hash: str | None, model_fingerprint: str | None) -> QuestionBank:
     """The bank in ``path`` when it was made for this corpus and encoder; the empty bank otherwise (no file:
-    silently; another corpus or model: with a warning naming the refit command)."""
+    silently; another corpus: logged at info, as ``build`` and ``serve`` say it; another encoder: with a
+    warning naming the refit command)."""
     if path is None or not Path(path).exists():
         return QuestionBank.empty()
     try:
@@ -102,8 +103,12 @@ def load_question_bank(path: str | Path | None, corpus_hash: str | None, model_f
     if meta.get("schema") != BANK_SCHEMA:
         raise ConfigError(f"The question bank {path} has schema {meta.get('schema')!r}, this code reads "
                           f"{BANK_SCHEMA}. Refit it: {REFIT_COMMAND}")
-    if meta.get("corpus_hash") != corpus_hash or meta.get("model_fingerprint") != model_fingerprint:
-        log.warning("The question bank %s was made for another corpus or encoder; it is not used. Refit it: %s",
+    if meta.get("corpus_hash") != corpus_hash:
+        # Another article: expected, and said in one line by `build` and `serve` (cli/common.unfitted_notice).
+        log.info("The question bank %s was made for another corpus; it is not used.", path)
+        return QuestionBank.empty()
+    if meta.get("model_fingerprint") != model_fingerprint:
+        log.warning("The question bank %s was made for another encoder; it is not used. Refit it: %s",
                     path, REFIT_COMMAND)
         return QuestionBank.empty()
     if vectors.ndim != 2 or len(vectors) != len(rows) or not np.isfinite(vectors).all():

@@ -42,6 +42,12 @@ class HealthModel(BaseModel):
     model: str | None = Field(description="Embedding model of the index.")
     built_at: str | None = Field(description="When the index was built (ISO 8601).")
     generation: str | None = Field(default=None, description="Id of the index build.")
+    fitted_for_corpus: bool = Field(
+        description="True when the query adapter and the question bank in use were fitted (`colnato-qa fit`) "
+                    "for this corpus; false for an article nobody has written training questions for.")
+    query_adapter: bool = Field(description="A query adapter fitted for this corpus is in use.")
+    question_bank: bool = Field(description="A question bank made for this corpus is in use.")
+    answerability_model: str = Field(description="File name of the answerability model in use.")
 
 
 class ErrorModel(BaseModel):
@@ -126,6 +132,7 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
             model=None if model is None else str(model),
             built_at=manifest.get("built_at"),
             generation=manifest.get("generation"),
+            **engine.fitted_artefacts,
         )
 
     return router
