@@ -421,7 +421,7 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     gr.HTML(render.counter(controller.max_chars), elem_id=ids.COUNTER, js_on_load=None, padding=False)
                     retry_button = gr.Button("Retry", size="sm", elem_id=ids.RETRY, visible=False, scale=0,
                                              min_width=80)
-                    clear_button = gr.Button(NEW_CONVERSATION, size="sm", elem_id=ids.CLEAR, scale=0, min_width=80)
+                    clear_button = gr.Button(NEW_CONVERSATION, size="sm", elem_id=ids.CLEAR, scale=0, min_width=150)
             with gr.Column(scale=2, min_width=300):
                 for i, doc in enumerate(documents):
                     sentences = render.passage_sentences(engine.passages, doc.doc_id)
