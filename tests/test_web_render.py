@@ -695,3 +695,21 @@ def test_the_renderer_reads_only_fields_of_the_answer_model():
     read |= set(re.findall(r'answer\["(\w+)"\]', source))
     known = set(AnswerModel.model_fields) | set(CitationModel.model_fields) | set(ShortAnswerModel.model_fields)
     assert read and read <= known, read - known
+
+
+def test_no_conversation_from_the_browser_keeps_the_sessions_turns(controller):
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    assert controller.sync(turns, None) == (turns, None)
+    assert controller.sync(turns, "[]") == ([], None), "an empty conversation (New conversation) is empty"
+
+
+def test_the_pages_css_and_script_name_every_shared_id_and_no_python_object():
+    from colnato_qa.web import ids, styles
+
+    css, head = styles.css(), styles.head()
+    assert " object at 0x" not in css + head and "<built-in" not in css + head
+    assert json.loads(re.search(r"var IDS = (\{.*?\});", head).group(1)) == ids.IDS
+    for name in ("chat", "question", "controls", "clear", "reasons", "article"):
+        assert f"#{ids.IDS[name]}" in css, name
+    script = (REPO_ROOT / "src/colnato_qa/web/templates/chat.js").read_text(encoding="utf-8")
+    assert "colnato-question" not in script and "colnato-chat" not in script, "the script reads the ids from IDS"
