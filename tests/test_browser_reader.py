@@ -332,6 +332,23 @@ def test_the_page_says_it_reads_english(browser, server):
         assert "questions in English" in page.locator("#colnato-header").inner_text()
 
 
+def test_a_question_in_spanish_gets_the_engines_reply_not_an_english_quote(browser, server):
+    with chat(browser, server) as page:
+        reply = ask_in_ui(page, "¿Cuándo anunció Colombia que sería socio global de la OTAN?")
+        message = reply.locator(".colnato-answer")
+        assert message.get_attribute("lang") == "es"
+        assert "inglés" in message.inner_text(), "the reply, in the reader's language"
+        assert reply.locator("a.colnato-ref, mark, .colnato-cite, .colnato-copy").count() == 0, "no English quote"
+        suggestions = reply.locator("a.colnato-suggest")
+        assert suggestions.count() >= 1
+        asked = suggestions.first.inner_text()
+        before = page.locator(REPLY).count()
+        suggestions.first.click()                          # a suggestion asks itself, in English
+        page.wait_for_function(f"document.querySelectorAll({json.dumps(REPLY)}).length > {before}")
+        assert asked in page.locator("#colnato-chat [data-testid='user']").last.inner_text()
+        assert page.locator(REPLY).last.locator("a.colnato-ref").count() >= 1
+
+
 # -- axe-core after each interaction, light and dark ---------------------------------------------------------
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_axe_finds_no_serious_problem_after_each_interaction(browser, server, theme):
