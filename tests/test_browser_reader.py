@@ -20,7 +20,6 @@ import pytest
 
 from tests.test_browser import AXE_JS, QUESTION_BOX, REPLY, ask_in_ui, axe_problems
 from tests.web_fixtures import (
-    ANSWERABLE,
     ARTIFACTS_DIR,
     CHROMIUM_MISSING,
     FOLLOW_UP_FIRST,
@@ -123,7 +122,7 @@ def low_contrast(page, selector: str) -> list[tuple[str, float]]:
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "laptop"])
 def test_each_new_question_and_the_start_of_its_answer_are_in_view(browser, server, viewport):
     with chat(browser, server, viewport) as page:
-        for question in (FOLLOW_UP_FIRST, ANSWERABLE, "Who was Juan Manuel Santos?"):
+        for question in (FOLLOW_UP_FIRST, OFF_TOPIC, "When was the ITPP signed?"):
             reply = ask_in_ui(page, question)
             settle(page)
             where = page.evaluate("""() => {
@@ -293,8 +292,8 @@ def test_the_copy_link_copies_the_quote_with_its_citation(browser, server):
 # -- 8. keyboard --------------------------------------------------------------------------------------------
 def test_the_latest_answers_first_source_is_within_three_tabs_of_the_box(browser, server):
     with chat(browser, server) as page:
-        ask_in_ui(page, FOLLOW_UP_FIRST)
-        ask_in_ui(page, ANSWERABLE)
+        ask_in_ui(page, OFF_TOPIC)
+        ask_in_ui(page, "When was the ITPP signed?")
         page.locator(QUESTION_BOX).focus()
         for tabs in range(1, 4):
             page.keyboard.press("Tab")
@@ -330,6 +329,23 @@ def test_the_question_box_focus_ring_stands_out(browser, server, theme):
 def test_the_page_says_it_reads_english(browser, server):
     with chat(browser, server) as page:
         assert "questions in English" in page.locator("#colnato-header").inner_text()
+
+
+def test_a_question_in_spanish_gets_the_engines_reply_not_an_english_quote(browser, server):
+    with chat(browser, server) as page:
+        reply = ask_in_ui(page, "¿Cuándo anunció Colombia que sería socio global de la OTAN?")
+        message = reply.locator(".colnato-answer")
+        assert message.get_attribute("lang") == "es"
+        assert "inglés" in message.inner_text(), "the reply, in the reader's language"
+        assert reply.locator("a.colnato-ref, mark, .colnato-cite, .colnato-copy").count() == 0, "no English quote"
+        suggestions = reply.locator("a.colnato-suggest")
+        assert suggestions.count() >= 1
+        asked = suggestions.first.inner_text()
+        before = page.locator(REPLY).count()
+        suggestions.first.click()                          # a suggestion asks itself, in English
+        page.wait_for_function(f"document.querySelectorAll({json.dumps(REPLY)}).length > {before}")
+        assert asked in page.locator("#colnato-chat [data-testid='user']").last.inner_text()
+        assert page.locator(REPLY).last.locator("a.colnato-ref").count() >= 1
 
 
 # -- axe-core after each interaction, light and dark ---------------------------------------------------------

@@ -257,8 +257,8 @@ def test_eval_out_writes_report_and_results(fake, tmp_path):
         assert needle in text
     assert "“north cape”" in text                    # text kept, escaped where needed
     rows = list(csv.DictReader((out / "results.csv").open(encoding="utf-8")))
-    assert list(rows[0]) == ["id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
-                             "confidence", "latency_ms"]
+    assert list(rows[0]) == ["id", "type", "question", "gold", "prediction", "sentence", "short_answer", "hit",
+                             "exact_match", "f1", "interpreted_as", "cited_paragraph", "confidence", "latency_ms"]
     assert [r["id"] for r in rows] == ["m1", "m2", "m3", "m4", "m5", "m6"]
     assert rows[0]["hit"] == "1" and rows[1]["hit"] == "0" and rows[1]["prediction"] == ""
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()

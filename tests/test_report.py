@@ -94,9 +94,9 @@ def test_each_failure_shows_question_gold_answer_reading_and_confidence(report):
         assert r["confidence"] == f"{answer['confidence']:.3f}"
         assert r["read as"] == (answer.get("interpreted_as") or "")
         if answer["abstained"]:
-            assert "declined" in r["answered"]
+            assert "declined" in r["quoted sentence"]
         else:
-            assert r["answered"] == answer["answer"]
+            assert r["quoted sentence"] == answer["answer"]
         assert r["outcome"] in OUTCOMES[2:], "a failure names its kind of failure"
 
 
@@ -238,3 +238,48 @@ def test_each_question_type_gets_its_curve_against_the_other_side_of_the_run():
     assert sorted(by_type) == ["followup", "near_miss", "off_topic", "paraphrase"]
     assert [r.id for r in by_type["paraphrase"]] == ["a", "n", "m"]      # with every unanswerable
     assert [r.id for r in by_type["near_miss"]] == ["a", "b", "n"]       # with every answerable
+
+
+# -- what the report counts (issue 20, item 10) --------------------------------------------------------
+def test_the_headline_says_it_counts_the_sentence_and_gives_the_short_answer_apart(report):
+    text, root = report
+    headline = text_of(by_id(root, "headline"))
+    rs = results()
+    answerable = [r for r in rs if r.answerable]
+    em = sum(r.exact_match for r in answerable) / len(answerable)
+    f1 = sum(r.f1 for r in answerable) / len(answerable)
+    assert f"Right sentence: {len(CASES) - len(MISSES)} of {len(CASES)}" in headline
+    assert f"exact match {em:.3f}, F1 {f1:.3f}" in headline and "Right short answer" in headline
+    assert "The headline counts the quoted sentence" in text_of(root)
+
+
+def test_the_question_table_scores_the_sentence_and_the_short_answer_apart(report):
+    _, root = report
+    table = {r["id"]: r for r in rows(root, "questions")}
+    by = {r.id: r for r in results()}
+    for id_, row in table.items():
+        assert row["EM"] == f"{by[id_].exact_match:.0f}" and row["F1"] == f"{by[id_].f1:.2f}"
+        assert row["short answer"] == ("" if by[id_].abstained else (by[id_].short_answer or "(none)"))
+    assert table["a1"]["outcome"] == "right sentence quoted"
+    assert all(td.get("data-label") for r in table.values() for td in r["_tr"].iter("td")), "phone card labels"
+
+
+def test_the_auc_says_what_it_separates_and_every_figure_is_defined_inline(report):
+    _, root = report
+    table = by_id(root, "metrics-table")
+    names = [text_of(tr.find("th")) for tr in table.find("tbody").iter("tr")]
+    assert "confidence_auc (answerable vs unanswerable)" in names
+    definitions = [text_of(list(tr.iter("td"))[-1]) for tr in table.find("tbody").iter("tr")]
+    assert len(definitions) == len(names) and all(len(d) > 10 for d in definitions)
+
+
+def test_results_csv_holds_the_sentence_short_answer_em_and_f1(tmp_path):
+    rs = results()
+    paths = write_outputs(tmp_path, [EvalRun("run", rs, compute_metrics(rs))], [item for item, _ in CASES.values()])
+    table = list(csv.DictReader(paths["csv"].open(encoding="utf-8")))
+    assert {"sentence", "short_answer", "exact_match", "f1"} <= set(table[0])
+    by = {r.id: r for r in rs}
+    for row in table:
+        r = by[row["id"]]
+        assert row["sentence"] == (r.sentence or "") and row["short_answer"] == (r.short_answer or "")
+        assert float(row["exact_match"]) == r.exact_match and abs(float(row["f1"]) - r.f1) < 1e-6

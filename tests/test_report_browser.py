@@ -47,7 +47,8 @@ def page(report_url):
 def visible(page) -> list[dict]:
     """The visible rows of the question table, top to bottom."""
     return page.eval_on_selector_all(ROWS, """rows => rows.filter(r => !r.hidden).map(r => ({
-        id: r.cells[0].textContent, result: r.dataset.result, confidence: parseFloat(r.cells[7].textContent)}))""")
+        id: r.cells[0].textContent, result: r.dataset.result,
+        confidence: parseFloat(r.querySelector('td[data-label="confidence"]').textContent)}))""")
 
 
 def click_header(page, name: str) -> None:
@@ -89,3 +90,24 @@ def test_filters_narrow_the_table(page):
     page.fill("#filter-text", "")
     assert len(visible(page)) == len(CASES)
     assert page.errors == []
+
+
+def test_the_report_reads_on_a_phone_without_clipping(page, report_url):
+    if True:
+        context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                      device_scale_factor=2)
+        phone = context.new_page()
+        phone.goto(report_url)
+        outside = phone.evaluate("""() => {
+            const width = document.documentElement.clientWidth;
+            const cut = [];
+            document.querySelectorAll('#questions td, #failure-table td, #metrics-table td, h1, h2, p, svg').forEach(el => {
+                const r = el.getBoundingClientRect();
+                if (r.width && (r.right > width + 1 || r.left < -1)) cut.push(el.tagName + ' ' + (el.dataset.label || '') + ' ' + Math.round(r.right));
+            });
+            return {scroll: document.documentElement.scrollWidth, width: width, cut: cut.slice(0, 8)};
+        }""")
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        phone.screenshot(path=str(ARTIFACTS_DIR / "eval-report-phone.png"), full_page=False)
+        context.close()
+    assert outside["scroll"] <= outside["width"] and outside["cut"] == [], outside

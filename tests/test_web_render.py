@@ -675,3 +675,41 @@ def test_the_conversation_is_cut_to_its_byte_budget(web_engine, feedback_log):  
     kept = json.loads(small.conversation(turns))
     assert 0 < len(kept) < 20 and kept[-1]["content"] == "Question number 19 about the article?"
     assert len(small.conversation(turns).encode("utf-8")) <= 200
+
+
+# -- the answer described once (colnato_qa/answer_model.py) -------------------------------------------------
+@pytest.mark.parametrize("question", [ANSWERABLE, FOLLOW_UP_FIRST, OFF_TOPIC, "Is Colombia a member of NATO?"])
+def test_every_engine_answer_is_an_answer_model_exactly(web_engine, question):  # noqa: F811
+    from colnato_qa.answer_model import AnswerModel
+
+    AnswerModel.model_validate(web_engine.ask(question).to_dict())      # extra fields forbidden, none missing
+
+
+def test_the_renderer_reads_only_fields_of_the_answer_model():
+    import inspect
+
+    from colnato_qa.answer_model import AnswerModel, CitationModel, ShortAnswerModel
+
+    source = inspect.getsource(render)
+    read = set(re.findall(r'(?:answer|a|c|citation|first|short)\.get\("(\w+)"', source))
+    read |= set(re.findall(r'answer\["(\w+)"\]', source))
+    known = set(AnswerModel.model_fields) | set(CitationModel.model_fields) | set(ShortAnswerModel.model_fields)
+    assert read and read <= known, read - known
+
+
+def test_no_conversation_from_the_browser_keeps_the_sessions_turns(controller):
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    assert controller.sync(turns, None) == (turns, None)
+    assert controller.sync(turns, "[]") == ([], None), "an empty conversation (New conversation) is empty"
+
+
+def test_the_pages_css_and_script_name_every_shared_id_and_no_python_object():
+    from colnato_qa.web import ids, styles
+
+    css, head = styles.css(), styles.head()
+    assert " object at 0x" not in css + head and "<built-in" not in css + head
+    assert json.loads(re.search(r"var IDS = (\{.*?\});", head).group(1)) == ids.IDS
+    for name in ("chat", "question", "controls", "clear", "reasons", "article"):
+        assert f"#{ids.IDS[name]}" in css, name
+    script = (REPO_ROOT / "src/colnato_qa/web/templates/chat.js").read_text(encoding="utf-8")
+    assert "colnato-question" not in script and "colnato-chat" not in script, "the script reads the ids from IDS"

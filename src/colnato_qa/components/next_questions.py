@@ -9,7 +9,7 @@ are found.
 The bank is ``config/suggestions.jsonl``, one ``{"question", "doc_id", "paragraph", "source"}``
 object a line, made by ``scripts/build_suggestions.py`` from the answerable questions of the
 training and dev gold splits (never a test split) that the engine answers from their evidence's
-paragraph (docs/web.md).
+paragraph (README.md, "What it serves").
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ import io
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,91 +32,30 @@ from .intervals import SMALL_SET, figure_intervals, one_question
 from .metrics import HEADLINE_KEYS, NORMALIZATION_WHY, QuestionResult, against_other_side, roc_auc
 from .runner import EvalRun
 
-CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
-               "confidence", "latency_ms")
+CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "sentence", "short_answer", "hit", "exact_match", "f1",
+               "interpreted_as", "cited_paragraph", "confidence", "latency_ms")
 
 # What became of a question: the two kinds of hit, then the three kinds of failure.
-CORRECT_ANSWER = "correct answer"
+CORRECT_ANSWER = "right sentence quoted"
 CORRECT_DECLINE = "correctly declined"
-WRONG_ANSWER = "wrong answer"
+WRONG_ANSWER = "wrong sentence quoted"
 WRONG_DECLINE = "declined, but the article answers it"
 WRONG_NON_ANSWER = "answered, but the article doesn't say"
 OUTCOMES = (CORRECT_ANSWER, CORRECT_DECLINE, WRONG_ANSWER, WRONG_DECLINE, WRONG_NON_ANSWER)
 OUTCOME_COLORS = dict(zip(OUTCOMES, (COLORS[0], COLORS[5], COLORS[4], COLORS[1], COLORS[3])))
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:80em;
-color:#1d232a;line-height:1.4;padding:0 1em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccd;padding-bottom:.2em}
-nav a{margin-right:1em}
-table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #d5d9e0;padding:.25em .5em;vertical-align:top}
-th{background:#eef1f5;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.miss td{background:#fff3f2}td.outcome{font-weight:600;min-width:7em}td.text{min-width:12em}.scroll{overflow-x:auto}
-tr.hit td.outcome{color:#116622}tr.miss td.outcome{color:#9b1c10}
-th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
-th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
-.controls{margin:.5em 0;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
-.controls input,.controls select{font:inherit;padding:.2em .4em}
-.small{color:#4a5260;font-size:.85em}.chart{margin:1em 0}svg text{font-family:inherit}
-.legend span{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;vertical-align:middle}
-"""
+# The page's style and script (sorting on a column's header, filtering by words and by hits or
+# failures; offline, no library) and the metric definitions are files of templates/, read once.
+@lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    return resources.files("colnato_qa.evaluation").joinpath("templates", name).read_text(encoding="utf-8")
 
-# Sorting (click a column's header; again to reverse) and filtering (words, and hits/failures) of
-# the question table. Offline, no library; rows keep their order among equals.
-_SCRIPT = """//<![CDATA[
-(function () {
-  "use strict";
-  var table = document.getElementById("questions");
-  var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
-  var text = document.getElementById("filter-text");
-  var result = document.getElementById("filter-result");
-  var count = document.getElementById("filter-count");
-  document.getElementById("table-controls").hidden = false;
 
-  function filter() {
-    var words = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var shown = 0;
-    rows.forEach(function (row) {
-      var haystack = row.textContent.toLowerCase();
-      var ok = (result.value === "all" || row.getAttribute("data-result") === result.value) &&
-               words.every(function (w) { return haystack.indexOf(w) !== -1; });
-      row.hidden = !ok;
-      if (ok) shown += 1;
-    });
-    count.textContent = shown + " of " + rows.length + " questions shown";
-  }
+def metric_definitions() -> dict[str, str]:
+    """What each headline figure measures, in a sentence (templates/metric_definitions.json)."""
+    return json.loads(_asset("metric_definitions.json"))
 
-  function key(row, index, numeric) {
-    var cell = row.cells[index];
-    var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
-    if (!numeric) return value.toLowerCase();
-    var number = parseFloat(value);
-    return isNaN(number) ? Infinity : number;
-  }
 
-  function sortBy(th, index) {
-    var ascending = th.getAttribute("aria-sort") !== "ascending";
-    var numeric = th.getAttribute("data-type") === "number";
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
-    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    rows.sort(function (a, b) {
-      var x = key(a, index, numeric), y = key(b, index, numeric);
-      var c = numeric ? (x === y ? 0 : (x > y ? 1 : -1)) : x.localeCompare(y, undefined, {numeric: true});
-      return ascending ? c : -c;
-    });
-    rows.forEach(function (row) { body.appendChild(row); });
-  }
-
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
-    var button = th.querySelector("button");
-    if (button) button.addEventListener("click", function () { sortBy(th, index); });
-  });
-  text.addEventListener("input", filter);
-  result.addEventListener("change", filter);
-  filter();
-})();
-//]]>"""
 
 
 def _fmt(v: Any) -> str:
@@ -146,24 +87,35 @@ def settings_text(settings: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None)
 
 
+# Metric names as the report shows them (the key otherwise): what the AUC separates.
+METRIC_LABELS = {"confidence_auc": "confidence_auc (answerable vs unanswerable)"}
+
+
 # -- tables -----------------------------------------------------------------------------------
 def metrics_table(runs: Sequence[EvalRun]) -> str:
-    """Every headline figure of every run, and the bootstrap 95% interval of the first run's."""
+    """Every headline figure of every run, the bootstrap 95% interval of the first run's, and what
+    each measures (inline, so that a report read on its own can be understood)."""
     intervals = figure_intervals(runs[0].results)
+    definitions = metric_definitions()
     head = "".join(f'<th scope="col">{esc(r.label)}</th>' for r in runs) + '<th scope="col">95% interval</th>'
     rows = []
     for key in HEADLINE_KEYS:
-        cells = "".join(f'<td class="num">{esc(_fmt(r.metrics.get(key)))}</td>' for r in runs)
+        cells = "".join(f'<td class="num" data-label="{esc(r.label)}">{esc(_fmt(r.metrics.get(key)))}</td>'
+                        for r in runs)
         ci = intervals.get(key)
-        cells += f'<td class="num">{"" if ci is None else esc(f"[{ci[0]:.3f}, {ci[1]:.3f}]")}</td>'
-        rows.append(f'<tr><th scope="row">{esc(key)}</th>{cells}</tr>')
-    return f'<table><thead><tr><th scope="col">metric</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        cells += (f'<td class="num" data-label="95% interval">'
+                  f'{"" if ci is None else esc(f"[{ci[0]:.3f}, {ci[1]:.3f}]")}</td>')
+        cells += f'<td class="def" data-label="what it measures">{esc(definitions.get(key, ""))}</td>'
+        rows.append(f'<tr><th scope="row">{esc(METRIC_LABELS.get(key, key))}</th>{cells}</tr>')
+    return (f'<div class="scroll"><table id="metrics-table"><thead><tr><th scope="col">metric</th>{head}'
+            f'<th scope="col">what it measures</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
-# (header, numeric?) of the question tables, in order.
+# (header, numeric?) of the question tables, in order. "outcome" judges the quoted sentence (the
+# headline); "short answer", EM and F1 judge the short answer on their own.
 QUESTION_COLUMNS = (("id", False), ("type", False), ("outcome", False), ("question", False), ("read as", False),
-                    ("gold answer", False), ("answered", False), ("confidence", True), ("cited ¶", True),
-                    ("evidence rank", True), ("ms", True))
+                    ("gold answer", False), ("quoted sentence", False), ("short answer", False), ("EM", True),
+                    ("F1", True), ("confidence", True), ("cited ¶", True), ("evidence rank", True), ("ms", True))
 
 
 def _answered(r: QuestionResult) -> str:
@@ -172,7 +124,13 @@ def _answered(r: QuestionResult) -> str:
     if r.abstained:
         best = f" best candidate: {esc(r.candidate)}" if r.candidate else ""
         return f'<span class="small">(declined){best}</span>'
-    return esc(r.prediction)
+    return esc(r.sentence if r.sentence is not None else r.prediction)
+
+
+def _short(r: QuestionResult) -> str:
+    if r.abstained or r.error:
+        return ""
+    return esc(r.short_answer) if r.short_answer else '<span class="small">(none)</span>'
 
 
 def question_row(r: QuestionResult, type_: str) -> str:
@@ -183,12 +141,16 @@ def question_row(r: QuestionResult, type_: str) -> str:
     kind = outcome(r)
     result = "hit" if r.hit else "miss"
     # Sorting on the outcome column puts failures first (0), then hits (1).
-    return (f'<tr class="{result}" data-result="{result}"><td>{esc(r.id)}</td><td>{esc(type_)}</td>'
-            f'<td class="outcome" data-sort="{int(r.hit)} {OUTCOMES.index(kind)}">{esc(kind)}</td>'
-            f'<td class="text">{q}</td><td>{esc(r.interpreted_as) if r.interpreted_as else ""}</td>'
-            f'<td>{gold}</td><td class="text">{_answered(r)}</td>'
-            f'<td class="num">{r.confidence:.3f}</td><td class="num">{esc(_fmt(r.cited_paragraph))}</td>'
-            f'<td class="num">{esc(_fmt(r.citation_rank))}</td><td class="num">{r.latency_ms:.1f}</td></tr>')
+    cells = (esc(r.id), esc(type_), esc(kind), q, esc(r.interpreted_as) if r.interpreted_as else "", gold,
+             _answered(r), _short(r), f"{r.exact_match:.0f}", f"{r.f1:.2f}", f"{r.confidence:.3f}",
+             esc(_fmt(r.cited_paragraph)), esc(_fmt(r.citation_rank)), f"{r.latency_ms:.1f}")
+    classes = {"outcome": "outcome", "question": "text", "quoted sentence": "text"}
+    tds = []
+    for (name, numeric), cell in zip(QUESTION_COLUMNS, cells):
+        cls = "num" if numeric else classes.get(name, "")
+        sort = f' data-sort="{int(r.hit)} {OUTCOMES.index(kind)}"' if name == "outcome" else ""
+        tds.append(f'<td{f" class={chr(34)}{cls}{chr(34)}" if cls else ""} data-label="{esc(name)}"{sort}>{cell}</td>')
+    return f'<tr class="{result}" data-result="{result}">{"".join(tds)}</tr>'
 
 
 def question_table(results: Sequence[QuestionResult], types: Mapping[str, str], table_id: str,
@@ -228,10 +190,20 @@ def _header(main: EvalRun, title: str, gold_path: str, split: str | None, thresh
             f"settings: {settings_text(main.settings)}" if settings_text(main.settings) else "",
             "generated " + _dt.datetime.now().strftime("%Y-%m-%d %H:%M")]
     misses = sum(1 for r in main.results if not r.hit)
+    answered = [r for r in main.results if r.answerable]
+    em = sum(r.exact_match for r in answered) / len(answered) if answered else None
+    f1 = sum(r.f1 for r in answered) / len(answered) if answered else None
+    short = ("" if em is None else
+             f" <strong>Right short answer</strong> (answerable questions, {len(answered)}): exact match "
+             f"{em:.3f}, F1 {f1:.3f}.")
     return [f"<h1>{esc(title)}</h1>",
             f'<p class="small">{esc(" · ".join(x for x in info if x))}</p>',
-            f"<p><strong>{len(main.results) - misses} of {len(main.results)} right, {misses} "
-            f"failure{'' if misses == 1 else 's'}.</strong></p>",
+            f'<p id="headline"><strong>Right sentence: {len(main.results) - misses} of {len(main.results)}, {misses} '
+            f"failure{'' if misses == 1 else 's'}.</strong>{short}</p>",
+            '<p class="small">The headline counts the <em>quoted sentence</em>: an answerable question is right when '
+            "the sentence quoted holds a gold answer, an unanswerable one when it is declined. The short answer "
+            "(the phrase in bold in the chat) is scored apart, by exact match (EM) and token F1 against the gold "
+            "answers, in its own columns.</p>",
             '<nav class="small"><a href="#failures">Failures</a><a href="#metrics">Headline metrics</a>'
             '<a href="#outcomes">Outcomes by group</a><a href="#confidence">Confidence</a>'
             '<a href="#all-questions">Every question</a></nav>']
@@ -364,8 +336,8 @@ def render_report(
     parts = _header(main, title, gold_path, split, threshold, scoring)
     parts += _failures(main, types)
     parts += ['<h2 id="metrics">Headline metrics</h2>',
-              '<p class="small">Shares in [0, 1]; definitions in docs/evaluation.md. answer_recall is the '
-              "headline accuracy on answerable questions; hit_rate counts an unanswerable question as a hit "
+              '<p class="small">Shares in [0, 1], each defined in its row (more in docs/evaluation.md). answer_recall '
+              "is the headline accuracy on answerable questions; hit_rate counts an unanswerable question as a hit "
               f"when the system abstains. The 95% interval (of {esc(main.label)}) is a bootstrap over the "
               "questions.</p>",
               metrics_table(runs)]
@@ -381,8 +353,8 @@ def render_report(
     body = "\n".join(parts)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" />'
             '<meta name="viewport" content="width=device-width, initial-scale=1" />'
-            f"<title>{esc(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n"
-            f"<script>{_SCRIPT}</script>\n</body></html>\n")
+            f"<title>{esc(title)}</title><style>{_asset('report.css')}</style></head>\n<body>\n{body}\n"
+            f"<script>//<![CDATA[\n{_asset('report.js')}//]]></script>\n</body></html>\n")
 
 
 # Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): those starting with one of these.
@@ -403,6 +375,9 @@ def results_rows(results: Sequence[QuestionResult], types: Mapping[str, str] | N
     return [{
         "id": safe(r.id), "type": safe(types.get(r.id, "")), "question": safe(r.question),
         "gold": safe(" | ".join(r.gold_answers)), "prediction": "" if r.prediction is None else safe(r.prediction),
+        "sentence": "" if r.sentence is None else safe(r.sentence),
+        "short_answer": "" if r.short_answer is None else safe(r.short_answer),
+        "exact_match": f"{r.exact_match:.0f}", "f1": f"{r.f1:.6f}",
         "interpreted_as": safe(r.interpreted_as or ""), "hit": int(r.hit),
         "cited_paragraph": "" if r.cited_paragraph is None else r.cited_paragraph,
         "confidence": f"{r.confidence:.6f}", "latency_ms": f"{r.latency_ms:.1f}",

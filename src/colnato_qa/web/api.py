@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..answer_model import AnswerModel, CitationModel, ShortAnswerModel  # noqa: F401 (the API's schema)
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest, describe
 from . import limits
@@ -29,55 +30,8 @@ HEALTH_PATH = "/healthz"
 
 # -- request and response models -----------------------------------------------------------
 # The request is the core's AskRequest (colnato_qa/request.py): the same rules and messages as the
-# engine and the CLI.
-
-
-class CitationModel(BaseModel):
-    """A passage of the article the answer is quoted from (first) or related to (the rest)."""
-
-    passage_id: str = Field(description="Stable id of the passage.")
-    doc_id: str = Field(description="Id of the document (the article).")
-    title: str = Field(description="Title of the article.")
-    paragraph: int = Field(description="Paragraph number as a reader counts them, from 1; 0 for title/byline.")
-    text: str = Field(description="The whole paragraph, verbatim.")
-    score: float = Field(description="Cosine similarity of the question and the passage. Not the rank: citations "
-                                     "are in rank order (the answering passage first), which fuses more than this "
-                                     "similarity, so scores need not decrease along the list.")
-    answer_start: int | None = Field(description="Start of the answer in `text` (None when not the answer).")
-    answer_end: int | None = Field(description="End (exclusive) of the answer in `text`.")
-
-
-class ShortAnswerModel(BaseModel):
-    """The minimal phrase that answers, inside the quote: ``citations[0].text[start:end] == text``."""
-
-    text: str = Field(description="The short answer (a date, a name, a number, a phrase), verbatim.")
-    start: int = Field(description="Start of the short answer in `citations[0].text`.")
-    end: int = Field(description="End (exclusive) of the short answer in `citations[0].text`.")
-    confidence: float = Field(description="Confidence in [0, 1] that this phrase itself answers the question.")
-
-
-class AnswerModel(BaseModel):
-    """The answer, quoted from the article: ``citations[0].text[answer_start:answer_end] == answer``
-    when answered; ``answer`` is null and ``abstained`` true when the article doesn't say."""
-
-    question: str = Field(description="The question as asked (whitespace normalized).")
-    answer: str | None = Field(description="The answer, verbatim from the article; null when abstained.")
-    short_answer: ShortAnswerModel | None = Field(
-        description="The minimal phrase of the answer that answers the question; null when abstained or when "
-                    "no phrase shorter than the sentence answers.")
-    abstained: bool = Field(description="True when the article doesn't answer the question.")
-    confidence: float = Field(description="Confidence in [0, 1]; abstained when below the threshold.")
-    citations: list[CitationModel] = Field(description="Cited passages, best first.")
-    interpreted_as: str | None = Field(description="How a follow-up was read, when it used the history.")
-    verdict: Literal["yes", "no"] | None = Field(
-        description="For a yes/no question whose quote clearly settles it: yes or no; otherwise null.")
-    language: str = Field(description="ISO 639-1 code of the question's language (the engine answers English).")
-    reason: Literal["not_in_article", "other_language", "unclear_reference", "false_premise"] | None = Field(
-        description="Why it abstained; null when answered.")
-    reply: str | None = Field(
-        description="A message to show instead of a quote (in the question's language), e.g. for a question not "
-                    "in English or a pronoun with nothing to refer to; null otherwise.")
-    suggestions: list[str] = Field(description="Questions the article answers, offered with a reply.")
+# engine and the CLI. The answer is the core's AnswerModel (colnato_qa/answer_model.py): the one
+# description of ``Answer.to_dict()``, which the chat page renders too.
 
 
 class HealthModel(BaseModel):

@@ -248,9 +248,12 @@ class ChatController:
 
     def sync(self, turns: Sequence[Turn] | None, conversation: Any) -> tuple[list[Turn], str | None]:
         """(the session's turns in step with the browser's conversation, a problem or None). The
-        cached turns are kept when they hold the same questions; otherwise (a reload, another
-        replica) they are rebuilt. An unreadable conversation is set aside: (no turns, why)."""
+        cached turns are kept when they hold the same questions, or when the browser sends none
+        (None: nothing stored yet); otherwise (a reload, another replica) they are rebuilt from it.
+        An unreadable conversation is set aside: (no turns, why)."""
         turns = [t for t in (turns or []) if not t.get("pending")]
+        if conversation is None:      # the browser holds none yet (or the client sends none): the session's own
+            return turns, None
         try:
             questions = self.read_conversation(conversation)
         except InvalidHistoryError as exc:
@@ -374,7 +377,8 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
         turns = gr.State([])            # this page session's rendered replies (a cache)
-        conversation = gr.BrowserState("[]", storage_key=CONVERSATION_STORAGE_KEY, secret=CONVERSATION_SECRET)
+        # None until the first answer: Gradio hands an empty store to the events as the default value.
+        conversation = gr.BrowserState(None, storage_key=CONVERSATION_STORAGE_KEY, secret=CONVERSATION_SECRET)
         rated = gr.State(None)          # the chat message index of the reply last voted down
         gr.HTML(render.render_header(documents, title), elem_id=ids.HEADER, js_on_load=None)
         with gr.Row(equal_height=False):
@@ -421,7 +425,7 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     gr.HTML(render.counter(controller.max_chars), elem_id=ids.COUNTER, js_on_load=None, padding=False)
                     retry_button = gr.Button("Retry", size="sm", elem_id=ids.RETRY, visible=False, scale=0,
                                              min_width=80)
-                    clear_button = gr.Button(NEW_CONVERSATION, size="sm", elem_id=ids.CLEAR, scale=0, min_width=80)
+                    clear_button = gr.Button(NEW_CONVERSATION, size="sm", elem_id=ids.CLEAR, scale=0, min_width=150)
             with gr.Column(scale=2, min_width=300):
                 for i, doc in enumerate(documents):
                     sentences = render.passage_sentences(engine.passages, doc.doc_id)

@@ -29,10 +29,11 @@ def theme() -> Any:
     )
 
 
-# The chat's height inside a frame (desktop width): the documented 760 px frame holds the header,
-# this chat, the question box and its controls (tests/test_browser_embed.py measures it).
-EMBEDDED_CHAT_PX = 430
-EMBEDDED_ARTICLE_PX = 640
+# Inside a frame (desktop width) the chat is the frame's height less this much (the header, the
+# question box and its controls), at least EMBEDDED_CHAT_MIN_PX: the documented 760 px frame
+# shows the whole page without scrolling (tests/test_browser_embed.py measures it).
+EMBEDDED_CHROME_PX = 380
+EMBEDDED_CHAT_MIN_PX = 240
 
 
 def css() -> str:
@@ -42,4 +43,5 @@ def css() -> str:
 
 def head() -> str:
     """What the chat page adds to its <head>: unscoped styles and the page's script (templates/head.html)."""
-    return templates.render("head.html", embedded_chat_px=EMBEDDED_CHAT_PX, embedded_article_px=EMBEDDED_ARTICLE_PX)
+    return templates.render("head.html", embedded_chrome_px=EMBEDDED_CHROME_PX,
+                            embedded_chat_min_px=EMBEDDED_CHAT_MIN_PX)

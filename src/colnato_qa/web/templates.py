@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -29,7 +30,10 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.globals["ids"] = ids.IDS
+    # ids.NAME in a template (a namespace: a dict's own methods, such as clear, would shadow keys),
+    # and the whole map for the script (id_map | tojson).
+    env.globals["ids"] = SimpleNamespace(**ids.IDS)
+    env.globals["id_map"] = dict(ids.IDS)
     return env
 
 

@@ -6,7 +6,7 @@
 (function () {
   if (window.__colnatoChat) return;
   window.__colnatoChat = true;
-  var IDS = {{ ids | tojson }};
+  var IDS = {{ id_map | tojson }};
   var LINK = /^#((?:doc\d+-)?(?:para-\d+|article-top))(?::(\d+)-(\d+))?$/;
   var SENTENCE = /s-(\d+)-(\d+)$/;
   var PHONE = "(max-width: 640px)";
