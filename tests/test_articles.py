@@ -82,7 +82,8 @@ def test_the_splits_file_holds_the_second_article_out_and_the_others_in():
 # -- honest signals for an article with no fitted adapter (issue 22, item 4) -----------------------
 def test_the_engine_says_what_it_was_fitted_for(port_ardley, engine):
     assert port_ardley.fitted_artefacts == {"fitted_for_corpus": False, "query_adapter": False,
-                                            "question_bank": False, "answerability_model": "answerability.json"}
+                                            "question_bank": False, "answerability_model": "answerability_general.json"}
+    assert engine.fitted_artefacts["answerability_model"] == "answerability.json"
     assert engine.fitted_artefacts["fitted_for_corpus"] is True
 
 
@@ -121,7 +122,7 @@ def test_healthz_says_whether_the_engine_is_fitted_for_its_corpus(port_ardley, e
             body = client.get("/healthz").json()
         assert body["fitted_for_corpus"] is fitted
         assert body["query_adapter"] is fitted and body["question_bank"] is fitted
-        assert body["answerability_model"] == "answerability.json"
+        assert body["answerability_model"] == ("answerability.json" if fitted else "answerability_general.json")
 
 
 def test_the_chat_page_offers_questions_about_the_article_it_serves(port_ardley, engine):

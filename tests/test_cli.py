@@ -238,3 +238,16 @@ def test_citation_has_the_attributes_of_its_json():
         for key, value in c.to_dict().items():
             got = getattr(c, key)
             assert (round(got, 6) if key == "score" else got) == value, key
+
+
+def test_one_error_boundary_for_every_command():
+    """The group and every command share cli.common.OneLineErrors; the old per-command converters are gone."""
+    from colnato_qa.cli import common
+
+    assert isinstance(main, common.OneLineErrors)
+    for name, command in main.commands.items():
+        assert isinstance(command, common.OneLineErrors), name
+    assert not hasattr(common, "clean_errors")
+    import colnato_qa.cli as cli
+
+    assert not hasattr(cli, "DomainErrors")

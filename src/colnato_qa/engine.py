@@ -26,7 +26,8 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
-from .components.verdict import VerdictReader, is_yes_no
+from .components.short_answer_gate import load_short_answer_gate, short_answer_features
+from .components.verdict import VerdictReader, is_yes_no, negated
 from .components.language import LanguageIdentifier, english_only_reply, proper_names
 from .components.query_adapter import QueryAdapter, load_query_adapter
 from .components.question_bank import BankMatch, QuestionBank, load_question_bank
@@ -38,7 +39,7 @@ from .encoders import Encoder, make_encoder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, ReadQuestion, expansion_terms
+from .question import EXPANSION, ReadQuestion, asks_for_opinion, expansion_terms
 from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
@@ -144,6 +145,8 @@ class _State:
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
 
+
+
     def sentence_entities(self, row: int) -> list[list[tuple[str, str]]]:
         """(text, label) of the named entities of each sentence of row ``row``'s passage."""
         found = self._sentence_entities.get(row)
@@ -200,7 +203,8 @@ class QAEngine:
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
                  reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
-                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None):
+                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None,
+                 threshold_override: float | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -211,19 +215,58 @@ class QAEngine:
         self._selector = selector or SentenceSelector()
         self._short = ShortAnswerExtractor()
         self._verdict = VerdictReader()
-        self._short_gate = _load_short_gate(settings.short_answer_gate)
+        self._short_gate = load_short_answer_gate(settings.short_answer_gate)
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
-        self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
         manifest = self._state.data.manifest
         self._adapter = query_adapter or load_query_adapter(settings.query_adapter, manifest.get("corpus_hash"),
                                                             manifest.get("model_fingerprint"))
         self._bank = question_bank if question_bank is not None else load_question_bank(
             settings.question_bank, manifest.get("corpus_hash"), manifest.get("model_fingerprint"))
+        if answerability is None:
+            answerability = self._answerability_for(settings, fitted_for_corpus=self.fitted_for_corpus)
+        self._answerability: AnswerabilityModel = answerability
+        # variant(threshold=...) wins over any model's own threshold (fitting and evaluation set 0).
+        self._threshold_override = threshold_override
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
+
+    @staticmethod
+    def _answerability_for(settings: Settings, fitted_for_corpus: bool) -> AnswerabilityModel:
+        """The fitted model when the adapter or bank was fitted for this corpus; else the general model (any
+        article), when there is one, with a warning that says how to fit this article's own."""
+        general = settings.general_answerability_model
+        if not fitted_for_corpus and general is not None and Path(general).exists():
+            log.warning("No query adapter or question bank was fitted for this corpus: the general answerability "
+                        "model (%s) is used. Fit this article's own with training questions: %s",
+                        general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
+            return load_answerability(general)
+        return load_answerability(settings.answerability_model)
+
+    @property
+    def fitted_for_corpus(self) -> bool:
+        """Whether the query adapter or the question bank in use were fitted for this corpus and encoder."""
+        return not self._adapter.is_identity or not self._bank.is_empty
+
+    @property
+    def abstain_threshold(self) -> float:
+        """Below this confidence the engine declines: a variant's explicit threshold, else the general
+        model's own (when it is in use), else the abstain_threshold setting."""
+        if self._threshold_override is not None:
+            return self._threshold_override
+        if self._answerability.threshold is not None:
+            return self._answerability.threshold
+        return self.settings.abstain_threshold
+
+    @property
+    def fitted_artefacts(self) -> dict[str, Any]:
+        """What the answers rest on, for /healthz and reports: whether the adapter and the bank were fitted for
+        this corpus, and the file of the answerability model in use (answerability_general.json on an article
+        nobody fitted for)."""
+        return {"fitted_for_corpus": self.fitted_for_corpus, "query_adapter": not self._adapter.is_identity,
+                "question_bank": not self._bank.is_empty, "answerability_model": self._answerability.name}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -326,8 +369,11 @@ class QAEngine:
             changes["answer_mode"] = answer_mode
         if threshold is not None:
             changes["abstain_threshold"] = threshold
+        override = threshold if threshold is not None else (
+            self._threshold_override if "abstain_threshold" not in changes else None)
         settings = self.settings.replace(**changes)
-        if answerability is None and settings.answerability_model == self.settings.answerability_model:
+        if (answerability is None and settings.answerability_model == self.settings.answerability_model
+                and settings.general_answerability_model == self.settings.general_answerability_model):
             answerability = self._answerability
         if reader is None and settings.history_turns_used == self.settings.history_turns_used:
             reader = self._reader
@@ -338,7 +384,7 @@ class QAEngine:
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
                         selector=selector or self._selector, reader=reader, retriever=retriever,
-                        query_adapter=query_adapter, question_bank=question_bank)
+                        query_adapter=query_adapter, question_bank=question_bank, threshold_override=override)
 
     # ------------------------------------------------------------------ views
     @property
@@ -352,19 +398,6 @@ class QAEngine:
     @property
     def documents(self) -> list[Document]:
         return list(self._state.documents)
-
-    @property
-    def fitted_artefacts(self) -> dict[str, Any]:
-        """What of ``colnato-qa fit``'s output this engine uses (read-only; answering is unchanged).
-
-        ``query_adapter`` and ``question_bank``: True when the file was fitted for this corpus and
-        encoder (a file fitted for another corpus is set aside when the engine loads);
-        ``fitted_for_corpus``: both are; ``answerability_model``: the file name of the answerability
-        weights in use."""
-        adapter = not self._adapter.is_identity
-        bank = not self._bank.is_empty
-        return {"fitted_for_corpus": adapter and bank, "query_adapter": adapter, "question_bank": bank,
-                "answerability_model": Path(self.settings.answerability_model).name}
 
     @property
     def suggested_questions(self) -> tuple[str, ...]:
@@ -446,34 +479,56 @@ class QAEngine:
                 self._cache[key] = answer
         return answer
 
-    def _earlier(self, turns: list, i: int) -> EarlierTurn | None:
-        """User turn ``turns[i]`` as this engine read and answered it (a cache hit: it was just asked);
-        the assistant's reply that follows it in the history, when there is one, is its answer."""
-        try:
-            answered = self.ask(turns[i].content, turns[:i])
-        except ColnatoError:
-            return None
-        read = answered.interpreted_as or turns[i].content
-        if i + 1 < len(turns) and turns[i + 1].role == "assistant":
-            return EarlierTurn(read, turns[i + 1].content or None)
-        return EarlierTurn(read, None if answered.abstained else answered.answer)
+    def _earlier_turns(self, turns: list, state: _State) -> tuple[EarlierTurn, ...]:
+        """The conversation's user turns (the last ``history_turns_used``), oldest first, each read with the
+        turns before it and answered, in order: each is read once. An answer counts as one only when it
+        is confident (``followup_min_confidence``); the assistant's reply that follows a turn in the
+        history, when there is one, is the answer's text (what the reader saw)."""
+        out: list[EarlierTurn] = []
+        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.settings.history_turns_used:]
+        for i in users:
+            before = tuple(turns[:i])
+            content = turns[i].content
 
-    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
-        """How the question is read: typos repaired, a follow-up resolved against the history."""
-        context = ReadingContext(
+            def compute(content: str = content, before: tuple = before) -> Answer:
+                read = self._reader.run(content, before, self._reading_context(state, tuple(out)))
+                return self._triaged(content, state, read) or self._finished(content, read, state)
+
+            try:
+                answered = self._cached((content, before, state.generation), compute)
+            except ColnatoError:
+                out.append(EarlierTurn(content, None))
+                continue
+            confident = not answered.abstained and answered.confidence >= self.settings.followup_min_confidence
+            text = answered.answer
+            if confident and i + 1 < len(turns) and turns[i + 1].role == "assistant" and turns[i + 1].content:
+                text = turns[i + 1].content
+            out.append(EarlierTurn(answered.interpreted_as or content, text if confident else None))
+        return tuple(out)
+
+    def _reading_context(self, state: _State, earlier: tuple[EarlierTurn, ...] = ()) -> ReadingContext:
+        return ReadingContext(
             gazetteer=state.gazetteer,
             frequency=lambda text: min((state.bm25.df(t) for t in content_terms(text)), default=0),
             spell=lambda text: self._spell_checked(text, state),
-            earlier=self._earlier,
+            earlier=earlier,
         )
+
+    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
+        """How the question is read: typos repaired, a follow-up resolved against the earlier turns (read
+        and answered first, only when the question may lean on them)."""
+        context = self._reading_context(state)
+        if self._reader.leans_on_history(q, turns, context):
+            context = self._reading_context(state, self._earlier_turns(turns, state))
         return self._reader.run(q, turns, context)
 
     def _triaged(self, q: str, state: _State, read: ReadQuestion) -> Answer | None:
         """A reply that quotes nothing, when one is due: a question not in English (the engine reads
         English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
         signed?" asked first: which one?). None: answer the question."""
-        guess = state.languages.run(q)
-        if not guess.english:
+        # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
+        guess = state.languages.run(q) if self._metadata.run(q) is None else None
+        if guess is not None and not guess.english:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
                           reply=english_only_reply(guess.code), suggestions=self.suggested_questions)
         if read.unresolved is None or self._metadata.run(read.text) is not None:
@@ -496,23 +551,19 @@ class QAEngine:
             return replace(answer, verdict=self._verdict.run(read.text, answer.answer or "", answer.confidence))
         first = answer.citations[0]
         t0 = time.perf_counter()
-        span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
-        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
-        confidence = self._short_confidence(read.kind)
-        short = (ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end, confidence)
-                 if span and confidence is not None else None)
+        found = self._short.best(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
+        short = None
+        if found is not None:
+            phrase = first.passage.text[found.span.start:found.span.end]
+            features = short_answer_features(read.text, answer.answer or "", phrase, found.kind, found.score)
+            confidence = self._short_gate.run(features) if self._short_gate is not None else 1.0
+            if self._short_gate is None or self._short_gate.shown(confidence):
+                short = ShortAnswer(phrase, found.span.start, found.span.end, confidence)
+            debug_short = {"short_candidate": phrase, "short_features": features, "short_confidence": confidence}
+        else:
+            debug_short = {}
+        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000, **debug_short)
         return replace(answer, short_answer=short, debug=debug)
-
-    def _short_confidence(self, kind: str) -> float | None:
-        """How often a short answer of this kind of question is right (the fitted gate); None when that is
-        too low (or measured on too few questions) for the phrase to be shown in bold."""
-        gate = self._short_gate
-        if gate is None:
-            return 1.0
-        seen = gate["kinds"].get(kind)
-        if seen is None or seen["n"] < gate["min_support"] or seen["precision"] < gate["min_precision"]:
-            return None
-        return float(seen["precision"])
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
@@ -550,11 +601,12 @@ class QAEngine:
         best = candidates[0]
         features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names),
                         null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec),
-                        bank_margin=bank.margin)
+                        bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
+                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
-        if conf < s.abstain_threshold:
+        if conf < self.abstain_threshold:
             return Answer(q, None, True, conf, related, read.interpreted_as, debug)
         span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
         first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)
@@ -630,21 +682,6 @@ class QAEngine:
 
     def _retrieve(self, text: str, q_vec: np.ndarray, state: _State, lexical_share: float = 1.0) -> list[int]:
         return self._retriever.run(text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
-
-def _load_short_gate(path: Path | None) -> dict[str, Any] | None:
-    """The short-answer gate written by scripts/fit_short_answer_gate.py; None (always shown) without one."""
-    import json
-
-    if path is None or not Path(path).exists():
-        return None
-    try:
-        gate = json.loads(Path(path).read_text(encoding="utf-8"))
-        gate["kinds"], gate["min_support"], gate["min_precision"]  # noqa: B018 - the keys it must have
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ColnatoError(f"Cannot read the short-answer gate {path} ({exc}). Refit it: "
-                           "python scripts/fit_short_answer_gate.py --write") from exc
-    return gate
-
 
 def _limit_blas_threads() -> None:
     """numpy's BLAS pool (OpenBLAS) and torch's threads contend on a small machine: the vector

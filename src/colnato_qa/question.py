@@ -119,6 +119,21 @@ def type_match(kind: str, sentence: str, question: str = "", entities: Sequence[
     return 0.5
 
 
+# The asker wants the chatbot's own view ("what do you think", "in your opinion", "should I"): second person,
+# general English. The article's author's view is not this ("what does the author think").
+_OPINION_RE = re.compile(
+    r"\b(?:do|would|did|don[’']t|wouldn[’']t)\s+you\s+(?:personally\s+)?(?:think|believe|reckon|feel|agree|consider|"
+    r"recommend|suggest|say|prefer|support|like)\b|\byour\s+(?:own\s+)?(?:opinion|view|views|take|thoughts|"
+    r"verdict|feeling|stance)\b|\bwhat\s+do\s+you\s+make\s+of\b|\bshould\s+(?:i|we)\b|\bare\s+you\s+(?:for|against)\b"
+    r"|\bpersonally\b|\bif\s+you\s+were\b",
+    re.I)
+
+
+def asks_for_opinion(question: str) -> bool:
+    """Does the question ask for the chatbot's own opinion, prediction or advice?"""
+    return bool(_OPINION_RE.search(question))
+
+
 @dataclass(frozen=True)
 class ReadQuestion:
     """A question as the reader (components/reader.py) read it."""

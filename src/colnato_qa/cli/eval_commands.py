@@ -146,7 +146,7 @@ def eval_command(ctx: click.Context, gold: str, as_json: bool, out_dir: str | No
         for path, content in ((preds_path, preds), (na_path, na_probs)):
             if path is not None:
                 write_text_atomic(path, json.dumps(content, ensure_ascii=False, indent=1) + "\n")
-        threshold = float(engine.settings.abstain_threshold)
+        threshold = float(getattr(engine, "abstain_threshold", engine.settings.abstain_threshold))
         paths: dict[str, Path] = {}
         if out_dir is not None:
             from ..evaluation.report import write_outputs

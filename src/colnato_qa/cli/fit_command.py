@@ -126,5 +126,6 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             bank.save(bank_target)
     click.echo(text.rstrip())
     written = "nothing written (add --write to write it)" if not write else f"wrote {target}" + (
-        "" if no_adapter or adapter_target is None else f" and {adapter_target}")
+        "" if no_adapter or adapter_target is None else f" and {adapter_target}") + (
+        "" if no_bank or bank_target is None else f" and {bank_target}")
     click.echo(f"schema {FEATURE_SCHEMA}: {written}", err=True)

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
@@ -26,7 +26,8 @@ TURNS_SEARCHED = 2
 
 @dataclass(frozen=True)
 class EarlierTurn:
-    """An earlier user turn as the engine read and answered it; ``answer`` is None when it declined."""
+    """An earlier user turn as the engine read and answered it; ``answer`` is None when it declined or
+    answered without confidence (an antecedent comes from an answer only when it was confident)."""
 
     question: str
     answer: str | None
@@ -35,18 +36,26 @@ class EarlierTurn:
 @dataclass(frozen=True)
 class ReadingContext:
     """What the reader needs from the engine: the corpus gazetteer, how often a phrase's words occur
-    in the corpus, the typo repair, and the engine's own reading of an earlier turn."""
+    in the corpus, the typo repair, and the conversation's earlier user turns as the engine already
+    read and answered them (oldest first; empty when the question needs no history)."""
 
     gazetteer: Gazetteer
     frequency: Callable[[str], int]
     spell: Callable[[str], str]
-    earlier: Callable[[Sequence[HistoryTurn], int], EarlierTurn | None]
+    earlier: Sequence[EarlierTurn] = field(default_factory=tuple)
 
 
 class QuestionReader:
     def __init__(self, turns_used: int, repair_typos: bool = True) -> None:
         self.turns_used = turns_used
         self.repair_typos = repair_typos
+
+    def leans_on_history(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> bool:
+        """Whether reading ``question`` may need the earlier turns (so the engine reads them first)."""
+        if not self.turns_used or not any(t.role == "user" for t in turns):
+            return False
+        text = context.spell(question) if self.repair_typos else question
+        return needs_context(text, None, lambda t: context.gazetteer.find(t, from_answer=False)) is not None
 
     def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
         text = context.spell(question) if self.repair_typos else question
@@ -64,7 +73,7 @@ class QuestionReader:
         find = lambda text: context.gazetteer.find(text, from_answer=False)  # noqa: E731
         if needs_context(question, None, find) is None:
             return None
-        earlier = self._last_answered(turns, context)
+        earlier = self._last_answered(context)
         if earlier is None:
             return None
         follow = needs_context(question, f"{earlier.question} {earlier.answer}", find)
@@ -92,10 +101,9 @@ class QuestionReader:
             return None
         return follow.pronoun.group(0)
 
-    def _last_answered(self, turns: Sequence[HistoryTurn], context: ReadingContext) -> EarlierTurn | None:
-        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.turns_used:]
-        for i in reversed(users[-TURNS_SEARCHED:]):
-            earlier = context.earlier(turns, i)
-            if earlier is not None and earlier.answer:
+    def _last_answered(self, context: ReadingContext) -> EarlierTurn | None:
+        """The latest of the last ``TURNS_SEARCHED`` earlier turns that was answered with confidence."""
+        for earlier in reversed(list(context.earlier)[-self.turns_used:][-TURNS_SEARCHED:]):
+            if earlier.answer:
                 return earlier
         return None

@@ -70,6 +70,15 @@ _KIND_OF = {qmod.YEAR: DATE, qmod.NUMBER: NUMBER, qmod.PERSON: PERSON, qmod.PLAC
 
 
 @dataclass(frozen=True)
+class ShortCandidate:
+    """The phrase ``ShortAnswerExtractor.best`` chose: where it is, its score and the kind asked for."""
+
+    span: Span
+    score: float
+    kind: str
+
+
+@dataclass(frozen=True)
 class AskedFor:
     """What a question asks for: the kind of answer, its focus words (stemmed), its words (stemmed)."""
 
@@ -192,6 +201,11 @@ class ShortAnswerExtractor:
     def run(self, question: str, text: str, span: Span, parse: ParsedText | None) -> Span | None:
         """The short answer's offsets into ``text`` (inside ``span``), or None when no phrase shorter
         than the span answers (or there is no parse)."""
+        found = self.best(question, text, span, parse)
+        return None if found is None else found.span
+
+    def best(self, question: str, text: str, span: Span, parse: ParsedText | None) -> "ShortCandidate | None":
+        """``run``'s phrase with what the short answer's confidence is read from: its score and the kind asked."""
         if parse is None or not question.strip():
             return None
         inside = [i for i, t in enumerate(parse.tokens) if span.start <= t.start and t.end <= span.end]
@@ -206,7 +220,7 @@ class ShortAnswerExtractor:
         whole = len(text[span.start:span.end].strip())
         if score < self.min_score or out is None or len(out) >= self.max_share * whole:
             return None
-        return out
+        return ShortCandidate(out, score, asked.kind)
 
     # -- candidates -------------------------------------------------------------------------------
     def ranked(self, asked: AskedFor, text: str, parse: ParsedText, inside: list[int]) -> list[tuple[float, _Candidate]]:

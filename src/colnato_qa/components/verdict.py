@@ -39,6 +39,11 @@ def asking_sentence(question: str) -> str:
     return asks[-1].strip() if asks else question.strip()
 
 
+def negated(text: str) -> bool:
+    """Does the text hold a negator ("not", "n't", "never", "without", ...)?"""
+    return bool(_NEGATION_RE.search(text))
+
+
 def is_yes_no(question: str) -> bool:
     return bool(_YES_NO_RE.match(asking_sentence(question)))
 
