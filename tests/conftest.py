@@ -112,6 +112,7 @@ SLOW_TESTS = {
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
     "test_build_and_eval_run_on_the_second_article",     # builds an index of corpus/articles/port-ardley, evaluates
+    "test_bring_your_own_questions_fits_the_second_article",  # fit, calibrate and eval on the second article
 }
 FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}
 # tests/security modules that start no server (settings, the CLI, the report's files).

@@ -88,7 +88,7 @@ def test_an_adapter_for_another_encoder_is_not_used_with_a_warning(tmp_path, cap
 def test_an_adapter_for_another_corpus_is_not_used_quietly(tmp_path, caplog):
     """Another article is no fault: `build` and `serve` say so in one line (cli/common.unfitted_notice),
     without a warning that would name the project's own training files."""
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="colnato_qa"):
         assert load_query_adapter(saved(tmp_path), "other", "m").is_identity
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "another corpus" in caplog.text

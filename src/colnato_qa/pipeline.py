@@ -83,12 +83,12 @@ class AnsweringPipeline:
     @staticmethod
     def answerability_for(settings: Settings, fitted_for_corpus: bool) -> AnswerabilityModel:
         """The fitted model when the adapter or bank was fitted for this corpus; else the general model (any
-        article), when there is one."""
+        article), when there is one. Logged at info: `build` and `serve` say it in one line with the fit command
+        for this corpus and a config of its own (cli/common.unfitted_notice); `fitted_artefacts` reports it."""
         general = settings.general_answerability_model
         if not fitted_for_corpus and general is not None and Path(general).exists():
             log.info("No query adapter or question bank was fitted for this corpus: the general answerability "
-                     "model (%s) is used. Fit this article's own with training questions: %s",
-                     general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
+                     "model (%s) is used.", general)
             return load_answerability(general)
         return load_answerability(settings.answerability_model)
 

@@ -161,5 +161,6 @@ def unfitted_notice(engine: Any, corpus: Path | str | None, index: Path | str | 
     where = "".join(f" --{flag} {value}" for flag, value in (("corpus", corpus), ("index", index)) if value is not None)
     return (f"note: this article has no fitted {' or '.join(missing)}, so questions are matched with the encoder's "
             f"own vectors and the answerability model {fitted['answerability_model']}; answers still work, "
-            f"abstention is less sure. To fit them on questions you write for it: colnato-qa fit{where} "
-            f"--config MY_CONFIG.json TRAIN.jsonl --write (docs/evaluation.md, \"Bring your own questions\").")
+            f"abstention is less sure. To fit them on questions you write for it, with a config of its own so that "
+            f"the project's config/ files stay as they are: colnato-qa fit{where} --config MY_CONFIG.json TRAIN.jsonl "
+            f"--write (docs/evaluation.md, \"Bring your own questions\").")

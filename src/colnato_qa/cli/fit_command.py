@@ -119,6 +119,9 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
     bank_target = bank_out or engine.settings.question_bank
     text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
     if write:
+        for path in (target, adapter_target, bank_target):   # a config of its own may name a new folder
+            if path is not None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(Path(target), text)
         if not no_adapter and adapter_target is not None:
             adapter.save(adapter_target)
