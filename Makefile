@@ -11,7 +11,7 @@ INDEX  ?= index
 FAST   := not slow and not browser and not server
 # The gold sets `make eval` reports, each FILE or FILE:SPLIT: the article-worded test split and the
 # natural-phrasing test set. Add a file here to report it too (its report goes to reports/eval/<name>/).
-EVAL_GOLD ?= corpus/gold/colnato_gold.jsonl:test corpus/gold/natural/test.jsonl
+EVAL_GOLD ?= corpus/gold/colnato_gold.jsonl:test corpus/gold/forms/test.jsonl corpus/gold/natural/test.jsonl
 
 .PHONY: install index run test check bench eval eval-baseline clean-index help
 
@@ -21,7 +21,7 @@ help:
 	@echo "make check  - the fast tier of the suite (under a minute): unit and engine tests"
 	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json and benchmarks/README.md)"
 	@echo "make eval   - evaluate on the test sets of EVAL_GOLD (article-worded and natural) and write reports/eval/*/"
-	@echo "make eval-baseline - rewrite config/eval_baseline.json, the figures the evaluation gate holds to"
+	@echo "make eval-baseline - rewrite config/eval_baseline*.json, the figures the evaluation gate holds to"
 	@echo "make clean-index   - remove the built index (generations, manifest, lock) from INDEX=$(INDEX)"
 
 install: $(STAMP) $(AXE)
@@ -60,6 +60,7 @@ eval: index
 
 eval-baseline: index
 	$(BIN)/colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --write-baseline config/eval_baseline.json
+	$(BIN)/colnato-qa eval corpus/gold/forms/test.jsonl --write-baseline config/eval_baseline_forms.json
 
 clean-index:
 	rm -rf $(INDEX)/g-* $(INDEX)/.tmp-g-* $(INDEX)/manifest.json $(INDEX)/.build.lock

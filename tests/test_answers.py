@@ -16,9 +16,9 @@ from colnato_qa.text import fold
 
 GOLD = {it.id: it for it in load_gold(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "colnato_gold.jsonl")}
 # Gold questions of the dev split (the test split is the gate's) with one answering sentence each.
-KNOWN = ["q003", "q009", "q014", "q019", "q029", "q036", "q056"]
+KNOWN = ["q001", "q005", "q009", "q013", "q021", "q032", "q043", "q054", "q008", "q014", "q029"]
 # Follow-ups of the dev split and the name their pronoun stands for.
-FOLLOW_UPS = [("q066", "pink tide"), ("q068", "IPCP")]
+FOLLOW_UPS = [("q062", "ITPP"), ("q064", "Building Integrity"), ("q066", "pink tide"), ("q068", "IPCP")]
 
 
 def check_quoted(answer) -> None:
@@ -191,7 +191,7 @@ def test_acronym_expansion_quotes_the_sentence_that_spells_it_out(engine):
 
 
 @pytest.mark.parametrize("history, question, antecedent", [
-    (["Under which leader did the official drive toward NATO happen?"], "When was he in office?", "Santos"),
+    (["Who was the president behind the official NATO push?"], "When was he in office?", "Santos"),
     ([{"role": "user", "content": "Who pushed for NATO collaboration officially?"},
       {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."}],
      "When was he in office?", "Juan Manuel Santos"),
