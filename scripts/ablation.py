@@ -33,12 +33,20 @@ from colnato_qa.components.reader import QuestionReader  # noqa: E402
 from colnato_qa.components.retriever import HybridRetriever  # noqa: E402
 from colnato_qa.components.selector import SentenceSelector  # noqa: E402
 from colnato_qa.evaluation.calibration import best_accuracy_threshold, records_from_results  # noqa: E402
-from colnato_qa.evaluation.fitting import FitRow, feature_rows, fit_answerability  # noqa: E402
+from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
+from colnato_qa.evaluation.fitting import (  # noqa: E402
+    FitRow,
+    bank_entries,
+    crossfit_feature_rows,
+    feature_rows,
+    fit_answerability,
+    make_question_bank,
+)
 from colnato_qa.evaluation.metrics import compute_metrics  # noqa: E402
 from colnato_qa.evaluation.runner import run_items  # noqa: E402
 
-TRAIN = ("corpus/gold/natural/train.jsonl", "corpus/gold/colnato_gold.jsonl:dev")
-DEV = ("corpus/gold/natural/dev.jsonl", "corpus/gold/colnato_gold.jsonl:dev")
+TRAIN = ("corpus/gold/natural/train.jsonl", "corpus/gold/forms/train.jsonl")
+DEV = ("corpus/gold/natural/dev.jsonl", "corpus/gold/forms/dev.jsonl", "corpus/gold/colnato_gold.jsonl:dev")
 FIGURES = ("answer_recall", "citation_at_1", "confidence_auc", "abstain_recall", "wrongly_declined")
 
 
@@ -48,6 +56,7 @@ class Ablation:
     what: str                                   # what is taken away or changed
     engine: Callable[[Any], Any]                # base engine -> variant
     dropped: tuple[str, ...] = ()               # answerability features held at 0
+    bank: bool = True                           # the question bank made from the training questions
 
 
 def ablations(base: Any) -> list[Ablation]:
@@ -59,6 +68,10 @@ def ablations(base: Any) -> list[Ablation]:
     out += [
         Ablation("no query adapter", "questions searched with the encoder's own vectors",
                  lambda e: e.variant(query_adapter=QueryAdapter.identity())),
+        Ablation("no question bank", "sentences chosen and questions judged without matching training questions",
+                 lambda e: e, bank=False),
+        Ablation("no adapter, no bank", "as on an article nobody wrote training questions for",
+                 lambda e: e.variant(query_adapter=QueryAdapter.identity()), bank=False),
         Ablation("dense retrieval only", "no BM25, no sentence ranking", lambda e: e.variant(retrieval="dense")),
         Ablation("BM25 retrieval only", "no dense rankings", lambda e: e.variant(retrieval="bm25")),
         Ablation("no sentence ranking in fusion", "passages ranked by passage vector and BM25 only",
@@ -82,11 +95,19 @@ def ablations(base: Any) -> list[Ablation]:
     return out
 
 
-def measure(engine: Any, train: Sequence[Any], dev: Sequence[Any], dropped: Sequence[str]) -> dict[str, Any]:
-    """Fit on ``train``, calibrate on all of ``dev``, and the metrics of each dev set at that threshold."""
-    rows = []
-    for gold_set in train:
-        rows += feature_rows(engine, gold_set.items)
+def measure(engine: Any, train: Sequence[Any], dev: Sequence[Any], dropped: Sequence[str],
+            bank: bool = True) -> dict[str, Any]:
+    """Fit on ``train``, calibrate on all of ``dev``, and the metrics of each dev set at that threshold. With
+    ``bank``, the question bank is made from ``train`` and its features cross-fitted, as ``colnato-qa fit`` does."""
+    items = [it for gold_set in train for it in gold_set.items]
+    if bank:
+        entries = bank_entries(engine, items)
+        made = make_question_bank(entries, {})
+        rows = crossfit_feature_rows(engine, items, made, entries)
+        engine = engine.variant(question_bank=made)
+    else:
+        engine = engine.variant(question_bank=QuestionBank.empty())
+        rows = feature_rows(engine, items)
     rows = [FitRow({k: (0.0 if k in dropped else v) for k, v in r.features.items()}, r.label) for r in rows]
     fitted = fit_answerability(rows)
     model = AnswerabilityModel(fitted)
@@ -158,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for ab in ablations(engine):
         if args.only and not any(part in ab.label for part in args.only.split(",")):
             continue
-        res = measure(ab.engine(engine), train, dev, ab.dropped)
+        res = measure(ab.engine(engine), train, dev, ab.dropped, ab.bank)
         print(f"{ab.label}: " + ", ".join(f"{k}={v:.3f}" for k, v in res["sets"][dev[0].label].items()
                                            if k in FIGURES and v is not None), file=sys.stderr, flush=True)
         results.append((ab, res))
