@@ -24,7 +24,6 @@ from . import index_store
 from .components.answerability import AnswerabilityModel
 from .components.query_adapter import QueryAdapter, load_query_adapter
 from .components.question_bank import QuestionBank, load_question_bank
-from .components.question_prior import QuestionPrior
 from .components.reader import EarlierTurn, QuestionReader
 from .components.retriever import HybridRetriever
 from .components.selector import SentenceSelector
@@ -52,7 +51,7 @@ class QAEngine:
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
                  reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
                  query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None,
-                 threshold_override: float | None = None, question_prior: QuestionPrior | None = None):
+                 threshold_override: float | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -65,7 +64,7 @@ class QAEngine:
             settings.question_bank, manifest.get("corpus_hash"), manifest.get("model_fingerprint"))
         self._pipeline = AnsweringPipeline(settings, embedder, reader=reader, retriever=retriever, selector=selector,
                                            answerability=answerability, adapter=adapter, bank=bank,
-                                           threshold_override=threshold_override, prior=question_prior)
+                                           threshold_override=threshold_override)
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
@@ -183,8 +182,7 @@ class QAEngine:
                 threshold: float | None = None, answerability: AnswerabilityModel | None = None,
                 selector: SentenceSelector | None = None, reader: QuestionReader | None = None,
                 retriever: HybridRetriever | None = None, query_adapter: QueryAdapter | None = None,
-                question_bank: QuestionBank | None = None, question_prior: QuestionPrior | None = None,
-                **changes: Any) -> "QAEngine":
+                question_bank: QuestionBank | None = None, **changes: Any) -> "QAEngine":
         """A new engine with other settings (or other components) that shares this one's model and index."""
         p = self._pipeline
         if retrieval is not None:
@@ -205,13 +203,10 @@ class QAEngine:
             query_adapter = p.adapter
         if question_bank is None and settings.question_bank == self.settings.question_bank:
             question_bank = p.bank
-        if question_prior is None and settings.question_prior == self.settings.question_prior:
-            question_prior = p.prior
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
                         selector=selector or p.selector, reader=reader, retriever=retriever,
-                        query_adapter=query_adapter, question_bank=question_bank, threshold_override=override,
-                        question_prior=question_prior)
+                        query_adapter=query_adapter, question_bank=question_bank, threshold_override=override)
 
     # ------------------------------------------------------------------ views
     @property

@@ -27,7 +27,6 @@ from .components.language import english_only_reply
 from .components.novelty import NameNovelty
 from .components.query_adapter import QueryAdapter
 from .components.question_bank import QuestionBank
-from .components.question_prior import QuestionPrior, load_question_prior
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import SelectionQuery, SentenceSelector, idf
@@ -63,8 +62,7 @@ class AnsweringPipeline:
     def __init__(self, settings: Settings, embedder: Encoder, *, reader: QuestionReader | None = None,
                  retriever: HybridRetriever | None = None, selector: SentenceSelector | None = None,
                  answerability: AnswerabilityModel | None = None, adapter: QueryAdapter | None = None,
-                 bank: QuestionBank | None = None, threshold_override: float | None = None,
-                 prior: QuestionPrior | None = None) -> None:
+                 bank: QuestionBank | None = None, threshold_override: float | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader or QuestionReader(settings.history_turns_used)
@@ -73,7 +71,6 @@ class AnsweringPipeline:
         self.selector = selector or SentenceSelector()
         self.adapter = adapter if adapter is not None else QueryAdapter.identity()
         self.bank = bank if bank is not None else QuestionBank.empty()
-        self.prior = prior if prior is not None else load_question_prior(settings.question_prior)
         self.answerability = answerability or self.answerability_for(settings, self.fitted_for_corpus)
         self.threshold_override = threshold_override      # a variant's explicit threshold (fitting sets 0)
         self.short = ShortAnswerExtractor()
@@ -252,8 +249,7 @@ class AnsweringPipeline:
         features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self.novelty.run(read.text, state.names),
                         null_margin=best.features["sentence_cosine"] - self.adapter.null_score(q_vec),
                         bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
-                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0,
-                        form_prior=self.prior.run(raw))
+                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
         conf = self.answerability.run(features)
         trace = replace(trace, answerability=AnswerabilityStage(features, conf, self.abstain_threshold,
                                                                 self.answerability.name))

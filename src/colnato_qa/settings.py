@@ -147,8 +147,6 @@ class Settings(BaseSettings):
     # The answerability model (with its own threshold) for an article with no adapter or bank fitted for it:
     # fitted on several articles with features that need neither (scripts/fit_general_answerability.py).
     general_answerability_model: Path | None = PROJECT_ROOT / "config" / "answerability_general.json"
-    # The question-form prior the general model reads (fitted with it on several articles).
-    question_prior: Path | None = PROJECT_ROOT / "config" / "question_prior.npz"
     # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
     # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
     example_questions: list[str] = Field(default_factory=list)

@@ -35,12 +35,8 @@ FEATURES: tuple[str, ...] = (
     "asks_opinion",         # 1 when the question asks for the chatbot's own opinion ("what do you think")
     "negation_mismatch",    # 1 when exactly one of the question and the chosen sentence is negated
     "sentence_overlap",     # IDF-weighted share of the question's words the chosen sentence holds
-    "form_prior",           # how likely the question's form alone is answerable (components/question_prior.py);
-                            # weighed by the general model only: the model fitted for an article gets it at 0
 )
-FEATURE_SCHEMA = 9
-#: Features the model fitted for one article is fitted without (held at 0): its question bank reads them better.
-GENERAL_ONLY_FEATURES = ("form_prior",)
+FEATURE_SCHEMA = 8
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
 

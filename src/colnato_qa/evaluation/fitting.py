@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..components.answerability import FEATURE_SCHEMA, FEATURES, GENERAL_ONLY_FEATURES
+from ..components.answerability import FEATURE_SCHEMA, FEATURES
 from ..errors import ColnatoError
 from ..retrieval.sentences import window_scores
 from .gold import GoldItem
@@ -35,18 +35,15 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def fit_answerability(rows: Sequence[FitRow], folds: int = 5, seed: int = 0,
-                      held_at_zero: Sequence[str] = GENERAL_ONLY_FEATURES) -> dict[str, Any]:
-    """The fitted weights as the config stores them, with the cross-validated figures. Features in
-    ``held_at_zero`` get no weight (the general model, fitted for any article, passes none)."""
+def fit_answerability(rows: Sequence[FitRow], folds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """The fitted weights as the config stores them, with the cross-validated figures."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss, roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     if len(rows) < 2 * folds:
         raise ColnatoError(f"Fitting needs at least {2 * folds} gold questions, got {len(rows)}.")
-    x = np.array([[0.0 if name in held_at_zero else float(r.features.get(name, 0.0)) for name in FEATURES]
-                  for r in rows])
+    x = np.array([[float(r.features.get(name, 0.0)) for name in FEATURES] for r in rows])
     y = np.array([bool(r.label) for r in rows])
     if y.all() or not y.any():
         raise ColnatoError("Fitting needs both kinds of rows: questions answered right and questions that were not.")
