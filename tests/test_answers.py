@@ -226,11 +226,15 @@ STANDALONE = sorted({it.question for path in sorted(GOLD_DIR.glob("**/*.jsonl"))
 
 @pytest.mark.slow
 def test_standalone_questions_answered_the_same_after_other_turns(engine):
-    """Every standalone gold question, asked after two other questions, gets the answer it gets alone."""
+    """Every standalone gold question, asked after two other questions, gets the answer it gets alone. (A first
+    question whose pronoun refers to nothing, asked alone, gets "which one do you mean?": it does not stand alone.)"""
     differ = []
     alone = engine.ask_many([(q, None) for q in STANDALONE])
+    standalone = [q for q, a in zip(STANDALONE, alone) if a.reason != "unclear_reference"]
+    assert len(standalone) > 0.95 * len(STANDALONE)
+    alone = [a for a in alone if a.reason != "unclear_reference"]
     for order in (EARLIER_TURNS, EARLIER_TURNS[::-1]):
-        after = engine.ask_many([(q, list(order)) for q in STANDALONE])
+        after = engine.ask_many([(q, list(order)) for q in standalone])
         differ += [(a.question, b.interpreted_as) for a, b in zip(alone, after)
                    if (a.answer, a.abstained) != (b.answer, b.abstained)]
-    assert not differ, f"{len(differ)} of {2 * len(STANDALONE)} read differently, e.g. {differ[:5]}"
+    assert not differ, f"{len(differ)} of {2 * len(standalone)} read differently, e.g. {differ[:5]}"

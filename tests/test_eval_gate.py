@@ -31,7 +31,7 @@ def test_baseline_covers_the_gated_figures_of_the_test_split(gold, split, baseli
     assert baseline.split == split and Path(baseline.gold).name == gold.name
     # Sized to the split: each figure may drop by one and a half of its questions (one lost passes, two fail).
     assert baseline.tolerances and set(baseline.tolerances) == set(GATED_METRICS)
-    assert all(0 < t <= 0.2 for t in baseline.tolerances.values())
+    assert all(0 < t <= 0.3 for t in baseline.tolerances.values())   # 20 questions: 7 unanswerable, 0.21
 
 
 @pytest.mark.parametrize(("gold", "split", "baseline_file"), GATES)

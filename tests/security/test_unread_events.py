@@ -24,7 +24,7 @@ QUESTION = "When was it announced that Colombia would become a NATO global partn
 
 
 def join(client: httpx.Client, chat, session: str) -> httpx.Response:
-    return client.post("/gradio_api/queue/join", json={"data": [QUESTION, None], "fn_index": chat.submit_fn,
+    return client.post("/gradio_api/queue/join", json={"data": [QUESTION, None, None], "fn_index": chat.submit_fn,
                                                        "trigger_id": chat.box, "session_hash": session})
 
 
