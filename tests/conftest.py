@@ -111,6 +111,7 @@ SLOW_TESTS = {
     "test_history_at_the_turn_limit_reads_the_recent_turns",
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
+    "test_serving_the_api_imports_neither_gradio_nor_torch",  # the engine in a subprocess
 }
 FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}                 # their hypothesis tests are slow
 

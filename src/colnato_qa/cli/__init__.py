@@ -233,8 +233,8 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
     engine = common.load_engine(corpus, index, settings=settings)
     from ..web.server import create_app, serve as run_server
 
-    app = create_app(engine, allowed_origins=origins, settings=settings)
-    log.info("app ready in %.1f s", time.perf_counter() - started)
+    app = create_app(engine, allowed_origins=origins, settings=settings, chat="background")
+    log.info("API ready in %.1f s (the chat page is mounted once built)", time.perf_counter() - started)
     run_server(app, host or settings.host, settings.port if port is None else port, log_level)
 
 
