@@ -99,7 +99,8 @@ def index_copy(tmp_path, session_index_dir) -> Path:
 # minute. `make test` (and CI) runs everything. Marks given here rather than in each module so the
 # tiers can be read in one place; a module may add its own marks too (test_browser.py does).
 SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load"}        # the app in a subprocess
-SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis"}  # rebuilds, kills, fuzzing
+SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis",  # rebuilds, kills, fuzzing
+                "test_package"}                                                # builds and installs the wheel
 SLOW_TESTS = {
     "test_every_gold_answer_is_quoted_at_its_offsets",   # every gold question; the gate covers the figures
     "test_gold_questions_and_index_vectors_match_torch",  # loads torch beside onnx

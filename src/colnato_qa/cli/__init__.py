@@ -184,7 +184,7 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
 @main.command("import-page")
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-              help="Corpus directory (default: the project's corpus/).")
+              help="Corpus directory (default: the source checkout's corpus/; required for an installed package).")
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
 def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
     """Clean a scraped article page and add it to the corpus.
@@ -194,8 +194,11 @@ def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> 
         colnato-qa import-page corpus/sources/000_61c0c8e9987a0027.txt
     """
     from ..cleaning import import_page
-    from ..settings import DEFAULT_CORPUS_DIR
+    from ..settings import DEFAULT_CORPUS_DIR, source_checkout
 
+    if corpus is None and source_checkout() is None:
+        raise click.UsageError("Give --corpus DIR: the article shipped inside the installed package is not "
+                               "changed. Then ask with the same --corpus DIR.")
     with clean_errors():
         path = import_page(page, corpus or DEFAULT_CORPUS_DIR, doc_id=doc_id, source_label=page.name)
     click.echo(f"wrote {path}")

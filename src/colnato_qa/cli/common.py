@@ -78,11 +78,14 @@ def load_engine(corpus: Path | str | None = None, index: Path | str | None = Non
 def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--corpus, --index and --config, passed as ``corpus``, ``index`` and ``config``."""
     f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Settings file (default: $COLNATO_QA_CONFIG, else config/colnato_qa.json).")(f)
+                     help="Settings file (default: $COLNATO_QA_CONFIG, else config/colnato_qa.json of the "
+                          "checkout or of the package).")(f)
     f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
-                     help="Index directory (default: the project's index/).")(f)
+                     help="Index directory (default: the checkout's index/; installed: the user's cache "
+                          "directory, ~/.cache/colnato-qa/index on Linux).")(f)
     f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-                     help="Corpus directory (default: the project's corpus/).")(f)
+                     help="Corpus directory (default: the checkout's corpus/; installed: the article shipped "
+                          "with the package).")(f)
     return f
 
 
