@@ -98,7 +98,8 @@ def index_copy(tmp_path, session_index_dir) -> Path:
 # `make check` runs `-m "not slow and not browser and not server"`: unit and engine tests, under a
 # minute. `make test` (and CI) runs everything. Marks given here rather than in each module so the
 # tiers can be read in one place; a module may add its own marks too (test_browser.py does).
-SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load"}        # the app in a subprocess
+SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load",        # the app in a subprocess
+                  "test_replicas"}                                            # three of them behind nginx
 SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis",  # rebuilds, kills, fuzzing
                 "test_package"}                                                # builds and installs the wheel
 SLOW_TESTS = {
