@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent
 # The files MANIFEST.in puts in the sdist, by folder of the checkout (the corpus's gold and
 # source pages are evaluation data, not the article: not shipped).
 BUNDLED = {
-    "config": ["colnato_qa.json", "answerability.json", "query_adapter.npz"],
+    "config": ["colnato_qa.json", "answerability.json", "query_adapter.npz", "suggestions.jsonl"],
     "corpus": sorted(p.name for p in (ROOT / "corpus").glob("*.md") if p.name.lower() != "readme.md"),
 }
 

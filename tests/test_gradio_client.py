@@ -41,7 +41,7 @@ def submit(server):
     fn_index = event_index(config, box, "submit")
 
     def ask(session: str, question: str) -> list[dict]:
-        done = queue_event(server.url, session, fn_index, [question, None], trigger_id=box)
+        done = queue_event(server.url, session, fn_index, [question, None, None], trigger_id=box)
         assert done.get("success"), done
         return done["output"]["data"][0]
 

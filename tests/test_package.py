@@ -27,9 +27,10 @@ from tests.web_fixtures import REPO_ROOT, free_port
 # What the build needs from the checkout (MANIFEST.in and setup.py pick the files from these).
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "config", "corpus")
 BUNDLED = ("colnato_qa/_bundled/config/colnato_qa.json", "colnato_qa/_bundled/config/answerability.json",
-           "colnato_qa/_bundled/config/query_adapter.npz",
+           "colnato_qa/_bundled/config/query_adapter.npz", "colnato_qa/_bundled/config/suggestions.jsonl",
            "colnato_qa/_bundled/corpus/colombia-path-to-nato-partnership.md",
-           "colnato_qa/web/templates/starting.html")
+           "colnato_qa/web/templates/starting.html", "colnato_qa/web/templates/chat.js",
+           "colnato_qa/web/templates/chat.css", "colnato_qa/web/templates/chat.html")
 BUILD = "from setuptools import build_meta as b; import sys; print(getattr(b, sys.argv[1])(sys.argv[2]))"
 
 
@@ -78,7 +79,7 @@ def test_sdist_and_wheel_carry_the_article_and_the_config(installed):
     with tarfile.open(installed["sdist"]) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     assert {"config/colnato_qa.json", "config/answerability.json", "config/query_adapter.npz",
-            "corpus/colombia-path-to-nato-partnership.md", "setup.py"} <= names
+            "config/suggestions.jsonl", "corpus/colombia-path-to-nato-partnership.md", "setup.py"} <= names
     assert not any(name.startswith("corpus/gold/") for name in names)
     with zipfile.ZipFile(installed["wheel"]) as whl:
         assert set(BUNDLED) <= set(whl.namelist())

@@ -3,7 +3,7 @@ on one shared index with nginx in front, started by ``deploy/replicas.py`` and d
 operator would. Loopback only; every load is bounded in requests and seconds.
 
 The tests run in order on one set of replicas: the routes of one process; the chat's queue kept on
-one replica per browser; a load of concurrent clients spread over the three; ``kill -9`` of one
+one replica per browser; a chat conversation going on after its replica is killed; a load of concurrent clients spread over the three; ``kill -9`` of one
 replica under load (nginx retries the read-only /api/ask elsewhere: no failed request); its
 restart (it serves again); a rolling index update under load (no failed request, one generation
 everywhere at the end)."""
@@ -14,8 +14,8 @@ import json
 import re
 import secrets
 import shutil
-import signal
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -173,10 +173,21 @@ def test_nginx_serves_the_routes_of_one_process(deployment):
     assert httpx.get(f"{url}/gradio_api/call/anything", timeout=30).status_code == 404
 
 
-def test_a_browser_s_chat_queue_stays_on_one_replica(deployment):
-    config = page_config(deployment.url)
+def chat_ask(url: str, browser: httpx.Client, session: str, question: str, conversation: str) -> dict:
+    """Ask ``question`` in the chat as the page does: the question box's submit event, with the
+    conversation the browser keeps; returns the reply's text and the conversation to keep."""
+    config = page_config(url)
     box = component_id(config, "colnato-question")
-    fn_index = event_index(config, box, "submit")
+    done = queue_event(url, session, event_index(config, box, "submit"), [question, conversation, None],
+                       trigger_id=box, client=browser)
+    assert done.get("success"), done
+    messages, _, kept = done["output"]["data"][:3]
+    content = messages[-1]["content"]
+    text = content if isinstance(content, str) else "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return {"messages": messages, "reply": text, "conversation": kept}
+
+
+def test_a_browser_s_chat_queue_stays_on_one_replica(deployment):
     mark = deployment.access_mark()
     cookies = []
     for _ in range(10):         # ten browsers, each with its own cookie jar
@@ -186,11 +197,9 @@ def test_a_browser_s_chat_queue_stays_on_one_replica(deployment):
             assert cookie, "nginx sets the sticky cookie on the page"
             cookies.append(cookie)
             session = secrets.token_hex(6)
-            first = queue_event(deployment.url, session, fn_index, [FOLLOW_UP_FIRST, None], trigger_id=box, client=browser)
-            second = queue_event(deployment.url, session, fn_index, [FOLLOW_UP_SECOND, None], trigger_id=box,
-                                 client=browser)
-            assert first.get("success") and second.get("success"), (first, second)
-            assert len(second["output"]["data"][0]) == 4            # the conversation so far, from one replica
+            first = chat_ask(deployment.url, browser, session, FOLLOW_UP_FIRST, "[]")
+            second = chat_ask(deployment.url, browser, session, FOLLOW_UP_SECOND, first["conversation"])
+            assert "Read as:" in second["reply"]
     lines = [line for line in deployment.access_since(mark) if line["path"].startswith("/gradio_api/queue/")]
     by_browser: dict[str, set[str]] = {}
     for line in lines:
@@ -198,6 +207,33 @@ def test_a_browser_s_chat_queue_stays_on_one_replica(deployment):
     assert set(by_browser) == set(cookies)
     assert all(len(upstreams) == 1 for upstreams in by_browser.values()), by_browser   # join and stream: one replica
     assert len({next(iter(u)) for u in by_browser.values()}) > 1, "ten browsers all went to one replica"
+
+
+def test_a_chat_conversation_survives_its_replica_s_death(deployment):
+    # The conversation is kept in the browser and sent with each question: when the replica that
+    # answered dies, the next question (a follow-up) is answered by another one, in context.
+    with httpx.Client(timeout=60) as browser:
+        browser.get(f"{deployment.url}/").raise_for_status()
+        cookie = browser.cookies["colnato_replica"]
+        session = secrets.token_hex(6)
+        mark = deployment.access_mark()
+        first = chat_ask(deployment.url, browser, session, FOLLOW_UP_FIRST, "[]")
+        served = {line["upstream"] for line in deployment.access_since(mark)
+                  if line["path"].startswith("/gradio_api/queue/") and line["sticky"] == cookie}
+        assert len(served) == 1, served
+        port = int(served.pop().rsplit(":", 1)[1])
+        victim = next(r for r in deployment.status()["replicas"] if r["port"] == port)
+        os.kill(victim["pid"], signal.SIGKILL)
+        mark = deployment.access_mark()
+        second = chat_ask(deployment.url, browser, session, FOLLOW_UP_SECOND, first["conversation"])
+        after = {line["upstream"].split(",")[-1].strip() for line in deployment.access_since(mark)
+                 if line["path"].startswith("/gradio_api/queue/") and line["status"] == "200"}
+    assert after and f"127.0.0.1:{port}" not in after, after      # another replica answered
+    assert len(second["messages"]) == 4                            # both turns, rebuilt there
+    assert "Read as:" in second["reply"], second["reply"]           # the follow-up read in context
+    assert json.loads(second["conversation"]) == [{"role": "user", "content": FOLLOW_UP_FIRST},
+                                                  {"role": "user", "content": FOLLOW_UP_SECOND}]
+    assert deployment.cli("restart", str(victim["number"]))["chat"] == "ready"
 
 
 def test_three_replicas_share_a_load_of_concurrent_clients(deployment):

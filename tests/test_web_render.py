@@ -449,7 +449,7 @@ def test_a_thumbs_down_reason_is_logged_with_the_answer(controller, feedback_log
 
 
 def test_clear_empties_the_conversation(controller):
-    assert controller.clear() == ([], [], "")
+    assert controller.clear() == ([], [], "[]")
 
 
 def test_like_and_dislike_are_recorded(controller, feedback_log):
@@ -520,3 +520,158 @@ def test_a_short_answer_outside_the_quote_is_not_shown(short):
     a = answer_dict(answer=text[start:end], citations=[citation(text, start=start, end=end)])
     a["short_answer"] = short
     assert "<strong>" not in render.render_answer(a)
+
+
+# -- the answer fields of issue 17: verdict, confident short answer, the engine's own reply ----------
+def _answered(**extra) -> dict:
+    text = "Intro. It was signed in 2013 by both. Outro."
+    start, end = text.index("It"), text.index(" Outro")
+    a = answer_dict(answer=text[start:end], citations=[citation(text, start=start, end=end)])
+    a.update(extra)
+    return a
+
+
+@pytest.mark.parametrize("verdict, lead", [("yes", "Yes"), ("no", "No")])
+def test_a_verdict_leads_the_answer_in_bold_before_the_quote(verdict, lead):
+    html = render.render_answer(_answered(verdict=verdict))
+    answer = re.search(r'<p class="colnato-answer">(.*?)</p>', html).group(1)
+    assert answer.startswith(f'<strong class="colnato-verdict">{lead}</strong>. It was signed in 2013')
+
+
+@pytest.mark.parametrize("verdict", [None, "maybe", "<b>yes</b>"])
+def test_no_verdict_no_lead(verdict):
+    html = render.render_answer(_answered(verdict=verdict))
+    assert "colnato-verdict" not in html
+
+
+def test_an_abstention_shows_no_verdict():
+    html = render.render_answer(answer_dict(answer=None, abstained=True) | {"verdict": "yes"})
+    assert "colnato-verdict" not in html and render.ABSTAIN_TEXT in visible_text(html)
+
+
+def test_only_what_short_answer_holds_is_bold():
+    text = "Intro. It was signed in 2013 by both. Outro."
+    short = {"text": "2013", "start": text.index("2013"), "end": text.index("2013") + 4, "confidence": 0.9}
+    assert re.findall(r"<strong>(.*?)</strong>", render.render_answer(_answered(short_answer=short))) == ["2013", "2013"]
+    # not confident: the engine leaves short_answer null, and nothing is bold
+    assert "<strong>" not in render.render_answer(_answered(short_answer=None))
+
+
+def test_the_engines_reply_is_shown_instead_of_a_quote_with_its_suggestions():
+    a = answer_dict(question="¿Cuándo se firmó el acuerdo?", answer="It was signed in 2013.",
+                    citations=[citation("It was signed in 2013.", start=0, end=22)])
+    a.update(reply="Solo respondo preguntas en inglés. <b>Pruebe</b>:", language="es", reason="other_language",
+             suggestions=["When was the agreement signed?", "<img src=x>"], abstained=True)
+    html = render.render_answer(a)
+    assert 'lang="es"' in html and "Solo respondo preguntas en inglés." in html
+    assert "It was signed in 2013" not in html and "<mark" not in html, "never an English quote"
+    assert "colnato-ref" not in html and render.ABSTAIN_TEXT not in visible_text(html)
+    links = re.findall(r'<a class="colnato-suggest" href="#ask">(.*?)</a>', html)
+    assert links == ["When was the agreement signed?", "&lt;img src=x&gt;"]
+    assert "<b>" not in html and "<img" not in html
+
+
+def test_a_reply_with_an_odd_language_code_is_marked_english():
+    html = render.render_answer(answer_dict(answer=None, abstained=True) | {"reply": "Hm?", "language": 'x" onload="'})
+    assert 'lang="en"' in html and "onload" not in html
+
+
+def test_the_header_says_the_page_reads_english():
+    doc = parse_document("T: sub\nby A\n\nP one.\n")
+    assert "answer questions in English" in render.render_header([doc], "Ask")
+
+
+def test_an_answer_has_a_copy_link_and_the_next_questions():
+    html = render.render_answer(_answered(), next_questions=["Who signed it?", "Why?"])
+    assert '<a class="colnato-copy" href="#copy" role="button">' in html
+    nxt = re.search(r'<div class="colnato-next">(.*?)</div>', html).group(1)
+    assert re.findall(r'<a class="colnato-suggest" href="#ask">(.*?)</a>', nxt) == ["Who signed it?", "Why?"]
+    assert "colnato-copy" not in render.render_answer(answer_dict(answer=None, abstained=True))
+
+
+def test_paragraph_numbers_are_out_of_the_tab_order(web_engine):  # noqa: F811
+    doc = web_engine.documents[0]
+    html = render.render_article(doc, 0, render.passage_sentences(web_engine.passages, doc.doc_id))
+    numbers = re.findall(r'<a class="colnato-para-n"[^>]*>', html)
+    assert numbers and all('tabindex="-1"' in n for n in numbers)
+
+
+# -- next questions ------------------------------------------------------------------------------------
+def test_next_questions_come_from_the_cited_paragraph_then_its_neighbours():
+    from colnato_qa.components.next_questions import BankQuestion, NextQuestions
+
+    bank = [BankQuestion("A5?", "d", 5), BankQuestion("B4?", "d", 4), BankQuestion("C9?", "d", 9),
+            BankQuestion("D5?", "d", 5), BankQuestion("E6?", "d", 6), BankQuestion("F5?", "x", 5)]
+    nq = NextQuestions(bank)
+    assert nq.run(5, "d") == ["A5?", "D5?", "B4?"]
+    assert nq.run(5, "d", asked=["a5"]) == ["D5?", "B4?", "E6?"]
+    assert nq.run(9, "d") == [], "one question is not worth a list"
+    assert nq.run(None) == []
+
+
+def test_the_question_bank_holds_only_train_and_dev_questions_the_article_answers():
+    from colnato_qa.components.next_questions import read_bank
+
+    bank = read_bank()
+    assert len(bank) >= 40
+    test_ids = set()
+    for path in (REPO_ROOT / "corpus/gold/natural/test.jsonl", REPO_ROOT / "corpus/gold/colnato_gold.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item.get("split") == "test" or path.name == "test.jsonl":
+                test_ids.add(item["question"].casefold().rstrip("? "))
+    assert all(q.source.split(":")[0] in ("colnato_gold/dev", "natural/train") for q in bank)
+    assert not {q.question.casefold().rstrip("? ") for q in bank} & test_ids
+    assert len({q.paragraph for q in bank}) >= 15, "most paragraphs have questions"
+
+
+def test_an_answer_offers_next_questions_about_its_paragraph(controller):
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    links = re.findall(r'<div class="colnato-next">.*?</div>', turns[0]["reply"])
+    assert links and 2 <= links[0].count("class=\"colnato-suggest\"") <= 3
+    assert FOLLOW_UP_FIRST not in links[0]
+    _, off, _ = controller.respond(OFF_TOPIC, [])
+    assert "colnato-next" not in off[0]["reply"]
+
+
+# -- the conversation kept in the browser -----------------------------------------------------------------
+def test_the_conversation_is_an_ask_request_history(controller):
+    _, turns, _ = controller.respond(FOLLOW_UP_FIRST, [])
+    _, turns, _ = controller.respond("hello", turns)           # small talk is not history
+    kept = controller.conversation(turns)
+    assert json.loads(kept) == [{"role": "user", "content": FOLLOW_UP_FIRST}]
+    assert controller.read_conversation(kept) == [FOLLOW_UP_FIRST]
+
+
+def test_a_new_replica_answers_a_follow_up_from_the_browsers_conversation(web_engine, feedback_log):  # noqa: F811
+    first = ChatController(web_engine, feedback_log)
+    _, turns, _ = first.respond(FOLLOW_UP_FIRST, [])
+    kept = first.conversation(turns)
+    other = ChatController(web_engine, feedback_log)            # another process: no turns of this session
+    restored, problem = other.sync([], kept)
+    assert problem is None and [t["question"] for t in restored] == [FOLLOW_UP_FIRST]
+    assert restored[0]["reply"] == turns[0]["reply"], "the reply is rebuilt as it was"
+    started, accepted = other.start(FOLLOW_UP_SECOND, restored)
+    done = other.finish(started)
+    assert accepted and done[-1]["interpreted_as"] not in (None, FOLLOW_UP_SECOND), "read as a follow-up"
+    assert "2013" in done[-1]["answer"]
+
+
+@pytest.mark.parametrize("kept, words", [
+    ("not json", "not valid JSON"),
+    ('{"question": "x"}', "history must be a list"),
+    ('[{"role": "system", "content": "x"}]', "role"),
+    ('[{"role": "user", "content": "x", "extra": 1}]', "exactly the keys"),
+    ("[" + ",".join(['"q"'] * 101) + "]", "the limit is 100"),
+])
+def test_a_bad_conversation_is_refused_with_the_ask_request_message(controller, kept, words):
+    turns, problem = controller.sync([], kept)
+    assert turns == [] and problem and words in problem
+
+
+def test_the_conversation_is_cut_to_its_byte_budget(web_engine, feedback_log):  # noqa: F811
+    small = ChatController(web_engine, feedback_log, max_conversation_bytes=200)
+    turns = [{"question": f"Question number {i} about the article?", "ok": True} for i in range(20)]
+    kept = json.loads(small.conversation(turns))
+    assert 0 < len(kept) < 20 and kept[-1]["content"] == "Question number 19 about the article?"
+    assert len(small.conversation(turns).encode("utf-8")) <= 200

@@ -88,16 +88,14 @@ class Chat:
     client: httpx.Client
 
     def ask(self, session: str, question: str) -> list[dict]:
-        done = queue_event(self.url, session, self.submit_fn, [question, None], trigger_id=self.box,
+        done = queue_event(self.url, session, self.submit_fn, [question, None, None], trigger_id=self.box,
                            client=self.client)
         assert done.get("success"), done
         return done["output"]["data"][0]
 
     def like(self, session: str, index: int, liked: bool = True, value=None) -> dict:
-        event_data = {"index": index, "liked": liked}
-        if value is not None:
-            event_data["value"] = value
-        return queue_event(self.url, session, self.like_fn, [None], trigger_id=self.chatbot, event_data=event_data,
+        event_data = {"index": index, "liked": liked, "value": value}   # as the page sends it
+        return queue_event(self.url, session, self.like_fn, [None, None], trigger_id=self.chatbot, event_data=event_data,
                            client=self.client)
 
 

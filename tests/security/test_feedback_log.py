@@ -60,12 +60,19 @@ def test_ten_likes_on_an_answer_write_ten_bounded_lines(target, chat):
     assert 0 < written <= 10 * MAX_ENTRY_BYTES
 
 
-def test_a_like_without_value_or_with_junk_is_not_an_error(target, chat):
+def test_a_like_with_junk_is_not_an_error_and_one_without_its_keys_is_refused(target, chat):
     session = new_session()
     chat.ask(session, "Who wrote the article?")
-    for event_data in ({"index": 1}, {}, {"index": "x", "liked": "maybe"}, {"index": [1, 2, 3]}, {"index": 10**9}):
-        done = queue_event(target.url, session, chat.like_fn, [None], trigger_id=chat.chatbot, event_data=event_data)
+    for event_data in ({"index": "x", "liked": "maybe", "value": None}, {"index": [1, 2, 3], "liked": True, "value": 1},
+                       {"index": 10**9, "liked": False, "value": "x"}):
+        done = queue_event(target.url, session, chat.like_fn, [None, None], trigger_id=chat.chatbot,
+                           event_data=event_data)
         assert done.get("success") is True, (event_data, done)
+    for event_data in ({"index": 1}, {}, {"index": 1, "liked": True}):
+        response = chat.client.post(f"{target.url}/gradio_api/queue/join", json={
+            "data": [None, None], "fn_index": chat.like_fn, "trigger_id": chat.chatbot, "session_hash": session,
+            "event_data": event_data})
+        assert response.status_code == 422 and "index, value, liked" in response.text, (event_data, response.text)
 
 
 def test_every_entry_is_one_ascii_line(target, chat):
@@ -114,11 +121,11 @@ def test_by_default_the_log_is_outside_the_source_tree(configured):
     config = page_config(server.url)
     box, chatbot = component_id(config, "colnato-question"), component_id(config, "colnato-chat")
     session = new_session()
-    done = queue_event(server.url, session, event_index(config, box, "submit"), ["Who wrote the article?", None],
+    done = queue_event(server.url, session, event_index(config, box, "submit"), ["Who wrote the article?", None, None],
                        trigger_id=box)
     assert done.get("success")
-    done = queue_event(server.url, session, event_index(config, chatbot, "like"), [None], trigger_id=chatbot,
-                       event_data={"index": 1, "liked": True})
+    done = queue_event(server.url, session, event_index(config, chatbot, "like"), [None, None], trigger_id=chatbot,
+                       event_data={"index": 1, "liked": True, "value": None})
     assert done.get("success")
     written = list(configured.state_home.rglob("feedback.jsonl"))
     assert written == [configured.state_home / "colnato-qa" / "feedback.jsonl"]

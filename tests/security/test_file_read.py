@@ -138,5 +138,5 @@ def test_a_path_typed_as_a_question_is_just_text(target, chat):
     assert not holds_secret(target, str(messages))
     assert cached_files(target) == []
     # and the event's outputs hold no file reference the page could fetch
-    done = queue_event(target.url, new_session(), chat.submit_fn, [SYSTEM_FILE, None], trigger_id=chat.box)
+    done = queue_event(target.url, new_session(), chat.submit_fn, [SYSTEM_FILE, None, None], trigger_id=chat.box)
     assert "/gradio_api/file=" not in str(done)

@@ -46,11 +46,14 @@ def test_a_like_without_value_is_not_a_500(target, chat, http):
     mark = LogMark(target.server)
     session = new_session()
     chat.ask(session, "Who wrote the article?")
-    response = http.post("/gradio_api/queue/join", json={
-        "data": [None], "fn_index": chat.like_fn, "trigger_id": chat.chatbot, "session_hash": session,
-        "event_data": {"index": 1, "liked": True}})
-    check(response)
-    done = queue_event(target.url, session, chat.like_fn, [None], trigger_id=chat.chatbot, event_data={"index": 1})
+    for event_data in ({"index": 1, "liked": True}, {"index": 1}):
+        response = http.post("/gradio_api/queue/join", json={
+            "data": [None, None], "fn_index": chat.like_fn, "trigger_id": chat.chatbot, "session_hash": session,
+            "event_data": event_data})
+        check(response)
+        assert response.status_code == 422 and "value" in response.text
+    done = queue_event(target.url, session, chat.like_fn, [None, None], trigger_id=chat.chatbot,
+                       event_data={"index": 1, "value": None, "liked": True})
     assert done.get("success") is True
     assert mark.tracebacks() == []
 

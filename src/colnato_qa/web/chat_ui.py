@@ -8,29 +8,41 @@ thanks for a vote and asks what was wrong after a thumbs down; and the whole art
 numbered paragraphs. Columns stack at phone width, where a citation opens the article as a sheet.
 
 Asking is one generator event: the question and a typing indicator appear at once, Ask is off
-until the answer replaces the indicator, and a refused question leaves its text in the box.
+until the answer replaces the indicator, and a refused question (an over-long paste too) leaves
+its text in the box. After an answer come 2-3 next questions (``components.next_questions``) and
+a link that copies the quote with its citation.
 
-Security by design (docs/security.md): the conversation lives on the server, in ``gr.State``;
-the Chatbot is an output only; the one client-supplied value any event takes is the question
-box's string (example and suggested questions are links that put their text in the box and press
-Ask; the feedback reasons are buttons that each know their reason). No event has a named API:
-the page calls them through the queue, and ``/api/ask`` is the programmatic door. The logic lives
-in ``ChatController`` (plain Python, testable without a browser); ``build_chat_ui`` only wires it
-to components.
+The conversation is kept in the browser (``gr.BrowserState``, the reader's localStorage), not in
+the server: the questions asked, as the ``history`` of an ``AskRequest`` (colnato_qa/request.py),
+serialised as one JSON string. Every event carries it, and it passes the same checks as
+``POST /api/ask``'s body, so a reload, another replica or a restarted one answers the next
+question in the light of the earlier ones and shows them again (the engine is deterministic:
+the replies are rebuilt by asking again). ``gr.State`` holds only a cache of the rendered replies
+for the page's session. "New conversation" empties both.
+
+Security by design (docs/security.md): the Chatbot is an output only; the client-supplied values
+are the question box's string and the conversation string, validated as an AskRequest
+(example and suggested questions are links that put their text in the box and press Ask; the
+feedback reasons are buttons that each know their reason). No event has a named API: the page
+calls them through the queue, and ``/api/ask`` is the programmatic door. The logic lives in
+``ChatController`` (plain Python, testable without a browser); ``build_chat_ui`` only wires it to
+components.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gradio as gr
 
+from ..components.next_questions import NextQuestions
 from ..components.small_talk import SmallTalk
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest
-from . import limits, render
+from . import ids, limits, render
 from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
@@ -70,6 +82,15 @@ FEEDBACK_REASONS = (
     "The quote is wrong or misleading",
     "Something else",
 )
+NEW_CONVERSATION = "New conversation"
+# Where the browser keeps the conversation (localStorage). The "secret" Gradio encrypts it with is
+# sent to the page in its config, so it hides nothing; it is fixed so that every replica, and the
+# same one restarted, reads what another wrote.
+CONVERSATION_STORAGE_KEY = "colnato-qa-conversation"
+CONVERSATION_SECRET = "colnato-qa-conversation-v1"
+BAD_CONVERSATION = ("The conversation kept in your browser could not be read ({problem}) and was set aside; "
+                    "ask your question again.")
+SKIP_TEXT = "Go to the latest answer"
 THANKS_LIKE = "Thanks for your feedback!"
 ASK_WHY = "Thanks. What was wrong with this answer?"
 VOTE_REMOVED = "Your vote was removed."
@@ -110,13 +131,17 @@ class ChatController:
     """
 
     def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = limits.CHAT_MAX_TURNS,
-                 small_talk: SmallTalk | None = None, suggestions: Sequence[str] = EXAMPLE_QUESTIONS) -> None:
+                 small_talk: SmallTalk | None = None, suggestions: Sequence[str] = EXAMPLE_QUESTIONS,
+                 next_questions: NextQuestions | None = None,
+                 max_conversation_bytes: int = limits.CHAT_CONVERSATION_MAX_BYTES) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
         self.engine = engine
         self.feedback = feedback
         self.max_turns = max_turns
+        self.max_conversation_bytes = max_conversation_bytes
         self.small_talk = small_talk or SmallTalk()
+        self.next_questions = next_questions or NextQuestions()
         self.suggestions = list(suggestions)
         self.max_chars = int(engine.settings.max_question_chars)
         self.max_history_turns = int(engine.settings.max_history_turns)
@@ -149,7 +174,7 @@ class ChatController:
         chatted = self.small_talk_turn(question)
         if chatted:
             return chatted
-        history = [t["question"] for t in turns if t.get("ok")]
+        history = [{"role": "user", "content": q} for q in asked_questions(turns)]
         history = history[max(0, len(history) - self.max_history_turns):]  # the most recent ones
         try:
             answer = self.engine.ask(question, history=history or None).to_dict()
@@ -159,6 +184,7 @@ class ChatController:
             log.exception("answering %r failed", question[:200])
             return {"question": question, "ok": False, "retryable": True, "reply": render.render_error(UNEXPECTED_ERROR)}
         top = answer["citations"][0] if answer["citations"] else {}
+        following = self.next_questions.for_answer(answer, [t["question"] for t in turns])
         return {
             "question": question,
             "ok": True,
@@ -168,11 +194,61 @@ class ChatController:
             "confidence": answer["confidence"],
             "interpreted_as": answer["interpreted_as"],
             "passage_id": top.get("passage_id"),
-            "reply": render.render_answer(answer, self.article),
+            "reply": render.render_answer(answer, self.article, next_questions=following),
         }
 
     def _keep(self, turns: Sequence[Turn]) -> list[Turn]:
         return list(turns)[-self.max_turns:]
+
+    # -- the conversation kept in the browser ------------------------------------------------------
+    def read_conversation(self, conversation: Any) -> list[str]:
+        """The questions of the conversation string the browser sent (JSON: an AskRequest
+        ``history``), oldest first; raise InvalidHistoryError saying what is wrong."""
+        if conversation is None or (isinstance(conversation, str) and not conversation.strip()):
+            return []
+        if not isinstance(conversation, str):
+            raise InvalidHistoryError("the conversation must be a JSON string")
+        try:
+            history = json.loads(conversation)
+        except ValueError as exc:
+            raise InvalidHistoryError(f"it is not valid JSON: {exc.msg}") from None
+        request = AskRequest.parse("?", history, max_question_chars=self.max_chars,
+                                   max_history_turns=self.max_history_turns)
+        return [t.content for t in request.turns if t.role == "user"]
+
+    def conversation(self, turns: Sequence[Turn]) -> str:
+        """The conversation string the browser keeps for ``turns``: the questions the engine
+        answered, as AskRequest history turns, the most recent that fit ``max_conversation_bytes``."""
+        kept: list[dict[str, str]] = []
+        size = 2
+        for question in reversed(asked_questions(turns)[-self.max_turns:]):
+            turn = {"role": "user", "content": question}
+            size += len(json.dumps(turn, ensure_ascii=False).encode("utf-8")) + 1
+            if size > self.max_conversation_bytes:
+                break
+            kept.append(turn)
+        return json.dumps(kept[::-1], ensure_ascii=False)
+
+    def restore(self, questions: Sequence[str]) -> list[Turn]:
+        """The turns of a conversation, rebuilt by asking its questions again in order (the engine
+        is deterministic, so the replies are the ones first given)."""
+        turns: list[Turn] = []
+        for question in list(questions)[-self.max_turns:]:
+            turns.append(self.answer_turn(question, turns))
+        return self._keep(turns)
+
+    def sync(self, turns: Sequence[Turn] | None, conversation: Any) -> tuple[list[Turn], str | None]:
+        """(the session's turns in step with the browser's conversation, a problem or None). The
+        cached turns are kept when they hold the same questions; otherwise (a reload, another
+        replica) they are rebuilt. An unreadable conversation is set aside: (no turns, why)."""
+        turns = [t for t in (turns or []) if not t.get("pending")]
+        try:
+            questions = self.read_conversation(conversation)
+        except InvalidHistoryError as exc:
+            return [], BAD_CONVERSATION.format(problem=str(exc).rstrip("."))
+        if asked_questions(turns) == questions:
+            return turns, None
+        return self.restore(questions), None
 
     def start(self, question: Any, turns: Sequence[Turn] | None) -> tuple[list[Turn], bool]:
         """The turns once ``question`` is sent, and whether it is being answered: a pending turn
@@ -218,7 +294,8 @@ class ChatController:
 
     @staticmethod
     def clear():
-        return [], [], ""
+        """(messages, turns, conversation) of a new conversation."""
+        return [], [], "[]"
 
     # -- feedback ----------------------------------------------------------------------------
     def rated_turn(self, turns: Sequence[Turn] | None, message_index: Any) -> int | None:
@@ -270,17 +347,14 @@ def _documents(engine: Any):
     return documents
 
 
-def _like_payload(event: gr.EventData) -> tuple[Any, Any]:
-    """(index, liked) of a like event, whatever the client sent (missing keys are None)."""
-    data = getattr(event, "_data", None)
-    if not isinstance(data, dict):
-        return None, None
-    return data.get("index"), data.get("liked")
+def asked_questions(turns: Sequence[Turn]) -> list[str]:
+    """The questions of ``turns`` the engine answered (the conversation's history), in order."""
+    return [t["question"] for t in turns if t.get("ok")]
 
 
 def feedback_line(text: str) -> str:
     """The feedback acknowledgement (a polite live region: screen readers announce it)."""
-    return f'<p class="colnato-feedback-ack" role="status">{render.esc(text)}</p>' if text else ""
+    return render.feedback_ack(text)
 
 
 def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
@@ -289,15 +363,16 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
     documents = _documents(engine)
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
-        turns = gr.State([])
+        turns = gr.State([])            # this page session's rendered replies (a cache)
+        conversation = gr.BrowserState("[]", storage_key=CONVERSATION_STORAGE_KEY, secret=CONVERSATION_SECRET)
         rated = gr.State(None)          # the chat message index of the reply last voted down
-        gr.HTML(render.render_header(documents, title), elem_id="colnato-header", js_on_load=None)
+        gr.HTML(render.render_header(documents, title), elem_id=ids.HEADER, js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     label="Chat",
                     show_label=False,
-                    elem_id="colnato-chat",
+                    elem_id=ids.CHAT,
                     height=520,
                     min_height=260,
                     layout="panel",
@@ -306,94 +381,112 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     render_markdown=False,
                     latex_delimiters=[],
                     feedback_options=("Like", "Dislike"),
-                    buttons=[],          # "copy" would copy the reply's HTML source
+                    buttons=[],          # "copy" would copy the reply's HTML source: the reply has its own
                     group_consecutive_messages=False,
                     allow_tags=False,
+                    autoscroll=False,    # the page's script shows the new question and its answer's start
                 )
-                with gr.Row(equal_height=True, elem_id="colnato-composer"):
+                # The thumbs-down prompt sits right under the chat, next to the thumbs it answers.
+                ack = gr.HTML("", elem_id=ids.FEEDBACK, js_on_load=None, padding=False)
+                with gr.Row(elem_id=ids.REASONS, visible=False, equal_height=True) as reasons_row:
+                    reason_buttons = [(gr.Button(r, size="sm", variant="secondary"), r) for r in FEEDBACK_REASONS]
+                with gr.Row(equal_height=True, elem_id=ids.COMPOSER):
+                    # No max_length: the browser would cut a long paste silently; the counter says
+                    # how much is over and the engine's own check refuses it, the text kept.
                     question = gr.Textbox(
                         label=QUESTION_LABEL,
                         placeholder=PLACEHOLDER,
                         show_label=False,
-                        elem_id="colnato-question",
+                        elem_id=ids.QUESTION,
                         lines=1,
                         max_lines=4,
-                        max_length=controller.max_chars,
                         scale=5,
                         min_width=160,
                         autofocus=False,
                     )
-                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="colnato-ask")
-                with gr.Row(elem_id="colnato-controls"):
-                    gr.HTML('<p class="colnato-counter" aria-live="polite"></p>', elem_id="colnato-counter",
-                            js_on_load=None, padding=False)
-                    retry_button = gr.Button("Retry", size="sm", elem_id="colnato-retry", visible=False, scale=0,
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id=ids.ASK)
+                with gr.Row(elem_id=ids.CONTROLS):
+                    gr.HTML(render.skip_link(SKIP_TEXT), elem_id=ids.SKIP, js_on_load=None, padding=False,
+                            container=False)
+                    gr.HTML(render.counter(controller.max_chars), elem_id=ids.COUNTER, js_on_load=None, padding=False)
+                    retry_button = gr.Button("Retry", size="sm", elem_id=ids.RETRY, visible=False, scale=0,
                                              min_width=80)
-                    clear_button = gr.Button("Clear", size="sm", elem_id="colnato-clear", scale=0, min_width=80)
-                ack = gr.HTML("", elem_id="colnato-feedback", js_on_load=None, padding=False)
-                with gr.Row(elem_id="colnato-reasons", visible=False) as reasons_row:
-                    reason_buttons = [(gr.Button(r, size="sm", variant="secondary"), r) for r in FEEDBACK_REASONS]
+                    clear_button = gr.Button(NEW_CONVERSATION, size="sm", elem_id=ids.CLEAR, scale=0, min_width=80)
             with gr.Column(scale=2, min_width=300):
                 for i, doc in enumerate(documents):
                     sentences = render.passage_sentences(engine.passages, doc.doc_id)
                     gr.HTML(render.render_article(doc, i, sentences), label="The article",
-                            elem_id="colnato-article" if i == 0 else f"colnato-article-{i + 1}", js_on_load=None)
+                            elem_id=ids.article_panel(i), js_on_load=None)
 
-        # Every event: queued, no named API, and no client-supplied value but the question box's text.
+        # Every event: queued, no named API; the client supplies only the question box's text and
+        # the conversation string (checked as an AskRequest by ChatController.sync).
         private = {"api_visibility": "private", "queue": True}
-        asked = [chatbot, turns, question, ask, retry_button, ack, reasons_row, rated]
+        asked = [chatbot, turns, conversation, question, ask, retry_button, ack, reasons_row, rated]
+        hide_feedback = ("", gr.Row(visible=False), None)
 
         def run(started: list[Turn], accepted: bool, box: Any) -> Iterator[tuple]:
             """Show the question (and the typing indicator) now, then the answer."""
-            hide_feedback = ("", gr.Row(visible=False), None)
             if not accepted:
-                yield (chat_messages(started), started, box, gr.Button(interactive=True),
-                       gr.Button(visible=controller.can_retry(started)), *hide_feedback)
+                yield (chat_messages(started), started, controller.conversation(started), box,
+                       gr.Button(interactive=True), gr.Button(visible=controller.can_retry(started)), *hide_feedback)
                 return
-            yield (chat_messages(started), started, box, gr.Button(interactive=False),
+            yield (chat_messages(started), started, gr.skip(), box, gr.Button(interactive=False),
                    gr.Button(visible=False), *hide_feedback)
             done = controller.finish(started)
-            yield (chat_messages(done), done, gr.skip(), gr.Button(interactive=True),
+            yield (chat_messages(done), done, controller.conversation(done), gr.skip(), gr.Button(interactive=True),
                    gr.Button(visible=controller.can_retry(done)), *hide_feedback)
 
-        def respond(text: str, history: list[Turn]):
-            started, accepted = controller.start(text, history)
+        def synced(history: list[Turn], kept: Any) -> list[Turn]:
+            current, problem = controller.sync(history, kept)
+            if problem:
+                current = [{"question": "", "ok": False, "retryable": False, "reply": render.render_error(problem)}]
+            return current
+
+        def respond(text: str, kept: Any, history: list[Turn]):
+            started, accepted = controller.start(text, synced(history, kept))
             # an accepted question leaves the box; a refused or blank one stays there (the draft is kept)
             yield from run(started, accepted, "" if accepted else gr.skip())
 
-        def retry(history: list[Turn]):
-            started, accepted = controller.retry(history)
+        def retry(kept: Any, history: list[Turn]):
+            started, accepted = controller.retry(synced(history, kept))
             yield from run(started, accepted, gr.skip())
 
-        def clear():
-            messages, history, _ = controller.clear()
-            return messages, history, gr.Button(visible=False), "", gr.Row(visible=False), None
+        def restore(kept: Any, history: list[Turn]):
+            current = synced(history, kept)
+            return chat_messages(current), current
 
-        def like(history: list[Turn], event: gr.EventData):
-            index, liked = _like_payload(event)
-            record = controller.record_feedback(history, index, liked)
+        def clear():
+            messages, history, kept = controller.clear()
+            return messages, history, kept, gr.Button(visible=False), *hide_feedback
+
+        def like(history: list[Turn], kept: Any, data: gr.LikeData):
+            history = synced(history, kept)
+            record = controller.record_feedback(history, data.index, data.liked)
             if record is None:
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             if record.liked is False:
-                return feedback_line(ASK_WHY), gr.Row(visible=True), index
-            return feedback_line(THANKS_LIKE if record.liked else VOTE_REMOVED), gr.Row(visible=False), None
+                return history, feedback_line(ASK_WHY), gr.Row(visible=True), data.index
+            return history, feedback_line(THANKS_LIKE if record.liked else VOTE_REMOVED), gr.Row(visible=False), None
 
         def give_reason(reason: str):
-            def record(history: list[Turn], index: Any):
+            def record(history: list[Turn], index: Any, kept: Any):
+                history = synced(history, kept)
                 if controller.record_reason(history, index, reason) is None:
-                    return "", gr.Row(visible=False), None
-                return feedback_line(f"Thanks, noted: “{reason}”."), gr.Row(visible=False), None
+                    return history, "", gr.Row(visible=False), None
+                return history, feedback_line(f"Thanks, noted: “{reason}”."), gr.Row(visible=False), None
             return record
 
-        gr.on([question.submit, ask.click], respond, [question, turns], asked, trigger_mode="once",
+        blocks.load(restore, [conversation, turns], [chatbot, turns], show_progress="hidden", **private)
+        gr.on([question.submit, ask.click], respond, [question, conversation, turns], asked, trigger_mode="once",
               show_progress="hidden", **private)
-        retry_button.click(retry, [turns], asked, trigger_mode="once", show_progress="hidden", **private)
-        cleared = [chatbot, turns, retry_button, ack, reasons_row, rated]
+        retry_button.click(retry, [conversation, turns], asked, trigger_mode="once", show_progress="hidden", **private)
+        cleared = [chatbot, turns, conversation, retry_button, ack, reasons_row, rated]
         clear_button.click(clear, None, cleared, **private)
         chatbot.clear(clear, None, cleared, **private)      # the chat's own (hidden) clear icon, kept in step
-        chatbot.like(like, [turns], [ack, reasons_row, rated], **private)
+        chatbot.like(like, [turns, conversation], [turns, ack, reasons_row, rated], **private)
         for button, reason in reason_buttons:
-            button.click(give_reason(reason), [turns, rated], [ack, reasons_row, rated], **private)
+            button.click(give_reason(reason), [turns, rated, conversation], [turns, ack, reasons_row, rated],
+                         **private)
 
     blocks.state_session_capacity = limits.CHAT_MAX_SESSIONS
     blocks.queue(

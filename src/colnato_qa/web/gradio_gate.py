@@ -8,10 +8,12 @@ Installed as middleware of the mounted Gradio app, so it sees only requests rout
   (``POST /gradio_api/queue/join``, ``GET /gradio_api/queue/data``). Everything else
   (``/gradio_api/call/*``, ``/run/*``, ``/api/*``, ``/file=*``, ``/upload``,
   ``/component_server``, ``/stream/*``, MCP, monitoring, ...) answers ``404``.
-* Event bodies: the page's events take the question box's string and nothing else (the
-  conversation lives in server-side state, see ``chat_ui``), so a ``queue/join`` body must have
-  ``data`` made of strings and nulls only, ``event_data`` (a like) made of flat scalars, and
-  name an event of the page (``fn_index``) with the right number of inputs. A file reference
+* Event bodies: the page's events take the question box's string and the conversation the
+  browser keeps (one JSON string, checked as an ``AskRequest`` history, see ``chat_ui``) and
+  nothing else, so a ``queue/join`` body must have ``data`` made of strings and nulls only,
+  ``event_data`` (a like: ``index``, ``value`` and ``liked``, as Gradio's ``LikeData`` reads
+  them) made of flat scalars, and name an event of the page (``fn_index``) with the right
+  number of inputs. A file reference
   (``{"path": ..., "meta": {"_type": "gradio.FileData"}}``) in any position is therefore
   refused with ``422`` before Gradio sees it: Gradio copies any such reference in an event's
   input into its cache, whatever the component (CVE-2024-1561, CVE-2024-51751), and this
@@ -47,6 +49,7 @@ OPEN_ROUTES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("POST",), re.compile(r"/gradio_api/queue/join")),
 )
 JOIN_PATH = "/gradio_api/queue/join"
+LIKE_KEYS = ("index", "value", "liked")     # what the page sends with a like (gr.LikeData reads them)
 DATA_PATH = "/gradio_api/queue/data"
 
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool | None
@@ -123,6 +126,11 @@ class GradioGate:
             return f"fn_index {event.fn_index} takes {len(fn.inputs)} inputs, got {len(event.data)}."
         if event.trigger_id is not None and event.trigger_id not in {target[0] for target in fn.targets}:
             return f"trigger_id {event.trigger_id} does not trigger fn_index {event.fn_index}."
+        if any(target[1] == "like" for target in fn.targets):
+            missing = [key for key in LIKE_KEYS if key not in (event.event_data or {})]
+            if missing:
+                return (f"A like event's event_data needs the keys {', '.join(LIKE_KEYS)}; "
+                        f"{', '.join(missing)} missing.")
         return None
 
 

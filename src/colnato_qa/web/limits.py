@@ -33,10 +33,14 @@ MAX_BODY_BYTES = API_MAX_BODY_BYTES
 BODY_READ_TIMEOUT_S = 10.0
 
 # -- the chat page (Gradio) ------------------------------------------------------------------------
-# Turns kept per browser session (older ones drop off the top of the chat).
+# Turns kept per conversation (older ones drop off the top of the chat and out of the history).
 CHAT_MAX_TURNS = 20
-# Browser sessions whose conversation the server keeps; the least recently used is dropped.
-# A full session (20 turns) holds about 150 kB, so the chat's state stays under ~0.2 GB.
+# The conversation the browser keeps and sends with each event (chat_ui): its JSON is cut, oldest
+# questions first, to this many bytes, so an event stays far below MAX_BODY_BYTES.
+CHAT_CONVERSATION_MAX_BYTES = 24 * 1024
+# Browser sessions whose rendered replies the server caches (the conversation itself is kept in the
+# browser); the least recently used is dropped. A full session (20 turns) holds about 150 kB, so
+# the cache stays under ~0.2 GB.
 CHAT_MAX_SESSIONS = 1000
 # Items in one Gradio event body (the widest event takes the question box and the session state).
 CHAT_MAX_EVENT_INPUTS = 4

@@ -5,7 +5,8 @@ The one rule: every piece of text (question, answer, article, metadata) goes thr
 holds can become a tag. The markup built here uses only plain tags (div, p, details, summary,
 blockquote, mark, strong, sup, a, ul, li, h1-h3, section, span, br) that Gradio's sanitizer keeps.
 
-Links the page's script (``styles.HEAD``) handles, so nothing navigates and no URL changes:
+The markup itself is in ``templates/chat.html`` (one Jinja macro per fragment); the functions
+here gather what each fragment shows. Links the page's script (``templates/chat.js``) handles, so nothing navigates and no URL changes:
 ``#para-5:1200-1342`` (a quote: the paragraph's anchor, then the quote's character offsets in the
 document) marks the sentences of that range in the article panel and scrolls the panel to them;
 ``#para-5`` scrolls it to a paragraph; ``#ask`` asks the link's own text, as if typed.
@@ -22,6 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
+from .templates import macro
+
 ABSTAIN_TEXT = "The article doesn't say."
 RELATED_LABEL = "Related passages"
 ABSTAIN_RELATED_LABEL = "Passages that may be related"
@@ -34,6 +39,11 @@ UNCERTAIN_BELOW = 0.5
 UNCERTAIN_TEXT = "I'm not sure this quote answers your question: check it in the article."
 PENDING_TEXT = "Looking it up in the article…"
 SUGGESTIONS_LABEL = "You could ask:"
+NEXT_LABEL = "You could also ask:"
+COPY_LABEL = "Copy the quote"
+WELCOME_TEXT = "Try one of these questions, or type your own below:"
+LANGUAGE_NOTE = "I read and answer questions in English."
+VERDICTS = {"yes": "Yes", "no": "No"}
 ASK_HREF = "#ask"
 MAX_CITATIONS_SHOWN = 3
 SNIPPET_CHARS = 70
@@ -49,9 +59,9 @@ def esc(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def text_html(text: str) -> str:
+def text_html(text: str) -> Markup:
     """Escaped text with line breaks kept as ``<br>`` (and no newline characters left)."""
-    return esc(text).replace("\r\n", "\n").replace("\n", "<br>")
+    return Markup(esc(text).replace("\r\n", "\n").replace("\n", "<br>"))
 
 
 def one_line(text: str) -> str:
@@ -84,10 +94,10 @@ def highlighted_html(text: str, start: int | None, end: int | None, short: Mappi
         return text_html(text)
     a, b = (short or {}).get("start"), (short or {}).get("end")
     if valid_span(text, a, b) and start <= a and b <= end:
-        inner = text_html(text[start:a]) + f"<strong>{text_html(text[a:b])}</strong>" + text_html(text[b:end])
+        inner = text_html(text[start:a]) + Markup("<strong>%s</strong>") % text_html(text[a:b]) + text_html(text[b:end])
     else:
         inner = text_html(text[start:end])
-    return text_html(text[:start]) + '<mark class="colnato-mark">' + inner + "</mark>" + text_html(text[end:])
+    return text_html(text[:start]) + Markup('<mark class="colnato-mark">%s</mark>') % inner + text_html(text[end:])
 
 
 # -- where citations point -------------------------------------------------------------------
@@ -137,40 +147,56 @@ def paragraph_label(paragraph: int) -> str:
 
 
 # -- chat messages ---------------------------------------------------------------------------
+_error = macro("chat.html", "error")
+_pending = macro("chat.html", "pending")
+_suggestions = macro("chat.html", "suggestion_list")
+_small_talk = macro("chat.html", "small_talk")
+_engine_reply = macro("chat.html", "engine_reply")
+_welcome = macro("chat.html", "welcome")
+_citation = macro("chat.html", "citation")
+_related = macro("chat.html", "related")
+_answer = macro("chat.html", "answer")
+_header = macro("chat.html", "header")
+_article = macro("chat.html", "article")
+
+
 def render_question(question: str) -> str:
     """A user's question as it appears in the chat (escaped, shown as typed)."""
-    return text_html(question.strip())
+    return str(text_html(question.strip()))
 
 
 def render_error(message: str) -> str:
     """A bot reply that explains why a question could not be asked."""
-    return f'<div class="colnato-reply colnato-error {NO_RATING}"><p>{text_html(message)}</p></div>'
+    return _error(text_html(message), NO_RATING)
 
 
 def render_pending() -> str:
     """The typing indicator shown in place of the reply while the question is answered."""
-    return (f'<div class="colnato-reply colnato-pending {NO_RATING}">'
-            '<span class="colnato-typing" aria-hidden="true"><span></span><span></span><span></span></span>'
-            f'<span class="colnato-sr">{esc(PENDING_TEXT)}</span></div>')
+    return _pending(PENDING_TEXT, NO_RATING)
 
 
 def suggestion_list(questions: Sequence[str]) -> str:
     """Questions as links that ask themselves when clicked (``#ask``)."""
-    items = "".join(f'<li><a class="colnato-suggest" href="{ASK_HREF}">{esc(q)}</a></li>' for q in questions)
-    return f'<ul class="colnato-suggestions">{items}</ul>' if items else ""
+    return _suggestions(list(questions), ASK_HREF)
 
 
 def render_small_talk(message: str, suggestions: Sequence[str]) -> str:
     """A short reply to small talk, with questions one could ask."""
-    label = f'<p class="colnato-suggest-label">{esc(SUGGESTIONS_LABEL)}</p>' if suggestions else ""
-    return (f'<div class="colnato-reply colnato-smalltalk {NO_RATING}"><p>{text_html(message)}</p>'
-            f"{label}{suggestion_list(suggestions)}</div>")
+    return _small_talk(text_html(message), SUGGESTIONS_LABEL, list(suggestions), ASK_HREF, NO_RATING)
+
+
+def render_reply(answer: Mapping[str, Any]) -> str:
+    """The engine's own message instead of a quote (``answer["reply"]``: a question not in English,
+    a pronoun with nothing to refer to), in the question's language, with its suggested questions."""
+    language = str(answer.get("language") or "en")
+    lang = language if re.fullmatch(r"[a-z]{2,3}", language) else "en"
+    questions = [q for q in answer.get("suggestions") or () if isinstance(q, str) and q.strip()]
+    return _engine_reply(text_html(str(answer.get("reply"))), lang, SUGGESTIONS_LABEL, questions, ASK_HREF)
 
 
 def render_welcome(suggestions: Sequence[str]) -> str:
     """What the empty chat shows: example questions to click."""
-    return (f'<div class="colnato-welcome"><p class="colnato-suggest-label">Try one of these questions, '
-            f"or type your own below:</p>{suggestion_list(suggestions)}</div>")
+    return _welcome(WELCOME_TEXT, list(suggestions), ASK_HREF)
 
 
 def reading_differs(question: str, interpreted_as: str | None) -> bool:
@@ -197,9 +223,10 @@ def sources_and_related(answer: Mapping[str, Any], max_citations: int = MAX_CITA
     return sources, [c for c in citations if not any(c is s for s in sources)]
 
 
-def answer_html(answer: Mapping[str, Any]) -> str:
+def answer_html(answer: Mapping[str, Any]) -> Markup:
     """The answer sentence escaped, its short answer in ``<strong>`` (a featured snippet). The short
-    answer's offsets are into the first citation's text, where the answer sits at answer_start."""
+    answer's offsets are into the first citation's text, where the answer sits at answer_start.
+    The engine sets ``short_answer`` only when it is confident of it; whatever it holds is bold."""
     text = str(answer.get("answer") or "")
     short = answer.get("short_answer") or {}
     first = (answer.get("citations") or [{}])[0]
@@ -208,49 +235,38 @@ def answer_html(answer: Mapping[str, Any]) -> str:
     if isinstance(offset, int) and isinstance(a, int) and isinstance(b, int):
         a, b = a - offset, b - offset
         if valid_span(text, a, b) and b > a:
-            return text_html(text[:a]) + f"<strong>{text_html(text[a:b])}</strong>" + text_html(text[b:])
+            return text_html(text[:a]) + Markup("<strong>%s</strong>") % text_html(text[a:b]) + text_html(text[b:])
     return text_html(text)
 
 
-def ref_link(number: int, citation: Mapping[str, Any], article: ArticleIndex) -> str:
-    """``[n]`` after the answer: a link straight to the quoted sentence in the article panel."""
-    where = paragraph_label(int(citation.get("paragraph") or 0))
-    return (f'<a class="colnato-ref" href="{esc(article.quote_href(citation))}" '
-            f'title="Source {number}: {esc(where)}, in the article">[{number}]</a>')
+def _ref(number: int, citation: Mapping[str, Any], article: ArticleIndex) -> dict[str, Any]:
+    return {"number": number, "href": article.quote_href(citation),
+            "where": paragraph_label(int(citation.get("paragraph") or 0))}
+
+
+def _citation_view(number: int, citation: Mapping[str, Any], article: ArticleIndex) -> dict[str, Any]:
+    text = citation.get("text") or ""
+    start, end = citation.get("answer_start"), citation.get("answer_end")
+    quote = text[start:end] if valid_span(text, start, end) else text
+    return {"number": number, "where": paragraph_label(int(citation.get("paragraph") or 0)),
+            "snippet": snippet(quote), "quote_href": article.quote_href(citation),
+            "passage": highlighted_html(text, start, end, citation.get("short_answer"))}
 
 
 def render_citation(number: int, citation: Mapping[str, Any], article: ArticleIndex | None = None) -> str:
     """One source as a collapsible block: number, paragraph, the whole paragraph with the
     answer marked, and a link to the quoted sentence in the article panel."""
-    article = article or ArticleIndex()
-    text = citation.get("text") or ""
-    paragraph = int(citation.get("paragraph") or 0)
-    start, end = citation.get("answer_start"), citation.get("answer_end")
-    quote = text[start:end] if valid_span(text, start, end) else text
-    return (
-        '<details class="colnato-cite">'
-        f'<summary><span class="colnato-cite-n">[{number}]</span> '
-        f'<span class="colnato-cite-where">{esc(paragraph_label(paragraph))}</span> '
-        f'<span class="colnato-cite-snippet">“{esc(snippet(quote))}”</span></summary>'
-        f'<blockquote class="colnato-passage">{highlighted_html(text, start, end, citation.get("short_answer"))}</blockquote>'
-        f'<p class="colnato-cite-foot"><a class="colnato-jump" href="{esc(article.quote_href(citation))}">'
-        "Show the quote in the article</a></p>"
-        "</details>"
-    )
+    return _citation(_citation_view(number, citation, article or ArticleIndex()))
+
+
+def _related_items(citations: Sequence[Mapping[str, Any]], article: ArticleIndex) -> list[dict[str, Any]]:
+    return [{"href": article.paragraph_href(c), "where": paragraph_label(int(c.get("paragraph") or 0)),
+             "snippet": snippet(c.get("text") or "")} for c in citations]
 
 
 def render_related(citations: Sequence[Mapping[str, Any]], label: str, article: ArticleIndex) -> str:
     """Passages that came up but hold no answer: collapsed, unnumbered, each a link to its paragraph."""
-    if not citations:
-        return ""
-    items = "".join(
-        f'<li><a class="colnato-jump" href="{esc(article.paragraph_href(c))}">'
-        f'{esc(paragraph_label(int(c.get("paragraph") or 0)))}</a>: '
-        f'<span class="colnato-related-snippet">“{esc(snippet(c.get("text") or ""))}”</span></li>'
-        for c in citations
-    )
-    return (f'<details class="colnato-related"><summary>{esc(label)} ({len(citations)})</summary>'
-            f"<ul>{items}</ul></details>")
+    return _related(label, _related_items(citations, article))
 
 
 def confidence_note(answer: Mapping[str, Any], uncertain_below: float = UNCERTAIN_BELOW) -> str:
@@ -259,7 +275,7 @@ def confidence_note(answer: Mapping[str, Any], uncertain_below: float = UNCERTAI
     if answer.get("abstained") or not answer.get("answer"):
         return ""
     if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) and confidence < uncertain_below:
-        return f'<p class="colnato-uncertain">{esc(UNCERTAIN_TEXT)}</p>'
+        return UNCERTAIN_TEXT
     return ""
 
 
@@ -268,70 +284,91 @@ def render_answer(
     article: ArticleIndex | None = None,
     max_citations: int = MAX_CITATIONS_SHOWN,
     uncertain_below: float = UNCERTAIN_BELOW,
+    next_questions: Sequence[str] = (),
 ) -> str:
-    """The bot's reply for an answer dict (``Answer.to_dict()``): how a follow-up was read, the
-    answer with links to its sources, the sources (the quoted paragraphs, answer marked), a
-    note when unsure, and any related passages; or the abstention and the related passages."""
+    """The bot's reply for an answer dict (``Answer.to_dict()``): the engine's own ``reply`` when it
+    gives one (with its suggestions, never an English quote); else how a follow-up was read, the
+    answer (led by a bold Yes or No when it settles a yes/no question) with links to its sources,
+    the sources (the quoted paragraphs, answer marked), a note when unsure, a copy link, any
+    related passages and ``next_questions``; or the abstention and the related passages."""
+    if isinstance(answer.get("reply"), str) and answer["reply"].strip():
+        return render_reply(answer)
     article = article or ArticleIndex()
     question = answer.get("question") or ""
     sources, related = sources_and_related(answer, max_citations)
     first = (answer.get("citations") or [None])[0]
     if sources and sources[0] is first and answer.get("short_answer"):  # it lies in the first citation (types.Answer)
         sources = [{**sources[0], "short_answer": answer["short_answer"]}] + list(sources[1:])
-    parts = ['<div class="colnato-reply">']
     interpreted = answer.get("interpreted_as")
-    if reading_differs(question, interpreted):
-        parts.append(f'<p class="colnato-interpreted">Read as: “{esc(one_line(interpreted))}”</p>')
-    if not answer.get("abstained") and answer.get("answer"):
-        refs = "".join(ref_link(n, c, article) for n, c in enumerate(sources, start=1))
-        ref_html = f' <sup class="colnato-refs">{refs}</sup>' if refs else ""
-        parts.append(f'<p class="colnato-answer">{answer_html(answer)}{ref_html}</p>')
-        parts.append(confidence_note(answer, uncertain_below))
-        if sources:
-            parts.append(f'<div class="colnato-sources"><p class="colnato-sources-label">{esc(SOURCES_LABEL)}</p>')
-            parts.extend(render_citation(n, c, article) for n, c in enumerate(sources, start=1))
-            parts.append("</div>")
-        parts.append(render_related(related, RELATED_LABEL, article))
-    else:
-        parts.append(f'<p class="colnato-answer colnato-abstained">{esc(ABSTAIN_TEXT)}</p>')
-        parts.append(render_related(related, ABSTAIN_RELATED_LABEL, article))
-    parts.append("</div>")
-    return "".join(parts)
+    answered = bool(not answer.get("abstained") and answer.get("answer"))
+    verdict = VERDICTS.get(str(answer.get("verdict") or "").lower()) if answered else None
+    return _answer({
+        "interpreted": one_line(interpreted) if reading_differs(question, interpreted) else None,
+        "answered": answered,
+        "verdict": verdict,
+        "text": answer_html(answer),
+        "refs": [_ref(n, c, article) for n, c in enumerate(sources, start=1)],
+        "uncertain": confidence_note(answer, uncertain_below),
+        "sources_label": SOURCES_LABEL,
+        "sources": [_citation_view(n, c, article) for n, c in enumerate(sources, start=1)],
+        "copy_label": COPY_LABEL,
+        "abstain_text": ABSTAIN_TEXT,
+        "related_label": RELATED_LABEL if answered else ABSTAIN_RELATED_LABEL,
+        "related": _related_items(related, article),
+        "next_label": NEXT_LABEL,
+        "next": list(next_questions),
+        "ask_href": ASK_HREF,
+    })
+
+
+_feedback_ack = macro("chat.html", "feedback_ack")
+_counter = macro("chat.html", "counter")
+_skip_link = macro("chat.html", "skip_link")
+
+
+def feedback_ack(text: str) -> str:
+    """The feedback acknowledgement (a polite live region: screen readers announce it)."""
+    return _feedback_ack(text)
+
+
+def counter(max_chars: int) -> str:
+    """The characters counter under the question box (the page's script fills it)."""
+    return _counter(int(max_chars))
+
+
+def skip_link(text: str) -> str:
+    """The link after Ask that takes the keyboard to the latest answer's first source."""
+    return _skip_link(text)
 
 
 # -- page header and article -----------------------------------------------------------------
 def _byline(author: str | None, publisher: str | None) -> str:
     bits = []
     if author:
-        bits.append(f"by {esc(author)}")
+        bits.append(f"by {author}")
     if publisher:
-        bits.append(f"({esc(publisher)})" if author else esc(publisher))
+        bits.append(f"({publisher})" if author else publisher)
     return " ".join(bits)
 
 
-def knows_line(documents: Sequence[Any]) -> str:
-    """One sentence (HTML) saying what the bot knows and that answers are quoted from it."""
+def knows_line(documents: Sequence[Any]) -> Markup:
+    """One sentence (markup) saying what the bot knows and that answers are quoted from it."""
     described = []
     for doc in documents:
         byline = _byline(getattr(doc, "author", None), getattr(doc, "publisher", None))
-        described.append(f"<cite>“{esc(doc.title)}”</cite>" + (f" {byline}" if byline else ""))
+        described.append(Markup("<cite>“%s”</cite>") % doc.title + (Markup(" %s") % byline if byline else ""))
     if len(described) == 1:
-        what = f"one article, {described[0]}"
+        what = Markup("one article, %s") % described[0]
     else:
-        what = f"{len(described)} articles: " + "; ".join(described)
-    return (
-        f"I answer questions about {what}. Every answer is quoted word for word from the "
+        what = Markup("%d articles: ") % len(described) + Markup("; ").join(described)
+    return Markup(
+        "I answer questions about %s. Every answer is quoted word for word from the "
         "article, with the paragraph it comes from; when the article doesn't say, I tell you so."
-    )
+    ) % what
 
 
 def render_header(documents: Sequence[Any], heading: str) -> str:
-    return (
-        '<header class="colnato-header">'
-        f"<h1>{esc(heading)}</h1>"
-        f'<p class="colnato-knows">{knows_line(documents)}</p>'
-        "</header>"
-    )
+    return _header(heading, knows_line(documents), LANGUAGE_NOTE)
 
 
 def passage_sentences(passages: Iterable[Any], doc_id: str) -> list[tuple[int, int]]:
@@ -344,37 +381,26 @@ def render_article(document: Any, doc_index: int = 0, sentences: Iterable[tuple[
     """The whole article: title, byline, and body paragraphs numbered as citations count them,
     each with an id anchor (``para-5``) a citation can jump to. ``sentences``: spans (document
     offsets) of the sentences to wrap as ``<span class="colnato-sent" id="s-START-END">`` so a
-    quote's sentences can be marked (the passages' sentences); text outside them stays plain."""
+    quote's sentences can be marked (the passages' sentences); text outside them stays plain.
+    The paragraph numbers are links for the mouse, out of the Tab order (a citation reaches them)."""
     top = paragraph_anchor(0, doc_index)
     prefix = top[: -len("article-top")]
     spans = sorted({(a, b) for a, b in sentences if b > a})
-    parts = ['<article class="colnato-article">',
-             '<button type="button" class="colnato-sheet-close">Back to the chat</button>',
-             f'<header class="colnato-article-head" id="{top}"><h2>{esc(document.title)}</h2>']
-    byline = _byline(getattr(document, "author", None), getattr(document, "publisher", None))
-    if byline:
-        parts.append(f'<p class="colnato-byline">{byline}</p>')
-    parts.append("</header>")
+    blocks: list[dict[str, Any]] = []
     number = 0
     for block in _body_blocks(document):
         text = document.block_text(block)
         if block.kind == "heading":
-            parts.append(f"<h3>{esc(one_line(text))}</h3>")
+            blocks.append({"heading": one_line(text)})
             continue
         number += 1
-        anchor = paragraph_anchor(number, doc_index)
-        body = sentences_html(document.text, block.span.start, block.span.end, spans, prefix)
-        parts.append(
-            f'<section class="colnato-para" id="{anchor}">'
-            f'<a class="colnato-para-n" href="#{anchor}" '
-            f'title="Paragraph {number}">{number}</a>'
-            f"<p>{body}</p></section>"
-        )
-    parts.append("</article>")
-    return "".join(parts)
+        blocks.append({"heading": None, "number": number, "anchor": paragraph_anchor(number, doc_index),
+                       "body": sentences_html(document.text, block.span.start, block.span.end, spans, prefix)})
+    return _article({"top": top, "title": document.title, "blocks": blocks,
+                     "byline": _byline(getattr(document, "author", None), getattr(document, "publisher", None))})
 
 
-def sentences_html(text: str, start: int, end: int, spans: Sequence[tuple[int, int]], prefix: str = "") -> str:
+def sentences_html(text: str, start: int, end: int, spans: Sequence[tuple[int, int]], prefix: str = "") -> Markup:
     """``text[start:end]`` escaped, each of ``spans`` (sorted (start, end) pairs of ``text``) that
     lies inside it, and does not overlap an earlier one, wrapped as a sentence."""
     out, pos = [], start
@@ -382,10 +408,10 @@ def sentences_html(text: str, start: int, end: int, spans: Sequence[tuple[int, i
         if a < pos or b > end:
             continue
         out.append(text_html(text[pos:a]))
-        out.append(f'<span class="colnato-sent" id="{prefix}s-{a}-{b}">{text_html(text[a:b])}</span>')
+        out.append(Markup('<span class="colnato-sent" id="%ss-%d-%d">%s</span>') % (prefix, a, b, text_html(text[a:b])))
         pos = b
     out.append(text_html(text[pos:end]))
-    return "".join(out)
+    return Markup("").join(out)
 
 
 def _body_blocks(document: Any) -> Iterable[Any]:

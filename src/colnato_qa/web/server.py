@@ -157,8 +157,8 @@ def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog) -> tuple[Fa
         max_file_size=MAX_FILE_SIZE,
         enable_monitoring=False,
         theme=styles.theme(),
-        css=styles.CSS,
-        head=styles.HEAD,
+        css=styles.css(),
+        head=styles.head(),
     )
     chat = gradio_app(holder)
     chat.add_middleware(GradioGate, blocks=blocks)
