@@ -1,7 +1,9 @@
-"""examples/embed.html from another origin, in headless Chromium (issue 9, item 8): when the
-chatbot server does not allow the page's origin, each of the three ways of embedding (iframe,
-fetch() form, web component) says so and names the fix, the origin to add to
-COLNATO_QA_ALLOWED_ORIGINS; when it does, all three still work.
+"""examples/embed.html from another origin, in headless Chromium (issue 9, item 8; issue 20,
+item 7): when the chatbot server does not allow the page's origin, the page names the fix (the
+origin to add to COLNATO_QA_ALLOWED_ORIGINS) once, and each of the three ways of embedding
+(iframe, fetch() form, web component) points to it; when it does, all three work, the frame
+fits the documented 760 px, the chat's theme is the page's choice (?theme=light|dark|auto), and
+the web component keeps the host page's styles out (axe-core in both themes).
 
 The page is served from a second 127.0.0.1 port (another origin); two chatbot servers run, one
 started with that origin allowed and one without. Needs /usr/bin/chromium; Playwright drives it
@@ -98,6 +100,13 @@ def closed_port() -> int:
         return s.getsockname()[1]       # closed again when the socket is: nothing listens there
 
 
+def assert_points_to_the_fix(problem) -> None:
+    """A refusal explained at the top of the page: this place says what failed and links there."""
+    assert "at the top of the page" in problem.inner_text()
+    assert problem.locator("a[href='#embed-status']").count() == 1
+    assert SETTING not in problem.inner_text(), "the fix is told once, at the top"
+
+
 def assert_names_the_fix(text: str, page_origin: str) -> None:
     assert page_origin in text, text
     assert SETTING in text, text
@@ -110,7 +119,7 @@ def test_refused_origin_frame_shows_the_fix_instead_of_an_error_page(context, pa
     page = open_embed_page(context, page_origin, refusing.url)
     problem = page.locator("#frame-problem .problem")
     problem.wait_for()
-    assert_names_the_fix(problem.inner_text(), page_origin)
+    assert_points_to_the_fix(problem)
     assert_names_the_fix(page.locator("#embed-status").inner_text(), page_origin)
     frame = page.locator("#chat-frame")
     assert frame.is_hidden() and frame.get_attribute("src") is None, "no frame the browser would refuse"
@@ -124,7 +133,8 @@ def test_refused_origin_form_names_the_fix_instead_of_failed_to_fetch(context, p
     page.click("#ask-button")
     problem = page.locator("#answer .problem")
     problem.wait_for()
-    assert_names_the_fix(problem.inner_text(), page_origin)
+    assert_points_to_the_fix(problem)
+    assert_names_the_fix(page.locator("#embed-status").inner_text(), page_origin)
     assert page.locator("#answer .answer").count() == 0
     assert page.locator("#ask-button").is_enabled()
 
@@ -134,9 +144,22 @@ def test_refused_origin_web_component_button_names_the_fix(context, page_origin,
     page.click("#wc-button")
     problem = page.locator("#wc-host .problem")
     problem.wait_for()
-    assert_names_the_fix(problem.inner_text(), page_origin)
+    assert_points_to_the_fix(problem)
     assert page.locator("gradio-app").count() == 0
     assert page.locator("#wc-button").is_enabled(), "the owner can try again once the server is fixed"
+
+
+def test_refused_origin_gets_one_message(context, page_origin, refusing):
+    page = open_embed_page(context, page_origin, refusing.url)
+    page.locator("#frame-problem .problem").wait_for()
+    page.fill("#question", "Who wrote the article?")
+    page.click("#ask-button")
+    page.locator("#answer .problem").wait_for()
+    page.click("#wc-button")
+    page.locator("#wc-host .problem").wait_for()
+    text = page.locator("body").inner_text()
+    assert text.count(f"{SETTING}={page_origin}") == 1, text
+    assert text.count("is not in " + SETTING) == 1, text
 
 
 def test_refused_origin_is_still_refused_by_the_browser(context, page_origin, refusing):
@@ -247,3 +270,104 @@ def test_readme_snippets_name_the_fix_for_a_refused_origin(context, snippet_page
     answer = page.locator("#answer")
     page.wait_for_function("() => document.getElementById('answer').textContent.trim().length > 0")
     assert_names_the_fix(answer.inner_text(), origin)
+
+
+# -- fit, theme and isolation (issue 20, item 7) ---------------------------------------------------------
+FRAME_HEIGHT = 760          # the height README.md and examples/embed.html give the iframe
+MAX_SIDE_MARGIN_PX = 24
+
+CONTRAST_JS = """(el) => {
+  function rgba(s) { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+  function lum(c) { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; }
+  let bg = [255, 255, 255, 1];
+  for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor); if (c[3] > 0.5) { bg = c; break; } }
+  const x = lum(rgba(getComputedStyle(el).color)), y = lum(bg);
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}"""
+
+
+# How light what is drawn behind an element is (0 black, 1 white): its first opaque background.
+LUMINANCE_BEHIND_JS = """(el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const m = getComputedStyle(e).backgroundColor.match(/[\\d.]+/g);
+    if (m && (m.length < 4 || +m[3] > 0.5)) return (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255;
+  }
+  return 1;
+}"""
+
+
+def test_the_frame_fits_its_content_at_the_documented_size(context, page_origin, allowing):
+    page = open_embed_page(context, page_origin, allowing.url)
+    frame_el = page.locator("#chat-frame")
+    frame = page.frame_locator("#chat-frame")
+    frame.locator(QUESTION_BOX).wait_for()
+    assert round(frame_el.bounding_box()["height"]) == FRAME_HEIGHT + 2      # 760 px and its 1 px border
+    inner = frame.locator("body").evaluate("""() => {
+        const box = document.querySelector('#colnato-question textarea').getBoundingClientRect();
+        const ask = document.querySelector('#colnato-ask').getBoundingClientRect();
+        const chat = document.querySelector('#colnato-chat').getBoundingClientRect();
+        const article = document.querySelector('#colnato-article').getBoundingClientRect();
+        return {boxBottom: Math.max(box.bottom, ask.bottom), view: window.innerHeight, scrollY: window.scrollY,
+                left: chat.left, right: document.documentElement.clientWidth - article.right};
+    }""")
+    assert inner["scrollY"] == 0 and inner["boxBottom"] <= inner["view"], inner
+    assert inner["left"] <= MAX_SIDE_MARGIN_PX and inner["right"] <= MAX_SIDE_MARGIN_PX, inner
+    page.screenshot(path=artifact("embed-frame-fit.png"))
+
+
+@pytest.mark.parametrize("theme, system, dark", [("light", "dark", False), ("dark", "light", True),
+                                                  ("auto", "dark", True), ("auto", "light", False)])
+def test_the_embedding_page_chooses_the_chats_theme(browser, page_origin, allowing, theme, system, dark):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, color_scheme=system)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.goto(f"{page_origin}/embed.html?server={allowing.url}&theme={theme}")
+        frame = page.frame_locator("#chat-frame")
+        frame.locator(QUESTION_BOX).wait_for()
+        page.wait_for_timeout(300)
+        luminance = frame.locator("#colnato-chat").evaluate(LUMINANCE_BEHIND_JS)
+        assert (luminance < 0.3) is dark, luminance
+        page.click("#wc-button")
+        page.locator(f"gradio-app {QUESTION_BOX}").wait_for()
+        page.wait_for_timeout(300)
+        wc = page.locator("gradio-app #colnato-chat").evaluate(LUMINANCE_BEHIND_JS)
+        assert (wc < 0.3) is dark, wc
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_web_component_keeps_the_host_pages_styles_out(browser, page_origin, allowing, theme):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.goto(f"{page_origin}/embed.html?server={allowing.url}&theme={theme}")
+        page.click("#wc-button")
+        box = page.locator(f"gradio-app {QUESTION_BOX}")
+        box.wait_for()
+        paragraphs = page.locator("gradio-app section.colnato-para")
+        assert paragraphs.count() > 5
+        backgrounds = {paragraphs.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(3)}
+        assert backgrounds <= {"rgba(0, 0, 0, 0)", "transparent"}, "the host's section{background:#fff} stays out"
+        low = [i for i in range(paragraphs.count())
+               if paragraphs.nth(i).locator("p").evaluate(CONTRAST_JS) < 4.5]
+        assert low == [], low
+        box.fill("Who wrote the article?")
+        box.press("Enter")
+        reply = page.locator("gradio-app .colnato-reply:not(.colnato-pending)").first
+        reply.wait_for()
+        reply.locator("a.colnato-ref").first.click()
+        marked = page.locator("gradio-app #colnato-article .colnato-marked").first
+        marked.wait_for()
+        page.wait_for_timeout(600)
+        texts = marked.locator("h2, p, span").all() or [marked]
+        assert min(t.evaluate(CONTRAST_JS) for t in texts) >= 4.5, "the title highlight stays readable"
+        from tests.test_browser import axe_problems
+        assert axe_problems(page) == []
+        page.screenshot(path=artifact(f"embed-web-component-{theme}.png"), full_page=True)
+    finally:
+        context.close()
