@@ -24,7 +24,7 @@ import h11
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..settings import default_of
+from . import limits
 
 ACCEPT_ERROR_PREFIX = "socket.accept() out of system resource"
 
@@ -33,7 +33,7 @@ class HeaderDeadlineProtocol(H11Protocol):
     """h11 protocol closing connections whose request head is not complete within
     ``header_timeout_s`` seconds (see the module doc)."""
 
-    header_timeout_s: float = default_of("server_header_timeout_s")
+    header_timeout_s: float = limits.SERVER_HEADER_TIMEOUT_S
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_deadline: asyncio.TimerHandle | None = None
@@ -75,11 +75,6 @@ class HeaderDeadlineProtocol(H11Protocol):
         # must bring the next head within the deadline too.
         self._cancel_head_deadline()
         self._watch_head()
-
-
-def header_deadline_protocol(header_timeout_s: float) -> type[HeaderDeadlineProtocol]:
-    """``HeaderDeadlineProtocol`` with its deadline set to ``header_timeout_s`` (uvicorn takes a class)."""
-    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout_s": header_timeout_s})
 
 
 class OneLineAcceptErrors(logging.Filter):

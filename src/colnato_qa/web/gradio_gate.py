@@ -32,14 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import limits
 from .door import refuse, replay
 
 log = logging.getLogger(__name__)
 
 SESSION_HASH = r"[A-Za-z0-9_-]{1,64}"
-# Items in one event body: the widest event of the page takes four (a property of the page, not a
-# setting: fn_index's own input count is checked below as well).
-MAX_EVENT_INPUTS = 4
 _READ = ("GET", "HEAD")
 # (methods, path) pairs the page needs; every other request to the Gradio app gets 404.
 OPEN_ROUTES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
@@ -62,7 +60,7 @@ class EventBody(BaseModel):
     """A ``queue/join`` body as the page sends it."""
 
     model_config = ConfigDict(extra="forbid")
-    data: list[StrictStr | None] = Field(max_length=MAX_EVENT_INPUTS)
+    data: list[StrictStr | None] = Field(max_length=limits.CHAT_MAX_EVENT_INPUTS)
     event_data: dict[ShortKey, Scalar | list[Scalar]] | None = Field(default=None, max_length=8)
     fn_index: StrictInt
     trigger_id: StrictInt | None = None
