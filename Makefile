@@ -14,6 +14,9 @@ AXE    := node_modules/axe-core/axe.min.js
 INDEX  ?= index
 # The fast tier: unit and engine tests; no browser, no load test, no server in a subprocess.
 FAST   := not slow and not browser and not server
+# The gold sets `make eval` reports, each FILE or FILE:SPLIT: the article-worded test split and the
+# natural-phrasing test set. Add a file here to report it too (its report goes to reports/eval/<name>/).
+EVAL_GOLD ?= corpus/gold/colnato_gold.jsonl:test corpus/gold/natural/test.jsonl
 
 .PHONY: install serve-install index run test check bench eval eval-baseline clean-index help
 
@@ -22,7 +25,7 @@ help:
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make check  - the fast tier of the suite (under a minute): unit and engine tests"
 	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json and benchmarks/README.md)"
-	@echo "make eval   - evaluate on the project's gold set (test split) and write reports/eval/"
+	@echo "make eval   - evaluate on the test sets of EVAL_GOLD (article-worded and natural) and write reports/eval/*/"
 	@echo "make eval-baseline - rewrite config/eval_baseline.json, the figures the evaluation gate holds to"
 	@echo "make clean-index   - remove the built index (generations, manifest, lock) from INDEX=$(INDEX)"
 
@@ -62,7 +65,11 @@ bench: index $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
 
 eval: index
-	$(BIN)/colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --by type --compare --out reports/eval
+	@set -e; for gold in $(EVAL_GOLD); do \
+	  out=reports/eval/$$(echo "$$gold" | sed -e 's#^corpus/gold/##' -e 's#\.jsonl##' -e 's#[/:]#-#g'); \
+	  echo "== $$gold (report in $$out)"; \
+	  $(BIN)/colnato-qa eval "$$gold" --by type --compare --out "$$out"; \
+	done
 
 eval-baseline: index
 	$(BIN)/colnato-qa eval corpus/gold/colnato_gold.jsonl --split test --write-baseline config/eval_baseline.json

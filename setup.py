@@ -9,10 +9,11 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-# The files MANIFEST.in puts in the sdist, by folder of the checkout (the corpus's gold and
-# source pages are evaluation data, not the article: not shipped).
+# The files MANIFEST.in puts in the sdist, by folder of the checkout: every config file (settings,
+# fitted models, question banks), and the default article (the corpus's other articles, gold
+# questions and source pages are evaluation data: not shipped).
 BUNDLED = {
-    "config": ["colnato_qa.json", "answerability.json", "query_adapter.npz", "suggestions.jsonl"],
+    "config": sorted(p.name for p in (ROOT / "config").iterdir() if p.is_file()),
     "corpus": sorted(p.name for p in (ROOT / "corpus").glob("*.md") if p.name.lower() != "readme.md"),
 }
 

@@ -25,7 +25,8 @@ from colnato_qa.offline import pin_offline_environment  # noqa: E402
 
 pin_offline_environment()
 
-from colnato_qa.cli.common import load_engine, read_gold_specs  # noqa: E402
+from colnato_qa.cli.common import load_engine  # noqa: E402
+from colnato_qa.evaluation.gold import read_gold_sets  # noqa: E402
 from colnato_qa.components.answerability import FEATURES, AnswerabilityModel  # noqa: E402
 from colnato_qa.components.query_adapter import QueryAdapter  # noqa: E402
 from colnato_qa.components.reader import QuestionReader  # noqa: E402
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
     os.chdir(ROOT)
     engine = load_engine(answerability=AnswerabilityModel.neutral())
-    train, dev = read_gold_specs(TRAIN), read_gold_specs(DEV)
+    train, dev = read_gold_sets(TRAIN), read_gold_sets(DEV)
     results = []
     for ab in ablations(engine):
         if args.only and not any(part in ab.label for part in args.only.split(",")):

@@ -24,7 +24,8 @@ from colnato_qa.offline import pin_offline_environment  # noqa: E402
 
 pin_offline_environment()
 
-from colnato_qa.cli.common import load_engine, read_gold_specs  # noqa: E402
+from colnato_qa.cli.common import load_engine  # noqa: E402
+from colnato_qa.evaluation.gold import read_gold_sets  # noqa: E402
 from colnato_qa.components.short_answer import ShortAnswerExtractor  # noqa: E402
 from colnato_qa.evaluation.metrics import f1_score  # noqa: E402
 
@@ -89,7 +90,7 @@ def main(argv=None) -> int:
     import os
     os.chdir(ROOT)
     engine = load_engine()
-    data = cases(engine, read_gold_specs([GOLD])[0].items)
+    data = cases(engine, read_gold_sets([GOLD])[0].items)
     best, start, score = search(data)
     print(f"dev HasAns F1 (official): defaults {start:.4f}, best found {score:.4f} on {len(data)} answerable questions")
     changes = {k: v for k, v in best.items() if v != defaults()[k]}

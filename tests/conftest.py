@@ -114,8 +114,11 @@ SLOW_TESTS = {
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
     "test_serving_the_api_imports_neither_gradio_nor_torch",  # the engine in a subprocess
+    "test_build_and_eval_run_on_the_second_article",     # builds an index of corpus/articles/port-ardley, evaluates
 }
-FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}                 # their hypothesis tests are slow
+FUZZ_MODULES = {"test_hostile_input", "test_hostile_http"}
+# tests/security modules that start no server (settings, the CLI, the report's files).
+SECURITY_NO_SERVER = {"test_settings", "test_batch_cli", "test_csv_cells"}                 # their hypothesis tests are slow
 
 
 def pytest_collection_modifyitems(config, items):
@@ -123,7 +126,7 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rsplit(".", 1)[-1]
         name = item.originalname or item.name
         # tests/security attacks real servers (all but its settings tests): the server tier.
-        in_security_suite = item.module.__name__.startswith("tests.security.") and module != "test_settings"
+        in_security_suite = item.module.__name__.startswith("tests.security.") and module not in SECURITY_NO_SERVER
         if module in SERVER_MODULES or in_security_suite:
             item.add_marker(pytest.mark.server)
         if module in SLOW_MODULES or name in SLOW_TESTS or (

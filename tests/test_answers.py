@@ -16,9 +16,9 @@ from colnato_qa.text import fold
 
 GOLD = {it.id: it for it in load_gold(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "colnato_gold.jsonl")}
 # Gold questions of the dev split (the test split is the gate's) with one answering sentence each.
-KNOWN = ["q001", "q005", "q009", "q013", "q017", "q021", "q025", "q032", "q043", "q054", "q008", "q014", "q029", "q040"]
+KNOWN = ["q001", "q009", "q014", "q019", "q029", "q036", "q056"]
 # Follow-ups of the dev split and the name their pronoun stands for.
-FOLLOW_UPS = [("q062", "ITPP"), ("q064", "Building Integrity"), ("q066", "pink tide"), ("q068", "IPCP")]
+FOLLOW_UPS = [("q066", "pink tide"), ("q068", "IPCP")]
 
 
 def check_quoted(answer) -> None:
@@ -67,12 +67,13 @@ def test_follow_up_is_read_with_its_antecedent(engine, gold_id, antecedent):
     assert a.to_dict()["interpreted_as"] == a.interpreted_as
 
 
+# Written for this test: none is a near twin of a held-out gold question (tests/test_gold_twins.py's rule).
 OFF_TOPIC = [
-    "What is the capital of Colombia?",
-    "How many member states does NATO have?",
-    "Who won the World Cup?",
-    "How many troops did Colombia send to NATO missions?",
-    "What is the population of Colombia?",
+    "Which river flows through Bogotá's neighbouring valleys?",
+    "How many submarines does the Alliance operate in the Baltic these days?",
+    "Which team lifted the football trophy in 1998?",
+    "How many Colombian soldiers served in Afghanistan under NATO command?",
+    "How many people live in Medellín?",
     "asdkjh qwpoeiru zmxncb",
     "¿Cuál es la moneda oficial de Colombia?",
 ]
@@ -83,7 +84,10 @@ def test_off_topic_declined(engine, question):
     a = engine.ask(question)
     assert a.abstained
     assert a.answer is None
-    assert a.citations and all(c.answer_span is None for c in a.citations)
+    if a.reason == "other_language":      # said in the asker's language, with example questions, nothing cited
+        assert a.reply and a.suggestions and not a.citations
+    else:
+        assert a.citations and all(c.answer_span is None for c in a.citations)
     assert 0.0 <= a.confidence < engine.settings.abstain_threshold
 
 
@@ -99,13 +103,13 @@ def test_answer_is_whole_sentences_of_the_paragraph(engine, gold_id):
 
 
 def test_role_history_reads_like_string_history(engine):
-    item = GOLD[FOLLOW_UPS[0][0]]
+    item = GOLD[FOLLOW_UPS[1][0]]
     as_strings = engine.ask(item.question, list(item.history))
     as_turns = engine.ask(item.question, [{"role": "user", "content": h} for h in item.history])
     assert as_turns.to_dict() == as_strings.to_dict()
     with_reply = engine.ask(item.question, [{"role": "user", "content": item.history[0]},
                                             {"role": "assistant", "content": "A programme."}])
-    assert FOLLOW_UPS[0][1] in with_reply.interpreted_as
+    assert FOLLOW_UPS[1][1] in with_reply.interpreted_as
 
 
 @pytest.mark.parametrize("question, field, kind", [
@@ -125,7 +129,7 @@ def test_questions_about_the_article_are_answered_from_its_metadata(engine, ques
 
 def test_article_date_not_in_metadata_is_declined(engine):
     assert "date" not in engine.documents[0].metadata
-    a = engine.ask("When was this article published?")
+    a = engine.ask("Article published when?")
     assert a.abstained and a.answer is None
     assert a.citations and a.citations[0].passage.kind in ("title", "byline", "metadata")
 
@@ -141,7 +145,8 @@ def test_json_shape(engine):
 
 
 def test_variants_share_the_index(engine):
-    question, evidence = "When was the ITPP signed?", GOLD["q062"].evidence   # q062 asks it as a follow-up
+    question = "When was the ITPP signed?"
+    evidence = "The Individually Tailored Partnership Programme (ITPP), signed in 2021, represents the most recent phase of Colombia-NATO cooperation."
     for mode in ("dense", "bm25", "hybrid"):
         assert holds_evidence(engine.variant(retrieval=mode).ask(question), evidence), mode
     p = engine.variant(answer_mode="passage").ask(question)
@@ -186,7 +191,7 @@ def test_acronym_expansion_quotes_the_sentence_that_spells_it_out(engine):
 
 
 @pytest.mark.parametrize("history, question, antecedent", [
-    (["Which president led the official push for NATO collaboration?"], "When was he in office?", "Santos"),
+    (["Under which leader did the official drive toward NATO happen?"], "When was he in office?", "Santos"),
     ([{"role": "user", "content": "Who pushed for NATO collaboration officially?"},
       {"role": "assistant", "content": "It came during the administration of Juan Manuel Santos."}],
      "When was he in office?", "Juan Manuel Santos"),
@@ -214,7 +219,8 @@ def test_typo_corrected_against_the_article(engine):
 EARLIER_TURNS = ["When was it announced that Colombia would become a NATO global partner?",
                  "What is the capital of France?"]
 GOLD_DIR = Path(__file__).resolve().parents[1] / "corpus" / "gold"
-STANDALONE = sorted({it.question for path in sorted(GOLD_DIR.glob("**/*.jsonl")) if path.parent.name != "writers"
+STANDALONE = sorted({it.question for path in sorted(GOLD_DIR.glob("**/*.jsonl"))
+                     if "writers" not in path.parts and path.parent.name != "languages"
                      for it in load_gold(path) if not it.history})
 
 

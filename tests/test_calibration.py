@@ -80,12 +80,23 @@ def test_folds_deterministic_and_stratified():
     f1 = fold_ids(recs, 3)
     f2 = fold_ids(list(reversed(recs)), 3)
     assert dict(zip([r.id for r in recs], f1)) == dict(zip([r.id for r in reversed(recs)], f2))
-    # answerable records are dealt round-robin after the unanswerable ones: both kinds are spread
+    # stratified: both kinds are spread over the folds
     by_fold = {}
     for r, f in zip(recs, f1):
         by_fold.setdefault(f, []).append(r.answerable)
     assert set(by_fold) == {0, 1, 2}
     assert all(any(not a for a in v) for v in by_fold.values())
+
+
+def test_folds_are_scikit_learns_stratified_folds():
+    from sklearn.model_selection import StratifiedKFold
+
+    recs = sorted(UNIQUE, key=lambda r: r.id)
+    expected = [0] * len(recs)
+    for fold, (_, test) in enumerate(StratifiedKFold(n_splits=2).split(recs, [r.answerable for r in recs])):
+        for i in test:
+            expected[i] = fold
+    assert fold_ids(recs, 2) == expected
 
 
 def test_cross_validation_and_final_choice():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from colnato_qa.cleaning import clean_page, render_document
@@ -75,3 +77,122 @@ def test_render_then_parse_round_trip(article):
 
 def test_empty_page_gives_no_paragraphs():
     assert clean_page("").paragraphs == []
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the project's corpus/ (the article and its source page) in a temporary project root."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sources").mkdir(parents=True)
+    committed = next(CORPUS_DIR.glob("*.md"))
+    shutil.copy(committed, corpus / committed.name)
+    shutil.copy(SEED, corpus / "sources" / SEED.name)
+    return corpus, committed
+
+
+def _import_page(*args):
+    from click.testing import CliRunner
+
+    from colnato_qa.cli import main
+
+    return CliRunner().invoke(main, ["import-page", *map(str, args)])
+
+
+def test_import_page_reproduces_the_committed_file_byte_for_byte(project_copy, monkeypatch, tmp_path):
+    corpus, committed = project_copy
+    monkeypatch.chdir(tmp_path.parent)                     # the working directory does not matter
+    res = _import_page(corpus / "sources" / SEED.name, "--corpus", corpus)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in corpus.glob("*.md")) == [committed.name]       # no second copy
+    assert (corpus / committed.name).read_bytes() == committed.read_bytes()
+
+
+def test_import_page_replaces_the_document_of_the_same_article(project_copy):
+    corpus, committed = project_copy
+    res = _import_page(corpus / "sources" / SEED.name, "--corpus", corpus, "--doc-id", "renamed")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in corpus.glob("*.md")) == ["renamed.md"]
+    assert load_corpus(corpus)[0].doc_id == "renamed"
+    assert _import_page(corpus / "sources" / SEED.name, "--corpus", corpus).exit_code == 0
+    assert sorted(p.name for p in corpus.glob("*.md")) == ["renamed.md"]           # keeps the existing doc id
+
+
+def test_document_id_is_the_main_title():
+    from colnato_qa.cleaning import document_id
+
+    assert document_id("Colombia’s Path to NATO Partnership: A South American Country’s Growing Role") == \
+        "colombia-path-to-nato-partnership"
+
+
+# -- a page from another site (issue 22, item 5) ---------------------------------------------------
+ANOTHER_LAYOUT = Path(__file__).parent / "fixtures" / "pages" / "open-columns-another-layout.txt"
+THIRD_ARTICLE = CORPUS_DIR / "articles" / "open-columns"
+# Furniture of that page; none of these labels is known to the cleaner.
+OTHER_SITE_BOILERPLATE = [
+    "Skip to main content", "Podcasts", "Sign in", "Culture › Libraries", "11 min read", "Share on Facebook",
+    "Copy link", "Listen to this article", "Advertisement", "Photograph: Astrid Holm", "Read more: The archivists",
+    "Sign up for The Weekly Review", "Enter your email address", "Digital heritage", "More from Culture",
+    "Why Nordic Libraries Are Betting on Open Data", "Ferry Fares to Rise Again", "Join the conversation",
+    "Comments (2)", "forty thousand lines myself", "Reply", "Advertise with us", "Cookie settings",
+    "All rights reserved", "We use cookies", "How a national library handed",
+]
+
+
+@pytest.fixture(scope="module")
+def third_article() -> list[str]:
+    (doc,) = load_corpus(THIRD_ARTICLE)
+    return [doc.block_text(b) for b in doc.blocks if b.kind == "paragraph"]
+
+
+@pytest.fixture(scope="module")
+def other_site():
+    return clean_page(ANOTHER_LAYOUT.read_text(encoding="utf-8"), source=ANOTHER_LAYOUT.name)
+
+
+def test_a_page_from_another_site_gives_the_article_text_and_nothing_else(other_site, third_article):
+    """A scraped page in another layout (nav menu, share buttons, a caption, a pull quote, related
+    links, a newsletter box, comments, a footer) around the third article's text: exactly its
+    paragraphs come out, in order, verbatim."""
+    assert other_site.paragraphs == third_article
+    for junk in OTHER_SITE_BOILERPLATE:
+        assert all(junk not in p for p in other_site.paragraphs), junk
+
+
+def test_a_page_from_another_site_gives_its_metadata(other_site):
+    assert other_site.title == "The Crowd That Read a Century of Newsprint"     # from breadcrumb and window title
+    assert other_site.author == "Tomas Brenner-Lund"                            # "By ... | date | read time"
+    assert other_site.publisher == "The Northern Review of Ideas"               # from the © line
+
+
+def test_what_the_cleaner_could_not_tell_apart_is_listed(other_site):
+    assert other_site.uncertain == [
+        "Volunteers at a correction evening in the library's reading room. Photograph: Astrid Holm/The Northern Review",
+        "Read more: The archivists racing to save the nation's magnetic tape",
+    ]
+    assert len(other_site.other_prose) == 2 and all("Reply" not in p for p in other_site.other_prose)
+
+
+def test_import_page_lists_what_it_dropped_for_a_person_to_check(tmp_path, third_article):
+    corpus = tmp_path / "corpus"
+    res = _import_page(ANOTHER_LAYOUT, "--corpus", corpus)
+    assert res.exit_code == 0, res.output
+    (doc,) = load_corpus(corpus)
+    assert [doc.block_text(b) for b in doc.blocks if b.kind == "paragraph"] == third_article
+    assert "kept 17 paragraphs" in res.output
+    assert "dropped 2 short line(s) inside the article" in res.output and "Read more: The archivists" in res.output
+    assert "not imported: 2 paragraph-like line(s) outside the article" in res.output
+
+
+@pytest.mark.parametrize("line, prose", [
+    ("The council approved the plant in November 2017 by 29 votes to 18, after a long debate.", True),
+    ("Why Nordic Libraries Are Betting on Open Data and What It Means for Readers Everywhere.", False),  # title case
+    ("Sign up for our newsletter to get the best of our journalism every single morning.", False),     # furniture
+    ("Read more: the archivists racing to save the nation's magnetic tape before it crumbles", False),   # no full stop
+    ("It did not.", False),                                                                             # too short
+])
+def test_prose_is_told_by_its_shape(line, prose):
+    from colnato_qa.cleaning import is_prose
+
+    assert is_prose(line) is prose

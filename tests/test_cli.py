@@ -164,3 +164,90 @@ def test_serve_refuses_bad_settings_before_loading_the_model(monkeypatch, args, 
     r = CliRunner().invoke(main, args)
     assert r.exit_code in (1, 2) and message in r.output, r.output
     assert "Traceback" not in r.output
+
+
+# -- one error boundary: every error one line on stderr, exit status 1 ----------------------------------
+def _one_line_error(r, fragment):
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], r.output
+    assert "Traceback" not in r.output and "Usage:" not in r.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["ask", "--batch", "/no/such/batch.jsonl"], "'/no/such/batch.jsonl' does not exist"),
+    (["ask", "hi?", "--out", "answers.jsonl"], "--out does nothing without --batch"),
+    (["ask", "--batch", __file__, "--json"], "--json does nothing with --batch"),
+    (["ask", "--batch", __file__, "--history", "What is the ITPP?"], "--history does nothing with --batch"),
+    (["ask"], "Give a QUESTION or --batch FILE"),
+    (["import-page", "/no/such/page.txt"], "does not exist"),
+    (["eval", "/no/such/gold.jsonl"], "Gold file /no/such/gold.jsonl does not exist"),
+    (["compare", "/no/a", "/no/b"], "does not exist"),
+    (["calibrate", "x.jsonl", "--dry-run"], "No such option '--dry-run'"),
+    (["no-such-command"], "No such command"),
+])
+def test_every_error_is_one_line_with_exit_1(monkeypatch, args, fragment):
+    from colnato_qa.cli import common
+
+    monkeypatch.setattr(common, "load_engine", lambda *a, **k: pytest.fail("the model must not be loaded"))
+    r = CliRunner().invoke(main, args)
+    _one_line_error(r, fragment)
+
+
+@pytest.mark.parametrize("source, fragment", [("env", "(from $COLNATO_QA_TOP_K)"), ("file", "(from {path})")])
+def test_settings_errors_name_their_source(monkeypatch, tmp_path, source, fragment):
+    from colnato_qa.cli import common
+
+    monkeypatch.setattr(common, "load_engine", lambda *a, **k: pytest.fail("the model must not be loaded"))
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"top_k": "x" if source == "file" else 5}), encoding="utf-8")
+    if source == "env":
+        monkeypatch.setenv("COLNATO_QA_TOP_K", "abc")
+    r = CliRunner().invoke(main, ["ask", "hi?", "--config", str(config)])
+    _one_line_error(r, "top_k")
+    assert fragment.format(path=config) in r.output
+    other = "$COLNATO_QA_TOP_K" if source == "file" else str(config)
+    assert other not in r.output
+
+
+def test_every_command_is_in_the_readme():
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Command line"):readme.index("## Python")]
+    assert 'export PATH="$PWD/.venv/bin:$PATH"' in section
+    for name in main.commands:
+        assert f"colnato-qa {name} " in section, name
+    layout = readme[readme.index("## Layout"):]
+    import colnato_qa
+
+    package = __import__("pathlib").Path(colnato_qa.__file__).parent
+    modules = {p.stem for p in package.glob("*.py")} | {p.name for p in package.iterdir() if p.is_dir()}
+    named = set(re.findall(r"\b([a-z_]+)\b", layout[layout.index("src/colnato_qa/"):layout.index("tests/ ")]))
+    for word in ("embedding", "answering"):
+        assert word not in named
+    for module in modules - {"__init__", "__pycache__"}:
+        assert module in named, module
+
+
+def test_citation_has_the_attributes_of_its_json():
+    from colnato_qa.types import Citation, Passage, Span
+
+    p = Passage("d:1", "d", "Title", 9, Span(0, 12), "Hello world.")
+    for c in (Citation(p, 0.5, Span(0, 5)), Citation(p, 0.25)):
+        for key, value in c.to_dict().items():
+            got = getattr(c, key)
+            assert (round(got, 6) if key == "score" else got) == value, key
+
+
+def test_one_error_boundary_for_every_command():
+    """The group and every command share cli.common.OneLineErrors; the old per-command converters are gone."""
+    from colnato_qa.cli import common
+
+    assert isinstance(main, common.OneLineErrors)
+    for name, command in main.commands.items():
+        assert isinstance(command, common.OneLineErrors), name
+    assert not hasattr(common, "clean_errors")
+    import colnato_qa.cli as cli
+
+    assert not hasattr(cli, "DomainErrors")

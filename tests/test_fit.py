@@ -67,7 +67,7 @@ def test_refit_from_committed_data_gives_the_committed_weights(engine, tmp_path)
     specs = [s["gold"] for s in committed["fitted_on"]]
     args = [str(ROOT / s) if ":" not in s else str(ROOT / s.split(":")[0]) + ":" + s.split(":")[1] for s in specs]
     out, adapter_out = tmp_path / "answerability.json", tmp_path / "adapter.npz"
-    result = CliRunner().invoke(main, ["fit", *args, "--out", str(out), "--adapter-out", str(adapter_out)])
+    result = CliRunner().invoke(main, ["fit", *args, "--write", "--out", str(out), "--adapter-out", str(adapter_out)])
     assert result.exit_code == 0, result.output
     refit = json.loads(out.read_text(encoding="utf-8"))
     assert refit["bias"] == pytest.approx(committed["bias"], abs=1e-3)

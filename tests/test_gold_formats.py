@@ -73,8 +73,9 @@ LINE_OK = '{"id": "ok", "question": "Fine?", "answers": ["yes"]}'
     ("\n\n", "empty"),
     (LINE_OK + "\n{not json}\n", "g.jsonl:2: malformed JSON"),
     ('{"id": "a", "question": "Q?", "answers": ["x"]\n', "g.jsonl:1: malformed JSON"),
-    ('["a", "b"]\n', "g.jsonl:1: expected a JSON object, got list"),
-    ('"just a string"\n', "expected a JSON object, got string"),
+    ('["a", "b"]\n', "g.jsonl: [0]: expected a JSON object, got string"),       # a JSON list of records
+    ('["a", "b"]\n["c"]\n', "g.jsonl:1: expected a JSON object, got list"),    # JSONL lines that are lists
+    ('"just a string"\n', "not a gold file in a format colnato-qa reads"),
     ('{"question": "Q?", "answers": []}\n', "g.jsonl:1: missing required field(s) 'id'"),
     (LINE_OK + '\n{"id": "b", "answers": []}\n', "g.jsonl:2: missing required field(s) 'question'"),
     ('{"id": "b", "question": "Q?"}\n', "missing required field(s) 'answers'"),
@@ -96,7 +97,7 @@ LINE_OK = '{"id": "ok", "question": "Fine?", "answers": ["yes"]}'
     (LINE_OK + "\n" + LINE_OK + "\n", "g.jsonl:2: duplicate id 'ok' (first used on line 1)"),
     (LINE_OK + "\n" + "[" * 100_000 + "\n", "g.jsonl:2: malformed JSON (nested too deeply)"),
     ('{"id": "b", "question": "Q?", "answers": ' + "[" * 100_000 + "\n", "g.jsonl:1: malformed JSON"),
-    ("\x00\x01 binary junk\n", "g.jsonl:1: malformed JSON"),
+    ("\x00\x01 binary junk\n", "not a gold file in a format colnato-qa reads"),
     ('{"id": ' + "9" * 5000 + ', "question": "Q?", "answers": []}\n', "g.jsonl:1: malformed JSON"),
 ])
 def test_malformed_jsonl(tmp_path, content, fragment):
@@ -181,3 +182,147 @@ def test_filter_split():
     assert len(filter_split(items, None)) == 6
     with pytest.raises(GoldFormatError, match="splits present: \\['dev', 'test'\\]"):
         filter_split(items, "train")
+
+
+# -- an evaluator's own formats: CSV, TSV, SQuAD, Hugging Face datasets records -------------------------
+PARAS = [p for p in CORPUS_TEXT.split("\n\n") if p.startswith(("The lighthouse of", "The light was", "Today"))]
+# (id, question, answers, paragraph index, type): one small gold set, written in every format below
+EVALUATOR_SET = [
+    ("e1", "When was the lighthouse built?", ["1872", "in 1872"], 0, "direct"),
+    ("e2", "Who was the last keeper?", ["Tomas Brek"], 1, "direct"),
+    ("e3", "What is the museum about?", ["shipwrecks, storms, and signal codes"], 2, "list"),
+    ("e4", "How many visitors does the museum get?", [], 2, "unanswerable"),
+    ("e5", "Who won the World Cup?", [], 0, "unanswerable"),
+]
+
+
+def _evidence(answers, para):
+    if not answers:
+        return ""
+    start = PARAS[para].index(answers[0])
+    return sentence_around(PARAS[para], start, start + len(answers[0]))
+
+
+def write_four_formats(directory: Path) -> dict[str, Path]:
+    """The evaluator's set as CSV, TSV, SQuAD v2.0 JSON and datasets JSONL (names that do not tell the format)."""
+    import csv
+
+    paths = {}
+    for name, delimiter in (("csv", ","), ("tsv", "\t")):
+        paths[name] = directory / f"evaluator_{name}.txt"
+        with paths[name].open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, delimiter=delimiter)
+            w.writerow(["id", "question", "answers", "answers", "evidence", "type", "split"])
+            for qid, q, answers, para, kind in EVALUATOR_SET:
+                w.writerow([qid, q, *(answers + ["", ""])[:2], _evidence(answers, para), kind, "test"])
+    squad = {"version": "v2.0", "data": [{"title": "The Lighthouse of Port Alder", "paragraphs": [
+        {"context": text, "qas": [
+            {"id": qid, "question": q, "type": kind, "split": "test", "is_impossible": not answers,
+             "answers": [{"text": a, "answer_start": text.index(a)} for a in answers]}
+            for qid, q, answers, para, kind in EVALUATOR_SET if para == i]}
+        for i, text in enumerate(PARAS)]}]}
+    paths["squad"] = directory / "evaluator_squad.data"
+    paths["squad"].write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    paths["datasets"] = directory / "evaluator_datasets.json"
+    paths["datasets"].write_text("".join(json.dumps({
+        "id": qid, "title": "The Lighthouse of Port Alder", "context": PARAS[para], "question": q,
+        "answers": {"text": answers, "answer_start": [PARAS[para].index(a) for a in answers]},
+        "type": kind, "split": "test"}, ensure_ascii=False) + "\n" for qid, q, answers, para, kind in EVALUATOR_SET),
+        encoding="utf-8")
+    return paths
+
+
+def _essence(items):
+    return sorted((it.id, it.question, it.answers, it.evidence, it.type, it.split) for it in items)
+
+
+def test_csv_tsv_squad_and_datasets_files_hold_the_same_questions(tmp_path):
+    loaded = {name: load_gold(path) for name, path in write_four_formats(tmp_path).items()}
+    expected = sorted((qid, q, tuple(answers), _evidence(answers, para) or None, kind, "test")
+                      for qid, q, answers, para, kind in EVALUATOR_SET)
+    for name, items in loaded.items():
+        assert _essence(items) == expected, name
+        check_evidence(items, [CORPUS_TEXT])
+
+
+def test_csv_columns(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_text("Question,Answer_1,answer_2,Type,history,difficulty\n"
+                 'When was it electrified?,1931,in 1931,followup,When was the lighthouse built? | Who built it?,easy\n'
+                 '"Who won the World Cup, and when?",,,unanswerable,,\n'
+                 "\n", encoding="utf-8")
+    a, b = load_gold(p)
+    assert (a.id, a.answers, a.type, a.history) == ("1", ("1931", "in 1931"), "followup",
+                                                    ("When was the lighthouse built?", "Who built it?"))
+    assert a.extra == {"difficulty": "easy"} and a.source.endswith("g.csv:2")
+    assert (b.id, b.question, b.answers, b.answerable) == ("2", "Who won the World Cup, and when?", (), False)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("question,notes\nWhen?,x\n", "g.csv:1: the header has no 'answer' or 'answers' column"),
+    ("id,question,answer\na,When?,1872\na,Why?,\n", "g.csv:3: duplicate id 'a'"),
+    ("id,question,answer\na,,1872\n", "g.csv:2: field 'question' must be a non-empty string"),
+    ("id,question,answer\na,When?,1872,extra\n", "g.csv:2: 4 cells but the header has 3 columns"),
+    ("title;body\nx;y\n", "not a gold file in a format colnato-qa reads"),
+    ("id,question,answer\n", "no gold questions found"),
+])
+def test_malformed_csv(tmp_path, content, fragment):
+    p = tmp_path / "g.csv"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(GoldFormatError) as exc:
+        load_gold(p)
+    assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_unknown_format_is_one_line_naming_the_formats(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("Some notes about the article.\nNot questions.\n", encoding="utf-8")
+    with pytest.raises(GoldFormatError) as exc:
+        load_gold(p)
+    message = str(exc.value)
+    assert "\n" not in message
+    for fmt in ("JSONL", "Hugging Face datasets", "SQuAD v1.1/v2.0", "CSV/TSV"):
+        assert fmt in message
+
+
+def test_datasets_records_as_a_json_list_and_their_errors(tmp_path):
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps([{"id": "d1", "question": "When was the light electrified?", "context": PARAS[1],
+                              "answers": {"text": ["1931"], "answer_start": [28]}},
+                             {"id": "d2", "question": "Who won the World Cup?", "context": PARAS[0],
+                              "answers": {"text": [], "answer_start": []}}]), encoding="utf-8")
+    d1, d2 = load_gold(p)
+    assert d1.answers == ("1931",) and d1.evidence == "The light was electrified in 1931."
+    assert d2.answers == () and d2.evidence is None and "context" not in d2.extra
+    p.write_text(json.dumps({"id": "d", "question": "Q?", "answers": {"text": "1931"}}) + "\n", encoding="utf-8")
+    with pytest.raises(GoldFormatError, match="field 'answers.text' must be a list"):
+        load_gold(p)
+
+
+def test_squad_v1_has_no_is_impossible(tmp_path):
+    p = tmp_path / "v1.json"
+    p.write_text(json.dumps({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": PARAS[1], "qas": [
+        {"id": "v", "question": "When was the light electrified?", "answers": [{"text": "1931", "answer_start": 28}]}]}]}]}),
+        encoding="utf-8")
+    (item,) = load_gold(p)
+    assert item.answerable and item.evidence == "The light was electrified in 1931."
+
+
+def test_unknown_jsonl_keys_stay_in_extra():
+    (item,) = parse_gold('{"id": "n1", "question": "Is NATO in Bogotá?", "answers": [], "verdict": "no", '
+                         '"language": "en", "contradicted_by": "p3"}\n')
+    assert item.extra == {"verdict": "no", "language": "en", "contradicted_by": "p3"}
+
+
+def test_read_gold_sets_is_the_one_reader(tmp_path):
+    from colnato_qa.evaluation.gold import read_gold_sets
+
+    (dev,), (everything,) = read_gold_sets([f"{FIXTURES / 'mini_gold.jsonl'}:dev"]), read_gold_sets([FIXTURES / "mini_gold.jsonl"])
+    assert dev.split == "dev" and [it.id for it in dev.items] == ["m1", "m3", "m5"]
+    assert everything.split == "all" and len(everything.items) == 6
+    with pytest.raises(GoldFormatError, match="does not exist"):
+        read_gold_sets([str(tmp_path / "none.csv")])
+    import colnato_qa.cli.common as common
+    import colnato_qa.cli.eval_commands as eval_commands
+
+    assert not hasattr(common, "read_gold_specs") and not hasattr(eval_commands, "_load_items")

@@ -226,3 +226,17 @@ def test_confidence_auc_per_type_sets_a_one_sided_group_against_the_other_side_o
     assert by_type["followup"]["confidence_auc"] == 0.5
     # unanswerable {0.1, 0.55} against every answerable {0.9, 0.6, 0.3}: 0.1 below all 3, 0.55 below 2 of 3.
     assert by_type["unanswerable"]["confidence_auc"] == round(5 / 6, 4)
+
+
+def test_roc_auc_is_scikit_learns():
+    import random
+
+    from sklearn.metrics import roc_auc_score
+
+    from colnato_qa.evaluation import metrics
+
+    rng = random.Random(1)
+    scores = [round(rng.random(), 1) for _ in range(60)]            # many ties
+    labels = [rng.random() < 0.6 for _ in range(60)]
+    assert metrics.roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=0)
+    assert metrics.roc_auc_score is roc_auc_score                    # the library's, not a hand-written loop

@@ -108,3 +108,61 @@ def test_make_run_installs_only_what_serving_needs():
     assert "npm" not in run and "[test" not in run and "bench]" not in run
     test = make_plan("test")
     assert "npm ci" in test and "-e '.[test,bench]'" in test and "pytest" in test
+
+
+def test_make_eval_reports_the_article_worded_and_the_natural_test_sets():
+    from colnato_qa.evaluation.gold import read_gold_sets
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    specs = re.search(r"^EVAL_GOLD \?= (.+)$", makefile, re.M).group(1).split()
+    assert "corpus/gold/colnato_gold.jsonl:test" in specs and "corpus/gold/natural/test.jsonl" in specs
+    recipe = makefile[makefile.index("\neval: "):makefile.index("\neval-baseline:")]
+    assert "$(EVAL_GOLD)" in recipe and "--out" in recipe
+    for gold_set in read_gold_sets([str(ROOT / s) for s in specs]):
+        assert gold_set.items and {it.split for it in gold_set.items} == {"test"}
+
+
+def test_the_docs_name_no_removed_class():
+    for doc in ("ARCHITECTURE.md", "scaling.md"):
+        text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+        assert "Embedder" not in text and "Retriever(Protocol)" not in text and "`Retriever`" not in text, doc
+
+
+def test_the_encoders_do_not_import_each_other():
+    """onnx.py uses onnx_export.py; onnx_export.py (and onnx_runtime.py) never import onnx.py."""
+    import ast
+
+    enc = ROOT / "src" / "colnato_qa" / "encoders"
+
+    def imports(name):
+        tree = ast.parse((enc / f"{name}.py").read_text(encoding="utf-8"))
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+
+    assert "onnx_export" in imports("onnx")
+    assert "onnx" not in imports("onnx_export") and "onnx" not in imports("onnx_runtime")
+    assert "onnx_export" not in imports("onnx_runtime")
+
+
+def test_english_word_lists_live_in_the_lexicon_and_no_private_name_is_imported():
+    """The function words, prepositions and kind labels are public names of lexicon.py; no module of the
+    package imports another module's private (underscore) name."""
+    import ast
+
+    from colnato_qa import lexicon
+
+    assert {"a", "the", "article"} <= lexicon.STOPWORDS and {"what", "thing"} <= lexicon.FUNCTION_WORDS
+    assert "beneath" in lexicon.PREPOSITIONS and "toward" in lexicon.QUESTION_PREPOSITIONS
+    assert lexicon.KIND_LABELS["year"] == {"DATE", "TIME"} and "ORDINAL" in lexicon.SPAN_KIND_LABELS["number"]
+    package = ROOT / "src" / "colnato_qa"
+    offenders = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("colnato_qa")):
+                offenders += [f"{path.relative_to(package)}: {a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+            if isinstance(node, ast.Assign) and path.name != "lexicon.py":
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if any(n in ("STOPWORDS", "FUNCTION_WORDS", "_FUNCTION_WORDS", "KIND_LABELS", "_PREPOSITIONS_SET")
+                       for n in names):
+                    offenders.append(f"{path.relative_to(package)}: defines {names}")
+    assert offenders == []

@@ -15,18 +15,19 @@ GAZETTEER = Gazetteer({"abc": THING, "treaty": THING, "ana torres": PERSON, "tor
                       frozenset({"abc", "treaty", "programme", "farmers", "city", "river", "new", "old"}))
 
 
-def context(answers: dict[str, str | None]) -> ReadingContext:
-    """The engine's side, faked: each earlier question's answer (None = declined)."""
+def context(answers: dict[str, str | None], history: list[str] = ()) -> ReadingContext:
+    """The engine's side, faked: each earlier question already read, with its answer (None = declined
+    or not confident)."""
     return ReadingContext(
         gazetteer=GAZETTEER,
         frequency=lambda text: 1 if "abc" in text.lower() or "torres" in text.lower() else 5,
         spell=lambda text: text,
-        earlier=lambda turns, i: EarlierTurn(turns[i].content, answers.get(turns[i].content)),
+        earlier=tuple(EarlierTurn(h, answers.get(h)) for h in history),
     )
 
 
 def read(question: str, history: list[str], answers: dict[str, str | None]):
-    return QuestionReader(6).run(question, [Turn("user", h) for h in history], context(answers))
+    return QuestionReader(6).run(question, [Turn("user", h) for h in history], context(answers, history))
 
 
 @pytest.mark.parametrize("question", [

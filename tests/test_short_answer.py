@@ -89,9 +89,11 @@ def _gold_questions():
 
 
 def test_every_short_answer_lies_at_its_offsets_inside_the_first_citation(engine):
+    """Every phrase the extractor finds (the gate off: config/short_answer.json shows few in bold)."""
+    ungated = engine.variant(short_answer_gate=None)
     seen = 0
     for question in _gold_questions():
-        d = engine.ask(question).to_dict()
+        d = ungated.ask(question).to_dict()
         s = d["short_answer"]
         if d["abstained"]:
             assert s is None, question
@@ -108,9 +110,10 @@ def test_every_short_answer_lies_at_its_offsets_inside_the_first_citation(engine
 
 def test_short_answers_are_short(engine):
     # (That serving imports no parser is checked by test_encoders' no-torch serving test.)
+    ungated = engine.variant(short_answer_gate=None)
     words = []
     for question in _gold_questions():
-        s = engine.ask(question).short_answer
+        s = ungated.ask(question).short_answer
         if s is not None:
             words.append(len(s.text.split()))
     words.sort()
@@ -146,3 +149,17 @@ def test_the_weights_are_what_the_tuning_command_keeps():
                           cwd=root, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert "weights kept" in done.stdout
+
+
+def test_the_gate_shows_a_phrase_only_at_or_above_its_threshold(engine):
+    """With the fitted gate, a bold phrase carries its own confidence, at least the gate's threshold."""
+    from colnato_qa.components.short_answer_gate import load_short_answer_gate
+
+    gate = load_short_answer_gate(engine.settings.short_answer_gate)
+    assert gate is not None
+    for question in _gold_questions():
+        a = engine.ask(question)
+        if a.short_answer is not None:
+            assert gate.threshold <= a.short_answer.confidence <= 1.0
+        elif not a.abstained and "short_confidence" in a.debug:
+            assert a.debug["short_confidence"] < gate.threshold

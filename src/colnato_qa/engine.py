@@ -26,7 +26,11 @@ from .components.answerability import AnswerabilityModel, load_answerability
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, NameNovelty, strip_accents
 from .components.reader import EarlierTurn, QuestionReader, ReadingContext
+from .components.short_answer_gate import load_short_answer_gate, short_answer_features
+from .components.verdict import VerdictReader, is_yes_no, negated
+from .components.language import LanguageIdentifier, english_only_reply, proper_names
 from .components.query_adapter import QueryAdapter, load_query_adapter
+from .components.question_bank import BankMatch, QuestionBank, load_question_bank
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import PassageRecord, SelectionQuery, SentenceSelector, idf
 from .components.short_answer import ParsedText, ShortAnswerExtractor
@@ -35,17 +39,22 @@ from .encoders import Encoder, make_encoder, resolve_model
 from .errors import ColnatoError, IndexStoreError
 from .index_store import IndexData, StaleIndex
 from .indexing import build_index, expected_manifest
-from .question import EXPANSION, ReadQuestion, expansion_terms
+from .question import EXPANSION, ReadQuestion, asks_for_opinion, expansion_terms
 from .request import AskRequest, HistoryTurn
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
 from .settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Settings, load_settings
-from .text import STOPWORDS, content_terms, strip_possessive, surface_forms, words
+from .lexicon import STOPWORDS
+from .text import content_terms, strip_possessive, surface_forms, words
 from .types import Answer, Citation, Passage, ShortAnswer, Span
 from .vocabulary import Vocabulary, soft_credit
 
 log = logging.getLogger(__name__)
+
+# Offered instead of the settings' example questions when those were written for another article (no
+# query adapter fitted for this corpus): questions any article answers, from its metadata and its opening.
+ANY_ARTICLE_QUESTIONS = ("What is the article about?", "Who wrote the article?")
 
 _WORD_RE = re.compile(r"[A-Za-z]+")
 
@@ -71,6 +80,7 @@ class _State:
     _gazetteer: Gazetteer | None = None
     _names: CorpusNames | None = None
     _parses: dict[str, ParsedText | None] = field(default_factory=dict)
+    _languages: LanguageIdentifier | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -109,6 +119,14 @@ class _State:
             self._names = CorpusNames(words=folded, holds_term=self.holds_term, pieces=self.word_pieces)
         return self._names
 
+    @property
+    def languages(self) -> LanguageIdentifier:
+        """Tells English questions from others, judged without the corpus's names; built on first use."""
+        if self._languages is None:
+            texts = [self.data.passages[i].text for i in self.data.searchable]
+            self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts))
+        return self._languages
+
     def holds_term(self, word: str) -> bool:
         """Does any passage hold a content term of ``word`` (its stem, BM25's vocabulary)?"""
         return any(self.bm25.df(t) > 0 for t in content_terms(word))
@@ -126,6 +144,8 @@ class _State:
 
     def passage(self, row: int) -> Passage:
         return self.data.passages[self.data.searchable[row]]
+
+
 
     def sentence_entities(self, row: int) -> list[list[tuple[str, str]]]:
         """(text, label) of the named entities of each sentence of row ``row``'s passage."""
@@ -151,10 +171,11 @@ class _State:
             self._parses[passage.passage_id] = parsed
         return self._parses[passage.passage_id]
 
-    def record(self, row: int, q_vec: np.ndarray) -> PassageRecord:
+    def record(self, row: int, q_vec: np.ndarray, bank: BankMatch | None = None) -> PassageRecord:
         return PassageRecord(row, self.passage(row), float(self.data.passage_vectors[row] @ q_vec),
                              self.sentence_vectors(row), self.window_vectors(row), self.sentence_terms(row),
-                             self.sentence_entities(row))
+                             self.sentence_entities(row),
+                             None if bank is None else self._of_row(bank.sentence_scores, row))
 
     def _of_row(self, vectors: np.ndarray, row: int) -> np.ndarray:
         """The slice of a per-sentence array that holds row ``row``'s sentences."""
@@ -182,7 +203,8 @@ class QAEngine:
                  corpus_dir: Path | None = None, index_dir: Path | None = None, _shared: dict | None = None,
                  answerability: AnswerabilityModel | None = None, selector: SentenceSelector | None = None,
                  reader: QuestionReader | None = None, retriever: HybridRetriever | None = None,
-                 query_adapter: QueryAdapter | None = None):
+                 query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None,
+                 threshold_override: float | None = None):
         self._shared = _shared if _shared is not None else {"state": state, "lock": threading.Lock()}
         self.embedder = embedder
         self.settings = settings
@@ -192,23 +214,66 @@ class QAEngine:
                                                        adaptive=settings.adaptive_fusion)
         self._selector = selector or SentenceSelector()
         self._short = ShortAnswerExtractor()
+        self._verdict = VerdictReader()
+        self._short_gate = load_short_answer_gate(settings.short_answer_gate)
         self._reader = reader or QuestionReader(settings.history_turns_used)
         self._metadata = metadata.MetadataAnswerer()
         self._novelty = NameNovelty()
-        self._answerability: AnswerabilityModel = answerability or load_answerability(settings.answerability_model)
         manifest = self._state.data.manifest
         self._adapter = query_adapter or load_query_adapter(settings.query_adapter, manifest.get("corpus_hash"),
                                                             manifest.get("model_fingerprint"))
+        self._bank = question_bank if question_bank is not None else load_question_bank(
+            settings.question_bank, manifest.get("corpus_hash"), manifest.get("model_fingerprint"))
+        if answerability is None:
+            answerability = self._answerability_for(settings, fitted_for_corpus=self.fitted_for_corpus)
+        self._answerability: AnswerabilityModel = answerability
+        # variant(threshold=...) wins over any model's own threshold (fitting and evaluation set 0).
+        self._threshold_override = threshold_override
         # Answers by (question, turns used, index generation); None when caching is off.
         self._cache: LRUCache | None = LRUCache(settings.cache_size) if settings.cache_size else None
         self._cache_lock = threading.Lock()
+
+    @staticmethod
+    def _answerability_for(settings: Settings, fitted_for_corpus: bool) -> AnswerabilityModel:
+        """The fitted model when the adapter or bank was fitted for this corpus; else the general model (any
+        article), when there is one, with a warning that says how to fit this article's own."""
+        general = settings.general_answerability_model
+        if not fitted_for_corpus and general is not None and Path(general).exists():
+            log.warning("No query adapter or question bank was fitted for this corpus: the general answerability "
+                        "model (%s) is used. Fit this article's own with training questions: %s",
+                        general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
+            return load_answerability(general)
+        return load_answerability(settings.answerability_model)
+
+    @property
+    def fitted_for_corpus(self) -> bool:
+        """Whether the query adapter or the question bank in use were fitted for this corpus and encoder."""
+        return not self._adapter.is_identity or not self._bank.is_empty
+
+    @property
+    def abstain_threshold(self) -> float:
+        """Below this confidence the engine declines: a variant's explicit threshold, else the general
+        model's own (when it is in use), else the abstain_threshold setting."""
+        if self._threshold_override is not None:
+            return self._threshold_override
+        if self._answerability.threshold is not None:
+            return self._answerability.threshold
+        return self.settings.abstain_threshold
+
+    @property
+    def fitted_artefacts(self) -> dict[str, Any]:
+        """What the answers rest on, for /healthz and reports: whether the adapter and the bank were fitted for
+        this corpus, and the file of the answerability model in use (answerability_general.json on an article
+        nobody fitted for)."""
+        return {"fitted_for_corpus": self.fitted_for_corpus, "query_adapter": not self._adapter.is_identity,
+                "question_bank": not self._bank.is_empty, "answerability_model": self._answerability.name}
 
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, corpus_dir: str | os.PathLike[str] | None = None, index_dir: str | os.PathLike[str] | None = None,
              settings: Settings | None = None, *, rebuild: bool = False, warm_up: bool = True,
              embedder: Encoder | None = None, answerability: AnswerabilityModel | None = None,
-             query_adapter: QueryAdapter | None = None) -> "QAEngine":
+             query_adapter: QueryAdapter | None = None, question_bank: QuestionBank | None = None) -> "QAEngine":
         """Load the index for the corpus, building it when missing, stale or damaged. ``answerability``
         and ``query_adapter`` replace the fitted ones of the settings (``colnato-qa fit`` passes a
         neutral model and the identity)."""
@@ -222,7 +287,8 @@ class QAEngine:
             embedder = make_encoder(settings.model, settings.encoder, index_dir)
         data = cls._load_or_build(documents, embedder, settings, index_dir, rebuild=rebuild)
         engine = cls(_State.create(documents, data, embedder, settings.approximate_above), embedder, settings, corpus_dir,
-                     index_dir, answerability=answerability, query_adapter=query_adapter)
+                     index_dir, answerability=answerability, query_adapter=query_adapter,
+                     question_bank=question_bank)
         _limit_blas_threads()  # after faiss, torch and numpy have loaded their BLAS libraries
         if warm_up:
             embedder.encode(["warm up"])
@@ -295,7 +361,7 @@ class QAEngine:
                 threshold: float | None = None, answerability: AnswerabilityModel | None = None,
                 selector: SentenceSelector | None = None, reader: QuestionReader | None = None,
                 retriever: HybridRetriever | None = None, query_adapter: QueryAdapter | None = None,
-                **changes: Any) -> "QAEngine":
+                question_bank: QuestionBank | None = None, **changes: Any) -> "QAEngine":
         """A new engine with other settings (or other components) that shares this one's model and index."""
         if retrieval is not None:
             changes["retrieval"] = retrieval
@@ -303,17 +369,22 @@ class QAEngine:
             changes["answer_mode"] = answer_mode
         if threshold is not None:
             changes["abstain_threshold"] = threshold
+        override = threshold if threshold is not None else (
+            self._threshold_override if "abstain_threshold" not in changes else None)
         settings = self.settings.replace(**changes)
-        if answerability is None and settings.answerability_model == self.settings.answerability_model:
+        if (answerability is None and settings.answerability_model == self.settings.answerability_model
+                and settings.general_answerability_model == self.settings.general_answerability_model):
             answerability = self._answerability
         if reader is None and settings.history_turns_used == self.settings.history_turns_used:
             reader = self._reader
         if query_adapter is None and settings.query_adapter == self.settings.query_adapter:
             query_adapter = self._adapter
+        if question_bank is None and settings.question_bank == self.settings.question_bank:
+            question_bank = self._bank
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
                         selector=selector or self._selector, reader=reader, retriever=retriever,
-                        query_adapter=query_adapter)
+                        query_adapter=query_adapter, question_bank=question_bank, threshold_override=override)
 
     # ------------------------------------------------------------------ views
     @property
@@ -327,6 +398,14 @@ class QAEngine:
     @property
     def documents(self) -> list[Document]:
         return list(self._state.documents)
+
+    @property
+    def suggested_questions(self) -> tuple[str, ...]:
+        """Questions to offer with a reply that quotes nothing: the settings' example questions when a
+        query adapter was fitted for this corpus (the settings belong to it), else ANY_ARTICLE_QUESTIONS."""
+        if self._adapter.is_identity:
+            return ANY_ARTICLE_QUESTIONS
+        return tuple(self.settings.example_questions)
 
     def sentence_texts(self) -> list[str]:
         """Every sentence of the searchable passages, in the order of the index's sentence vectors."""
@@ -358,7 +437,12 @@ class QAEngine:
         Raises InvalidQuestionError / InvalidHistoryError as ``AskRequest`` defines them."""
         q, used = self._request(question, history)
         state = self._state
-        return self._cached((q, used, state.generation), lambda: self._finished(q, self._read(q, list(used), state), state))
+
+        def compute() -> Answer:
+            read = self._read(q, list(used), state)
+            return self._triaged(q, state, read) or self._finished(q, read, state)
+
+        return self._cached((q, used, state.generation), compute)
 
     def ask_many(self, items: list[tuple[str, list | None]], batch_size: int = 32) -> list[Answer]:
         """Answer many (question, history) pairs, encoding the questions in batches.
@@ -369,9 +453,10 @@ class QAEngine:
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
         todo = sorted({r.text for r in reads if self._metadata.run(r.text) is None})
-        vectors = dict(zip(todo, self._adapter.run_many(self.embedder.encode(todo, batch_size=batch_size)))) if todo else {}
+        vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         return [self._cached((q, used, state.generation),
-                             lambda q=q, read=read: self._finished(q, read, state, q_vec=vectors.get(read.text)))
+                             lambda q=q, read=read: self._triaged(q, state, read)
+                             or self._finished(q, read, state, q_vec=vectors.get(read.text)))
                 for (q, used), read in zip(prepared, reads)]
 
     def _request(self, question: Any, history: Any) -> tuple[str, tuple[HistoryTurn, ...]]:
@@ -394,27 +479,63 @@ class QAEngine:
                 self._cache[key] = answer
         return answer
 
-    def _earlier(self, turns: list, i: int) -> EarlierTurn | None:
-        """User turn ``turns[i]`` as this engine read and answered it (a cache hit: it was just asked);
-        the assistant's reply that follows it in the history, when there is one, is its answer."""
-        try:
-            answered = self.ask(turns[i].content, turns[:i])
-        except ColnatoError:
-            return None
-        read = answered.interpreted_as or turns[i].content
-        if i + 1 < len(turns) and turns[i + 1].role == "assistant":
-            return EarlierTurn(read, turns[i + 1].content or None)
-        return EarlierTurn(read, None if answered.abstained else answered.answer)
+    def _earlier_turns(self, turns: list, state: _State) -> tuple[EarlierTurn, ...]:
+        """The conversation's user turns (the last ``history_turns_used``), oldest first, each read with the
+        turns before it and answered, in order: each is read once. An answer counts as one only when it
+        is confident (``followup_min_confidence``); the assistant's reply that follows a turn in the
+        history, when there is one, is the answer's text (what the reader saw)."""
+        out: list[EarlierTurn] = []
+        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.settings.history_turns_used:]
+        for i in users:
+            before = tuple(turns[:i])
+            content = turns[i].content
 
-    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
-        """How the question is read: typos repaired, a follow-up resolved against the history."""
-        context = ReadingContext(
+            def compute(content: str = content, before: tuple = before) -> Answer:
+                read = self._reader.run(content, before, self._reading_context(state, tuple(out)))
+                return self._triaged(content, state, read) or self._finished(content, read, state)
+
+            try:
+                answered = self._cached((content, before, state.generation), compute)
+            except ColnatoError:
+                out.append(EarlierTurn(content, None))
+                continue
+            confident = not answered.abstained and answered.confidence >= self.settings.followup_min_confidence
+            text = answered.answer
+            if confident and i + 1 < len(turns) and turns[i + 1].role == "assistant" and turns[i + 1].content:
+                text = turns[i + 1].content
+            out.append(EarlierTurn(answered.interpreted_as or content, text if confident else None))
+        return tuple(out)
+
+    def _reading_context(self, state: _State, earlier: tuple[EarlierTurn, ...] = ()) -> ReadingContext:
+        return ReadingContext(
             gazetteer=state.gazetteer,
             frequency=lambda text: min((state.bm25.df(t) for t in content_terms(text)), default=0),
             spell=lambda text: self._spell_checked(text, state),
-            earlier=self._earlier,
+            earlier=earlier,
         )
+
+    def _read(self, q: str, turns: list, state: _State) -> ReadQuestion:
+        """How the question is read: typos repaired, a follow-up resolved against the earlier turns (read
+        and answered first, only when the question may lean on them)."""
+        context = self._reading_context(state)
+        if self._reader.leans_on_history(q, turns, context):
+            context = self._reading_context(state, self._earlier_turns(turns, state))
         return self._reader.run(q, turns, context)
+
+    def _triaged(self, q: str, state: _State, read: ReadQuestion) -> Answer | None:
+        """A reply that quotes nothing, when one is due: a question not in English (the engine reads
+        English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
+        signed?" asked first: which one?). None: answer the question."""
+        # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
+        guess = state.languages.run(q) if self._metadata.run(q) is None else None
+        if guess is not None and not guess.english:
+            return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
+                          reply=english_only_reply(guess.code), suggestions=self.suggested_questions)
+        if read.unresolved is None or self._metadata.run(read.text) is not None:
+            return None
+        return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
+                      reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
+                      suggestions=self.suggested_questions)
 
     def _finished(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
         """The answer to ``q`` with its short answer."""
@@ -424,22 +545,36 @@ class QAEngine:
         """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
         if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
             return answer
+        if is_yes_no(read.text):
+            # The Yes/No is the short answer of a yes/no question, given only where the quote settles it;
+            # a phrase in bold would promise more than the quote does.
+            return replace(answer, verdict=self._verdict.run(read.text, answer.answer or "", answer.confidence))
         first = answer.citations[0]
         t0 = time.perf_counter()
-        span = self._short.run(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
-        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000)
-        short = ShortAnswer(first.passage.text[span.start:span.end], span.start, span.end) if span else None
+        found = self._short.best(read.text, first.passage.text, first.answer_span, state.parse(first.passage))
+        short = None
+        if found is not None:
+            phrase = first.passage.text[found.span.start:found.span.end]
+            features = short_answer_features(read.text, answer.answer or "", phrase, found.kind, found.score)
+            confidence = self._short_gate.run(features) if self._short_gate is not None else 1.0
+            if self._short_gate is None or self._short_gate.shown(confidence):
+                short = ShortAnswer(phrase, found.span.start, found.span.end, confidence)
+            debug_short = {"short_candidate": phrase, "short_features": features, "short_confidence": confidence}
+        else:
+            debug_short = {}
+        debug = dict(answer.debug, short_answer_ms=(time.perf_counter() - t0) * 1000, **debug_short)
         return replace(answer, short_answer=short, debug=debug)
 
     def _answer(self, q: str, read: ReadQuestion, state: _State, q_vec: np.ndarray | None = None) -> Answer:
-        """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s vector when already encoded."""
+        """The answer to ``q`` as ``read``; ``q_vec`` is ``read.text``'s encoder vector when already encoded."""
         s = self.settings
         t0 = time.perf_counter()
         meta = self._metadata.run(read.text)
         if meta is not None:
             return self._meta_answer(q, read, meta, state)
-        if q_vec is None:
-            q_vec = self._adapter.run(self.embedder.encode_one(read.text))
+        raw = self.embedder.encode_one(read.text) if q_vec is None else q_vec
+        q_vec = self._adapter.run(raw)
+        bank = self._bank.run(raw, len(state.data.sentence_vectors))
         t_enc = time.perf_counter()
         terms = list(dict.fromkeys(content_terms(read.text)))
         if read.kind == EXPANSION:
@@ -451,7 +586,7 @@ class QAEngine:
         total = sum(weights.values())
         lexical_share = sum(w for t, w in weights.items() if dfs[t] > 0) / total if total > 0 else 0.0
         rows = self._retrieve(read.text, q_vec, state, lexical_share)
-        records = [state.record(r, q_vec) for r in rows]
+        records = [state.record(r, q_vec, bank) for r in rows]
         vocab_cov = self._vocabulary_coverage(read.text, weights, dfs, state) if total > 0 else 0.0
         related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
         debug: dict[str, Any] = {"query": read.text, "answer_type": read.kind, "terms": terms, "rows": rows}
@@ -465,11 +600,13 @@ class QAEngine:
             return Answer(q, None, True, 0.0, related, read.interpreted_as, debug)
         best = candidates[0]
         features = dict(best.features, vocabulary_coverage=vocab_cov, unknown_name=self._novelty.run(read.text, state.names),
-                        null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec))
+                        null_margin=best.features["sentence_cosine"] - self._adapter.null_score(q_vec),
+                        bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
+                        negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
         conf = self._answerability.run(features)
         debug.update({"features": features, "encode_ms": (t_enc - t0) * 1000,
                       "total_ms": (time.perf_counter() - t0) * 1000})
-        if conf < s.abstain_threshold:
+        if conf < self.abstain_threshold:
             return Answer(q, None, True, conf, related, read.interpreted_as, debug)
         span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
         first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)
@@ -478,7 +615,12 @@ class QAEngine:
                       read.interpreted_as, debug)
 
     def _meta_answer(self, q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: _State) -> Answer:
-        """A question about the article itself, answered from its byline and front matter."""
+        """A question about the article itself, answered from its byline and front matter; "what is it
+        about?" and "summarize it" from its conclusion's opening and its lead."""
+        if meta.intent == "about":
+            summary = self._summary(q, read, meta, state)
+            if summary is not None:
+                return summary
         found = metadata.answer(meta.intent, state.meta_passages, state.doc_meta)
         debug = {"meta": meta.intent, "query": read.text}
         if found is None:  # e.g. a publication date the metadata does not hold
@@ -488,6 +630,19 @@ class QAEngine:
         return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
                       confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
                       interpreted_as=read.interpreted_as, debug=debug)
+
+    @staticmethod
+    def _summary(q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: _State) -> Answer | None:
+        """The article summed up by its own words: the opening two sentences of its last paragraph (where
+        an analysis states its conclusion), citing that paragraph and the lead."""
+        body = [state.data.passages[i] for i in state.data.searchable if state.data.passages[i].sentences]
+        if not body:
+            return None
+        last, lead = body[-1], body[0]
+        span = Span(last.sentences[0].start, last.sentences[min(1, len(last.sentences) - 1)].end)
+        citations = (Citation(last, 1.0, span),) + ((Citation(lead, 1.0),) if lead is not last else ())
+        return Answer(q, last.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
+                      {"meta": "summary", "query": read.text})
 
     def _spell_checked(self, text: str, state: _State) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").

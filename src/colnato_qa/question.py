@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .lexicon import KIND_LABELS
 from .text import content_terms
 
 # ---------------------------------------------------------------- answer type
@@ -78,14 +79,6 @@ _NUMBER_RE = re.compile(
     r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
 # Connectives that introduce a reason or a purpose.
 _REASON_RE = re.compile(r"\b(because|since|as|so that|in order to|to|due to|owing to|thanks to|given that|for the sake of)\b", re.I)
-# Entity labels (spaCy's) that answer each kind of question.
-KIND_LABELS = {
-    YEAR: {"DATE", "TIME"},
-    NUMBER: {"CARDINAL", "MONEY", "QUANTITY", "PERCENT"},
-    PERSON: {"PERSON"},
-    PLACE: {"GPE", "LOC", "FAC"},
-    NAME: {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"},
-}
 
 
 def expansion_terms(question: str) -> set[str]:
@@ -126,6 +119,21 @@ def type_match(kind: str, sentence: str, question: str = "", entities: Sequence[
     return 0.5
 
 
+# The asker wants the chatbot's own view ("what do you think", "in your opinion", "should I"): second person,
+# general English. The article's author's view is not this ("what does the author think").
+_OPINION_RE = re.compile(
+    r"\b(?:do|would|did|don[’']t|wouldn[’']t)\s+you\s+(?:personally\s+)?(?:think|believe|reckon|feel|agree|consider|"
+    r"recommend|suggest|say|prefer|support|like)\b|\byour\s+(?:own\s+)?(?:opinion|view|views|take|thoughts|"
+    r"verdict|feeling|stance)\b|\bwhat\s+do\s+you\s+make\s+of\b|\bshould\s+(?:i|we)\b|\bare\s+you\s+(?:for|against)\b"
+    r"|\bpersonally\b|\bif\s+you\s+were\b",
+    re.I)
+
+
+def asks_for_opinion(question: str) -> bool:
+    """Does the question ask for the chatbot's own opinion, prediction or advice?"""
+    return bool(_OPINION_RE.search(question))
+
+
 @dataclass(frozen=True)
 class ReadQuestion:
     """A question as the reader (components/reader.py) read it."""
@@ -134,3 +142,4 @@ class ReadQuestion:
     interpreted_as: str | None  # set when the history or a typo repair changed how the question was read
     context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
     kind: str = OTHER           # the kind of answer asked for (answer_type)
+    unresolved: str | None = None  # a pronoun with nothing to refer to ("it" in a first "When was it signed?")

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -152,6 +153,10 @@ class Settings(BaseSettings):
     # the file; "*.example.com" matches subdomains, "*" turns the check off. None (or empty): localhost
     # names plus the address the server is bound to (web/security.py; docs/security.md).
     allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # The URL the chat page is reached at (scheme://host[:port][/path]), e.g. https://chat.news.example
+    # behind a TLS proxy: the page's root (its files, its queue) is built from it. None: from the
+    # request's Host (checked by allowed_hosts); forwarded headers are never used (web/security.py).
+    public_url: str | None = None
     # The feedback log (JSONL). Default: feedback.jsonl in the user's state directory (platformdirs:
     # ~/.local/state/colnato-qa/ on Linux), never the source tree; a path given relative is taken from the
     # working directory; empty means the default.
@@ -166,6 +171,21 @@ class Settings(BaseSettings):
     # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
     # them; used only with the corpus and encoder it was fitted for. None: questions are not adapted.
     query_adapter: Path | None = DATA_ROOT / "config" / "query_adapter.npz"
+    # Training questions tied to the sentences that answer them, written by `colnato-qa fit`; used only with
+    # the corpus and encoder it was made for. None: no bank.
+    question_bank: Path | None = DATA_ROOT / "config" / "question_bank.npz"
+    # The answerability model (with its own threshold) for an article with no adapter or bank fitted for it:
+    # fitted on several articles with features that need neither (scripts/fit_general_answerability.py).
+    general_answerability_model: Path | None = DATA_ROOT / "config" / "answerability_general.json"
+    # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
+    # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
+    example_questions: list[str] = Field(default_factory=list)
+    # An earlier answer lends a follow-up its antecedent only when at least this confident (and answered: above
+    # the abstain threshold). Chosen on the follow-ups of the dev sets: 0.5 lost 3 of 62 that 0.3 keeps.
+    followup_min_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    # Per kind of question, how often the short answer is right (scripts/fit_short_answer_gate.py); the bold
+    # phrase is shown only where that is high enough. None: always shown.
+    short_answer_gate: Path | None = DATA_ROOT / "config" / "short_answer.json"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -180,6 +200,18 @@ class Settings(BaseSettings):
         if isinstance(value, (str, list, tuple)):
             return parse_host_names(value) or None
         return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+                or "@" in parts.netloc:
+            raise ValueError(f"{value!r} is not a public URL: write it as scheme://host[:port][/path], "
+                             "for example https://chat.news.example")
+        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
     @field_validator("feedback", mode="before")
     @classmethod
@@ -246,7 +278,7 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         name = str((err.get("loc") or ("settings",))[0])
         got = err.get("input")
         kind = err.get("type", "")
-        where = f" (from {path} or ${ENV_PREFIX}{name.upper()})" if path is not None else ""
+        where = _source(name, path)
         if kind == "extra_forbidden":
             where = f" in {path}" if path is not None else ""
             messages.append(f"Unknown setting {name!r}{where}. Supported settings: {setting_names()}")
@@ -260,6 +292,25 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         else:
             messages.append(f"{name}: {err.get('msg', 'invalid value')}, got {got!r}{where}")
     return ". ".join(m.rstrip(".") for m in messages) + "."
+
+
+def _source(name: str, path: Path | None) -> str:
+    """Where the value of setting ``name`` came from: its environment variable (which wins), else the
+    config file; "" when given as an argument."""
+    env = f"{ENV_PREFIX}{name.upper()}"
+    if any(k.upper() == env for k in os.environ):
+        return f" (from ${env})"
+    if path is not None and name in _file_keys(path):
+        return f" (from {path})"
+    return ""
+
+
+def _file_keys(path: Path) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set()
+    return set(data) if isinstance(data, dict) else set()
 
 
 def _range_text(name: str) -> str:

@@ -6,25 +6,9 @@ import functools
 import re
 import unicodedata
 
+from .lexicon import STOPWORDS
+
 _WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
-
-# Function words: ignored when matching question words against the article. English only,
-# no words of the article's topic in here.
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before
-being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
-down during each either else ever every few for from further get gets got had hadn't has hasn't have
-haven't having he he'd he'll he's her here here's hers herself him himself his how how's however i i'd
-i'll i'm i've if in into is isn't it it's its itself just let's like many may me might more most much
-must mustn't my myself no nor not now of off on once only or other ought our ours ourselves out over own
-per please same shall shan't she she'd she'll she's should shouldn't so some such tell than that that's
-the their theirs them themselves then there there's these they they'd they'll they're they've this
-those through to too under until up upon us very was wasn't we we'd we'll we're we've were weren't what
-what's when when's where where's whether which while who who's whom whose why why's will with won't
-would wouldn't yes yet you you'd you'll you're you've your yours yourself yourselves
-article text story piece says say said according mention mentioned mentions explain describe
-""".split())
-
 
 _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",

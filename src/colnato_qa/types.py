@@ -89,11 +89,43 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A passage cited for an answer, best first. ``answer_span`` is relative to ``passage.text``."""
+    """A passage cited for an answer, in rank order: the passage that answers first, then the others
+    as retrieval ranked them. ``answer_span`` is relative to ``passage.text``. ``score`` is the
+    cosine similarity of the question and the passage, shown for what it is: the rank is the order
+    of the citations, which fuses more than this similarity, so scores need not fall along it.
+    The attributes of ``to_dict()`` are attributes here too (``citation.paragraph``)."""
 
     passage: Passage
     score: float
     answer_span: Span | None = None
+
+    @property
+    def passage_id(self) -> str:
+        return self.passage.passage_id
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.passage.title
+
+    @property
+    def paragraph(self) -> int:
+        return self.passage.paragraph
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    @property
+    def answer_start(self) -> int | None:
+        return self.answer_span.start if self.answer_span else None
+
+    @property
+    def answer_end(self) -> int | None:
+        return self.answer_span.end if self.answer_span else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

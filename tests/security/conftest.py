@@ -56,12 +56,13 @@ def target(tmp_path_factory) -> Target:
 
 
 CONFIGURED_HOSTS = "chat.news.example, *.cdn.example, 127.0.0.1"   # 127.0.0.1: the tests' own requests
+CONFIGURED_PUBLIC_URL = "https://chat.news.example/qa"
 
 
 @dataclass
 class Configured:
-    """A server started with the settings' other values: a Host allow-list, and no feedback
-    path (so the default one, under ``state_home``)."""
+    """A server started with the settings' other values: a Host allow-list, a public URL, and no
+    feedback path (so the default one, under ``state_home``)."""
 
     server: RunningServer
     state_home: Path
@@ -70,7 +71,8 @@ class Configured:
 @pytest.fixture(scope="session")
 def configured(tmp_path_factory) -> Configured:
     tmp = tmp_path_factory.mktemp("configured")
-    env = {"COLNATO_QA_ALLOWED_HOSTS": CONFIGURED_HOSTS, "COLNATO_QA_FEEDBACK": "",
+    env = {"COLNATO_QA_ALLOWED_HOSTS": CONFIGURED_HOSTS, "COLNATO_QA_PUBLIC_URL": CONFIGURED_PUBLIC_URL,
+           "COLNATO_QA_FEEDBACK": "",
            "XDG_STATE_HOME": str(tmp / "state"), "HOME": str(tmp / "home")}
     with running_server(tmp, env) as server:
         yield Configured(server, tmp / "state")

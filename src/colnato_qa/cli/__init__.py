@@ -1,13 +1,14 @@
 """The ``colnato-qa`` command line: build the index, ask questions, evaluate, serve the chatbot.
 
-One click group. Every command shares the engine options, the engine loader and the logging
-set-up of ``cli/common.py``; domain errors become one-line errors with exit status 1, never a
-traceback. The group sets the offline environment (``offline.py``) before any command runs.
+One click group. Every command shares the engine options, the engine loader, the logging set-up
+and the one error boundary of ``cli/common.py`` (every error one line on stderr, exit status 1,
+never a traceback). The group sets the offline environment (``offline.py``) before any command runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import sys
@@ -18,7 +19,9 @@ import click
 from ..errors import ColnatoError
 from ..offline import pin_offline_environment
 from . import common
-from .common import clean_errors, configure_logging, engine_options, verbosity_level
+from .batch import MAX_LINE_BYTES, answer_batches, read_batches
+from .common import Command, Group, configure_logging, engine_options, refuse_unused, verbosity_level
+from .compare_command import compare_command
 from .eval_commands import calibrate_command, eval_command
 from .fit_command import fit_command
 
@@ -27,17 +30,7 @@ log = logging.getLogger("colnato_qa.cli")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class DomainErrors(click.Group):
-    """Turns ColnatoError into click errors: message, exit 1."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ColnatoError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=DomainErrors, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(package_name="colnato-qa")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def main(verbose: int) -> None:
@@ -46,7 +39,7 @@ def main(verbose: int) -> None:
     configure_logging(verbosity_level(verbose))
 
 
-@main.command()
+@main.command(cls=Command)
 @engine_options
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
 def build(corpus: Path | None, index: Path | None, config: Path | None, force: bool) -> None:
@@ -66,6 +59,9 @@ def build(corpus: Path | None, index: Path | None, config: Path | None, force: b
     click.echo(f"index {engine.index_dir}: {c.get('documents')} document(s), {c.get('passages')} passages, "
                f"{c.get('sentences')} sentences, {m.get('index_type')} index, model {m.get('model')}, "
                f"built {m.get('built_at')}")
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        click.echo(notice)
 
 
 def _format_answer(d: dict) -> str:
@@ -99,50 +95,19 @@ def _with_short_answer(d: dict) -> str:
     return text[:a] + click.style(text[a:b], bold=True) + text[b:]
 
 
-def read_batch(path: Path, settings) -> list[dict]:
-    """Parse a JSONL batch file, each line checked against AskRequest; every problem names its line."""
-    from ..request import AskRequest
-
-    items: list[dict] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path} is not UTF-8 text: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise click.ClickException(f"{path}, line {n}: not valid JSON ({exc.msg} at column {exc.colno}).") from exc
-        except RecursionError:
-            raise click.ClickException(f"{path}, line {n}: JSON nested too deeply.") from None
-        if not isinstance(obj, dict):
-            raise click.ClickException(f"{path}, line {n}: expected a JSON object with a \"question\" field.")
-        if "question" not in obj:
-            raise click.ClickException(f"{path}, line {n}: missing the \"question\" field.")
-        try:
-            AskRequest.parse(obj["question"], obj.get("history"), max_question_chars=settings.max_question_chars,
-                             max_history_turns=settings.max_history_turns)
-        except ColnatoError as exc:
-            raise click.ClickException(f"{path}, line {n}: {exc}") from exc
-        items.append(obj)
-    if not items:
-        raise click.ClickException(f"{path} holds no questions (one JSON object per line expected).")
-    return items
-
-
-@main.command()
+@main.command(cls=Command)
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
 @click.option("--batch", "batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL file: one {\"question\", \"history\"?, ...} object a line.")
+              help="JSONL file: one {\"question\", \"history\"?, ...} object a line (lines end at \\n; "
+                   f"at most {MAX_LINE_BYTES} bytes each). Answers are written as they are ready, in order.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --batch: write the answers here instead of stdout.")
 @click.option("--history", "history", multiple=True, help="An earlier question (repeatable), for a follow-up.")
 @engine_options
-def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | None, history: tuple[str, ...],
-        corpus: Path | None, index: Path | None, config: Path | None) -> None:
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, as_json: bool, batch: Path | None, out: Path | None,
+        history: tuple[str, ...], corpus: Path | None, index: Path | None, config: Path | None) -> None:
     """Ask one question, or a whole batch file.
 
     Examples:
@@ -160,18 +125,14 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
         raise click.UsageError("Give a QUESTION or --batch FILE.")
     if batch is not None and question is not None:
         raise click.UsageError("Give either a QUESTION or --batch FILE, not both.")
+    if batch is None:
+        refuse_unused(ctx, "without --batch", "out")
+    else:
+        refuse_unused(ctx, "with --batch (it answers each line's own question and history, as JSON lines)",
+                      "as_json", "history")
     settings = load_settings(config)
     if batch is not None:
-        items = read_batch(batch, settings)
-        engine = common.load_engine(corpus, index, settings=settings)
-        answers = engine.ask_many([(it["question"], it.get("history")) for it in items])
-        with clean_errors(), (open(out, "w", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)) as stream:
-            for item, answer in zip(items, answers):
-                record = {k: v for k, v in item.items() if k not in ("question", "history")}
-                record.update(answer.to_dict())
-                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if out:
-            click.echo(f"wrote {len(answers)} answers to {out}", err=True)
+        _ask_batch(batch, out, corpus, index, settings)
         return
     # Fail fast, before loading the model.
     AskRequest.parse(question, list(history), max_question_chars=settings.max_question_chars,
@@ -181,30 +142,50 @@ def ask(question: str | None, as_json: bool, batch: Path | None, out: Path | Non
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2) if as_json else _format_answer(answer))
 
 
-@main.command("import-page")
+def _ask_batch(batch: Path, out: Path | None, corpus: Path | None, index: Path | None, settings) -> None:
+    """Stream the answers to ``batch`` into ``out`` (stdout when None); see ``cli/batch.py``."""
+    with batch.open("rb") as source:
+        batches = read_batches(source, batch, settings)
+        first = next(batches, None)           # a bad first group fails before the model loads
+        if first is None:
+            raise click.ClickException(f"{batch} holds no questions (one JSON object per line expected).")
+        engine = common.load_engine(corpus, index, settings=settings)
+        with (open(out, "w", encoding="utf-8") if out else contextlib.nullcontext(sys.stdout)) as stream:
+            written = answer_batches(engine, itertools.chain([first], batches), stream)
+    if out:
+        click.echo(f"wrote {written} answers to {out}", err=True)
+
+
+@main.command("import-page", cls=Command)
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
               help="Corpus directory (default: the source checkout's corpus/; required for an installed package).")
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
 def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
-    """Clean a scraped article page and add it to the corpus.
+    """Clean a scraped article page and add it to the corpus (replacing the document that already
+    holds the same article, if any: importing a page twice leaves one file). Any site's layout: the
+    article is the longest run of paragraphs on the page; the lines it could not tell apart from the
+    site's furniture (short lines inside the article, paragraphs outside it) are listed to check.
 
     Example:
 
         colnato-qa import-page corpus/sources/000_61c0c8e9987a0027.txt
+        colnato-qa import-page saved-page.txt --corpus corpus/articles/my-article
     """
-    from ..cleaning import import_page
+    from ..cleaning import describe_import, import_page, source_label
     from ..settings import DEFAULT_CORPUS_DIR, source_checkout
 
     if corpus is None and source_checkout() is None:
         raise click.UsageError("Give --corpus DIR: the article shipped inside the installed package is not "
                                "changed. Then ask with the same --corpus DIR.")
-    with clean_errors():
-        path = import_page(page, corpus or DEFAULT_CORPUS_DIR, doc_id=doc_id, source_label=page.name)
+    corpus_dir = Path(corpus or DEFAULT_CORPUS_DIR)
+    path, article = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
     click.echo(f"wrote {path}")
+    for line in describe_import(article, path):
+        click.echo(line)
 
 
-@main.command()
+@main.command(cls=Command)
 @click.option("--host", default=None, help="Interface to listen on (default: the host setting, "
                                            "$COLNATO_QA_HOST, else 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
@@ -226,14 +207,14 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 
     configure_logging(log_level, timestamps=True)
     settings = load_settings(config)
-    from ..web.security import OriginError, parse_allowed_origins
+    from ..web.security import parse_allowed_origins
 
-    try:  # a bad origin stops the server before the model is loaded
-        origins = parse_allowed_origins(settings.allowed_origins)
-    except OriginError as exc:
-        raise click.ClickException(str(exc)) from None
+    origins = parse_allowed_origins(settings.allowed_origins)  # a bad origin stops the server before the model loads
     started = time.perf_counter()
     engine = common.load_engine(corpus, index, settings=settings)
+    notice = common.unfitted_notice(engine, corpus, index)
+    if notice:
+        log.warning("%s", notice)
     from ..web.server import create_app, serve as run_server
 
     app = create_app(engine, allowed_origins=origins, settings=settings, chat="background")
@@ -244,3 +225,4 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 main.add_command(eval_command, "eval")
 main.add_command(calibrate_command, "calibrate")
 main.add_command(fit_command, "fit")
+main.add_command(compare_command, "compare")

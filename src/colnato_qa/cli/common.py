@@ -1,5 +1,6 @@
 """What every ``colnato-qa`` command shares: the engine options, the one engine loader, the one
-logging set-up, and domain errors turned into one-line click errors."""
+logging set-up, and the one error boundary (``OneLineErrors``): every error a user can cause ends
+the command with one line on stderr and exit status 1, never a traceback."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +89,57 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-@contextlib.contextmanager
-def clean_errors() -> Iterator[None]:
-    """Domain and file-system errors as one-line click errors (exit status 1), never a traceback."""
-    try:
-        yield
-    except ColnatoError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+def error_line(exc: BaseException) -> str:
+    """The one line a user sees for an error: click's own (usage errors too), domain, file-system."""
+    if isinstance(exc, click.UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        text = exc.format_message() + hint
+    elif isinstance(exc, click.ClickException):
+        text = exc.format_message()
+    elif isinstance(exc, OSError):
+        text = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+    else:
+        text = str(exc)
+    return "Error: " + " ".join(text.split())
+
+
+class OneLineErrors:
+    """The CLI's one error boundary, mixed into the group and every command (so a command run on its
+    own behaves the same): click usage errors, ``ClickException``, ``ColnatoError`` and ``OSError``
+    become one line on stderr and exit status 1."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)  # type: ignore[misc]
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)  # type: ignore[misc]
+        except (click.ClickException, ColnatoError, OSError) as exc:
+            click.echo(error_line(exc), err=True)
+            sys.exit(1)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+class Command(OneLineErrors, click.Command):
+    """A ``colnato-qa`` command: ``@click.command(cls=Command)``."""
+
+
+class Group(OneLineErrors, click.Group):
+    """The ``colnato-qa`` group."""
+
+
+def refuse_unused(ctx: click.Context, why: str, *names: str) -> None:
+    """A usage error when any of the options ``names`` (parameter names) was given although it does
+    nothing in this mode (``why``, e.g. "without --batch")."""
+    given = [p for p in ctx.command.params if p.name in names
+             and ctx.get_parameter_source(p.name) not in (click.core.ParameterSource.DEFAULT, None)]
+    if given:
+        opts = ", ".join("/".join(p.opts) for p in given)
+        raise click.UsageError(f"{opts} {'does' if len(given) == 1 else 'do'} nothing {why}; leave "
+                               f"{'it' if len(given) == 1 else 'them'} out.", ctx)
 
 
 @contextlib.contextmanager
@@ -110,38 +152,17 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True)
-class GoldSet:
-    """The questions one ``GOLD[:SPLIT]`` argument names: the file, the split taken, the items."""
-
-    path: Path
-    split: str           # dev, test, train or all
-    items: list[Any]
-
-    @property
-    def label(self) -> str:
-        return f"{self.path}:{self.split}"
-
-
-def parse_gold_spec(spec: str) -> tuple[Path, str | None]:
-    """``path`` or ``path:split`` (split one of dev, test, train)."""
-    path, sep, split = spec.rpartition(":")
-    if sep and split in ("dev", "test", "train") and path:
-        return Path(path), split
-    return Path(spec), None
-
-
-def read_gold_specs(specs: Sequence[str], default_split: str | None = None, prefer_dev: bool = False) -> list[GoldSet]:
-    """The gold sets of ``GOLD[:SPLIT]`` arguments. A spec's own split wins, then ``default_split``;
-    otherwise the dev split when ``prefer_dev`` and the file has one, else every question."""
-    from ..evaluation.gold import filter_split, load_gold
-
-    sets = []
-    for spec in specs:
-        path, split = parse_gold_spec(spec)
-        if not path.exists():
-            raise click.ClickException(f"Gold file {path} does not exist.")
-        items = load_gold(path)
-        chosen = split or default_split or ("dev" if prefer_dev and any(it.split == "dev" for it in items) else "all")
-        sets.append(GoldSet(path, chosen, filter_split(items, None if chosen == "all" else chosen)))
-    return sets
+def unfitted_notice(engine: Any, corpus: Path | str | None, index: Path | str | None) -> str | None:
+    """One line for ``build`` and ``serve`` when the engine uses no query adapter or no question bank
+    fitted for its corpus (an article nobody has written training questions for), saying how to fit
+    them; None when both are fitted."""
+    fitted = engine.fitted_artefacts
+    missing = [name for key, name in (("query_adapter", "query adapter"), ("question_bank", "question bank"))
+               if not fitted[key]]
+    if not missing:
+        return None
+    where = "".join(f" --{flag} {value}" for flag, value in (("corpus", corpus), ("index", index)) if value is not None)
+    return (f"note: this article has no fitted {' or '.join(missing)}, so questions are matched with the encoder's "
+            f"own vectors and the answerability model {fitted['answerability_model']}; answers still work, "
+            f"abstention is less sure. To fit them on questions you write for it: colnato-qa fit{where} "
+            f"--config MY_CONFIG.json TRAIN.jsonl --write (docs/evaluation.md, \"Bring your own questions\").")

@@ -10,6 +10,7 @@ import click
 
 from ..components.answerability import FEATURE_SCHEMA, AnswerabilityModel
 from ..components.query_adapter import ADAPTER_SCHEMA, QueryAdapter
+from ..components.question_bank import QuestionBank
 from ..evaluation.fitting import (
     ADAPTER_LEARNING_RATE,
     ADAPTER_PENALTY,
@@ -17,31 +18,41 @@ from ..evaluation.fitting import (
     ADAPTER_TEMPERATURE,
     FitRow,
     adapter_examples,
+    bank_entries,
+    crossfit_feature_rows,
+    make_question_bank,
     feature_rows,
     file_sha256,
     fit_answerability,
     fit_query_adapter,
 )
-from ..evaluation.gold import check_evidence
+from ..evaluation.gold import check_evidence, read_gold_sets
 from ..files import write_text_atomic
 from . import common
-from .common import clean_errors, engine_options, read_gold_specs
+from .common import Command, engine_options, refuse_unused
 
 
-@click.command("fit")
+@click.command("fit", cls=Command)
 @click.argument("gold", nargs=-1, required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: the answerability_model setting, config/answerability.json).")
 @click.option("--adapter-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the query adapter (default: the query_adapter setting, config/query_adapter.npz).")
 @click.option("--no-adapter", is_flag=True, help="Fit no query adapter: questions are searched with the encoder's own vectors.")
+@click.option("--no-bank", is_flag=True, help="Make no question bank: sentences are chosen without matching training questions.")
+@click.option("--bank-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the question bank (default: the question_bank setting, config/question_bank.npz).")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
               help="Cross-validation folds for choosing the regularisation strength.")
-@click.option("--dry-run", is_flag=True, help="Print the fitted model without writing anything.")
+@click.option("--write", is_flag=True,
+              help="Write the model, the adapter and the bank (default: print the model only).")
 @engine_options
-def fit_command(gold: tuple[str, ...], out: Path | None, adapter_out: Path | None, no_adapter: bool, folds: int,
-                dry_run: bool, corpus: Path | None, index: Path | None, config: Path | None) -> None:
-    """Fit the query adapter and the answerability model on gold questions and write them to config/.
+@click.pass_context
+def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, adapter_out: Path | None,
+                no_adapter: bool, no_bank: bool, bank_out: Path | None, folds: int, write: bool, corpus: Path | None,
+                index: Path | None, config: Path | None) -> None:
+    """Fit the query adapter and the answerability model on gold questions; print the model, and with
+    --write write them to config/ (or --out, --adapter-out, --bank-out).
 
     GOLD is a gold file, optionally with :SPLIT to take one split of it. First the query adapter:
     a linear map, near the identity, that moves each answerable question toward its evidence
@@ -55,43 +66,66 @@ def fit_command(gold: tuple[str, ...], out: Path | None, adapter_out: Path | Non
     \b
     Example:
         colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev
+        colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev --write
     """
-    with clean_errors():
-        sets = read_gold_specs(gold)
-        engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral(),
-                                    query_adapter=QueryAdapter.identity())
-        for gold_set in sets:
-            check_evidence(gold_set.items, [d.text for d in engine.documents])
-        fitted_on = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
-                     for spec, gold_set in zip(gold, sets)]
-        adapter = QueryAdapter.identity()
-        if not no_adapter:
-            examples = [e for gold_set in sets for e in adapter_examples(engine, gold_set.items)]
-            fitted_adapter = fit_query_adapter(examples, *engine.sentence_matrices())
-            manifest = engine.manifest
-            adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
-                                   null_bias=fitted_adapter.null_bias, meta={
-                "schema": ADAPTER_SCHEMA, "corpus_hash": manifest.get("corpus_hash"),
-                "model_fingerprint": manifest.get("model_fingerprint"), "fitted_on": fitted_on,
-                "examples": len(examples), "unanswerable_examples": sum(1 for e in examples if not e.targets),
-                "penalty": ADAPTER_PENALTY, "temperature": ADAPTER_TEMPERATURE,
-                "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
-                "date": _dt.date.today().isoformat()})
-            click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)
-        engine = engine.variant(query_adapter=adapter)
+    if not write:
+        refuse_unused(ctx, "without --write", "out", "adapter_out", "bank_out")
+    if no_adapter:
+        refuse_unused(ctx, "with --no-adapter", "adapter_out")
+    if no_bank:
+        refuse_unused(ctx, "with --no-bank", "bank_out")
+    sets = read_gold_sets(gold)
+    engine = common.load_engine(corpus, index, config, answerability=AnswerabilityModel.neutral(),
+                                query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
+    for gold_set in sets:
+        check_evidence(gold_set.items, [d.text for d in engine.documents])
+    fitted_on = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
+                 for spec, gold_set in zip(gold, sets)]
+    adapter = QueryAdapter.identity()
+    if not no_adapter:
+        examples = [e for gold_set in sets for e in adapter_examples(engine, gold_set.items)]
+        fitted_adapter = fit_query_adapter(examples, *engine.sentence_matrices())
+        manifest = engine.manifest
+        adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
+                               null_bias=fitted_adapter.null_bias, meta={
+            "schema": ADAPTER_SCHEMA, "corpus_hash": manifest.get("corpus_hash"),
+            "model_fingerprint": manifest.get("model_fingerprint"), "fitted_on": fitted_on,
+            "examples": len(examples), "unanswerable_examples": sum(1 for e in examples if not e.targets),
+            "penalty": ADAPTER_PENALTY, "temperature": ADAPTER_TEMPERATURE,
+            "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
+            "date": _dt.date.today().isoformat()})
+        click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)
+    engine = engine.variant(query_adapter=adapter)
+    bank = QuestionBank.empty()
+    if no_bank:
         rows: list[FitRow] = [row for gold_set in sets for row in feature_rows(engine, gold_set.items)]
-        fitted = fit_answerability(rows, folds=folds)
-        fitted["fitted_on"] = fitted_on
-        fitted["query_adapter"] = not no_adapter
-        fitted["date"] = _dt.date.today().isoformat()
-        target = out or engine.settings.answerability_model
-        adapter_target = adapter_out or engine.settings.query_adapter
-        text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
-        if not dry_run:
-            write_text_atomic(Path(target), text)
-            if not no_adapter and adapter_target is not None:
-                adapter.save(adapter_target)
+    else:
+        items = [it for gold_set in sets for it in gold_set.items]
+        entries = bank_entries(engine, items)
+        manifest = engine.manifest
+        bank = make_question_bank(entries, {
+            "corpus_hash": manifest.get("corpus_hash"), "model_fingerprint": manifest.get("model_fingerprint"),
+            "fitted_on": fitted_on, "date": _dt.date.today().isoformat()})
+        click.echo(f"question bank: {len(bank)} entries", err=True)
+        # Each question's features come from a bank without its own fold: as on unseen questions.
+        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds)
+    fitted = fit_answerability(rows, folds=folds)
+    fitted["fitted_on"] = fitted_on
+    fitted["query_adapter"] = not no_adapter
+    fitted["question_bank"] = not no_bank
+    fitted["date"] = _dt.date.today().isoformat()
+    target = out or engine.settings.answerability_model
+    adapter_target = adapter_out or engine.settings.query_adapter
+    bank_target = bank_out or engine.settings.question_bank
+    text = json.dumps(fitted, indent=2, ensure_ascii=False) + "\n"
+    if write:
+        write_text_atomic(Path(target), text)
+        if not no_adapter and adapter_target is not None:
+            adapter.save(adapter_target)
+        if not no_bank and bank_target is not None:
+            bank.save(bank_target)
     click.echo(text.rstrip())
-    written = "dry run, nothing written" if dry_run else f"wrote {target}" + (
-        "" if no_adapter or adapter_target is None else f" and {adapter_target}")
+    written = "nothing written (add --write to write it)" if not write else f"wrote {target}" + (
+        "" if no_adapter or adapter_target is None else f" and {adapter_target}") + (
+        "" if no_bank or bank_target is None else f" and {bank_target}")
     click.echo(f"schema {FEATURE_SCHEMA}: {written}", err=True)

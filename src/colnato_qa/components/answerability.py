@@ -30,10 +30,14 @@ FEATURES: tuple[str, ...] = (
     "kind_missing",         # 1 when the question asks for a date, number, person or place and the answer holds none
     "null_margin",          # the chosen sentence's cosine minus the query adapter's "no answer" score
     "unknown_name",         # 1 when the asking sentence names something (a rare name, an acronym) the corpus never mentions, 0.5 for a capitalised common word
+    "bank_cosine",          # best cosine between the question and a bank question answered by the chosen sentence
+    "bank_margin",          # best cosine to an answerable bank question minus best cosine to an unanswerable one
+    "asks_opinion",         # 1 when the question asks for the chatbot's own opinion ("what do you think")
+    "negation_mismatch",    # 1 when exactly one of the question and the chosen sentence is negated
 )
-FEATURE_SCHEMA = 5
+FEATURE_SCHEMA = 7
 DEFAULT_MODEL_FILE = "answerability.json"
-REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/colnato_gold.jsonl:dev"
+REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
 
 
 class AnswerabilityModel:
@@ -54,6 +58,10 @@ class AnswerabilityModel:
             )
         self.bias = float(fitted.get("bias", 0.0))
         self.weights = {name: float(weights[name]) for name in FEATURES}
+        # A model fitted for any article (no adapter, no bank) carries the threshold chosen with it.
+        threshold = fitted.get("threshold")
+        self.threshold = None if threshold is None else float(threshold)
+        self.name = str(fitted.get("name", "fitted"))
 
     @classmethod
     def neutral(cls) -> "AnswerabilityModel":
@@ -80,4 +88,6 @@ def load_answerability(path: str | Path) -> AnswerabilityModel:
         raise ConfigError(f"Cannot read the answerability model {path} ({exc}). Refit it: {REFIT_COMMAND}") from exc
     if not isinstance(fitted, dict):
         raise ConfigError(f"{path} must hold a JSON object. Refit it: {REFIT_COMMAND}")
-    return AnswerabilityModel(fitted)
+    model = AnswerabilityModel(fitted)
+    model.name = path.name
+    return model

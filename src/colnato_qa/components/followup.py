@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..lexicon import DEMONSTRATIVES, FUNCTION_WORDS, PREPOSITIONS
+
 PERSON, THING, GROUP = "person", "thing", "group"
 
 # pronoun -> (kind it refers to, possessive?)
@@ -32,7 +34,6 @@ _PRONOUNS: dict[str, tuple[str, bool]] = {
     "they": (GROUP, False), "them": (GROUP, False), "their": (GROUP, True), "theirs": (GROUP, True),
     "these": (GROUP, False), "those": (GROUP, False),
 }
-_DEMONSTRATIVES = {"this", "that", "these", "those"}
 _PRONOUN_RE = re.compile(r"\b(" + "|".join(sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.I)
 # "is it true that", "it is possible to", "it seems", "what is it like": "it" refers to nothing.
 _EXPLETIVE_RE = re.compile(
@@ -49,20 +50,7 @@ _THAT_CONJUNCTION_BEFORE = re.compile(
     r"the fact|way|sure|clear|possible|likely|things?|one|ones|thing)\s*$", re.I)
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|so|but|also|plus|what about|how about|anything (?:about|on)|"
                           r"any(?:thing)? else|what else|why not|how so|why|how come|really|such as|like what)\b", re.I)
-# A pronoun right after one of these is its object: it cannot be the clause's own subject.
-_PREPOSITIONS = frozenset("""about above across after against along among around at before behind below beneath beside
-between beyond by despite during for from in inside into like near of off on onto out outside over past since through
-throughout to toward towards under until upon with within without""".split())
 _WORD_RE = re.compile(r"[A-Za-zÀ-ÿ’'-]+")
-# Words that carry no subject of their own: wh-words, auxiliaries, pronouns, light verbs.
-_FUNCTION_WORDS = frozenset("""
-a an the and or but so also plus ok okay about anything else any what which who whom whose when where why how
-is are was were be been being do does did done has have had can could will would should shall may might must
-of in on at to for from with by as into onto over under than then there here it its this that these those they
-them their he him his she her i me my we us our you your not no yes just really actually more less much many
-one ones some such like get got gets say says said tell told mean means come comes came go goes went happen
-happened happens thing things stuff way ways lot kind sort part
-""".split())
 
 
 @dataclass(frozen=True)
@@ -92,7 +80,7 @@ def _words(text: str) -> list[str]:
 
 def own_subject_words(question: str) -> list[str]:
     """The question's words that are not function words: what it is about, by itself."""
-    return [w for w in _words(question) if w not in _FUNCTION_WORDS and len(w) > 1]
+    return [w for w in _words(question) if w not in FUNCTION_WORDS and len(w) > 1]
 
 
 def _is_expletive(question: str, m: re.Match[str]) -> bool:
@@ -112,7 +100,7 @@ def _noun_after(question: str, m: re.Match[str]) -> str | None:
     if not nxt:
         return None
     word = nxt.group(1).lower()
-    if word in _FUNCTION_WORDS:
+    if word in FUNCTION_WORDS:
         return None
     return word
 
@@ -149,7 +137,7 @@ def needs_context(question: str, earlier_text: str | None = "",
             continue
         if word == "this" and _noun_after(question, m) is None:
             continue   # a bare "this" points at what is in front of the reader (the article), not back
-        if word in _DEMONSTRATIVES:
+        if word in DEMONSTRATIVES:
             noun = _noun_after(question, m)
             if noun is not None:
                 stem = noun.rstrip("s")
@@ -198,7 +186,7 @@ def _names_its_subject(question: str, m: re.Match[str], kind: str, possessive: b
     if possessive:
         return True
     words_before = _words(question[:m.start()])
-    after_preposition = bool(words_before) and words_before[-1] in _PREPOSITIONS
+    after_preposition = bool(words_before) and words_before[-1] in PREPOSITIONS
     return not after_preposition or len(before) >= 2
 
 

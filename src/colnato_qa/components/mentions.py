@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 from dataclasses import dataclass, field
 
-from .followup import _FUNCTION_WORDS, GROUP, PERSON, THING, Mention
+from ..lexicon import FUNCTION_WORDS
+from .followup import GROUP, PERSON, THING, Mention
 
 # spaCy entity labels -> the kind of pronoun that can refer to them. Dates, numbers, money: none.
 ENTITY_KINDS = {
@@ -83,7 +84,7 @@ def _widen(text: str, tokens: list[tuple[int, int, str]], start: int, end: int, 
 
     def content(i: int) -> bool:
         word = tokens[i][2].lower().strip("’'.")
-        return bool(word) and word not in _FUNCTION_WORDS and (word in phrase_words or tokens[i][2][:1].isupper())
+        return bool(word) and word not in FUNCTION_WORDS and (word in phrase_words or tokens[i][2][:1].isupper())
 
     def adjacent(i: int, j: int) -> bool:   # only white space between tokens i < j
         return text[tokens[i][1]:tokens[j][0]].strip() == ""
@@ -110,18 +111,18 @@ def build_gazetteer(docs: Iterable[Any]) -> Gazetteer:
             kind = ENTITY_KINDS.get(ent.label_)
             text = re.sub(r"^(?:the|a|an)\s+", "", ent.text.strip(), flags=re.I)
             text = re.sub(r"(?:’s|'s)$", "", text).strip()
-            if kind and len(text) > 1 and text.lower() not in _FUNCTION_WORDS:
+            if kind and len(text) > 1 and text.lower() not in FUNCTION_WORDS:
                 names.setdefault(text.lower(), kind)
         for chunk in doc.noun_chunks:
             head = chunk.root
             if head.pos_ not in ("NOUN", "PROPN"):
                 continue
             word = re.sub(r"(?:’s|'s)$", "", head.text.lower())
-            if len(word) < 3 or word in _FUNCTION_WORDS:
+            if len(word) < 3 or word in FUNCTION_WORDS:
                 continue
             heads.setdefault(word, GROUP if head.tag_ in ("NNS", "NNPS") else THING)
             phrase_words.update(t.text.lower().strip("’'") for t in chunk
-                                if t.pos_ in ("NOUN", "PROPN", "ADJ") and t.text.lower() not in _FUNCTION_WORDS)
+                                if t.pos_ in ("NOUN", "PROPN", "ADJ") and t.text.lower() not in FUNCTION_WORDS)
     # A name's last word alone ("Santos" for "Juan Manuel Santos") is that person too.
     for name, kind in list(names.items()):
         if kind == PERSON and " " in name:

@@ -13,14 +13,17 @@ import re
 from dataclasses import dataclass
 
 from .. import question as qmod
-from ..text import STOPWORDS, words
+from ..lexicon import STOPWORDS
+from ..text import words
 from ..types import Passage, Span
 
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("author", re.compile(r"\b(who (wrote|writes|authored|penned|is behind)|author|writer|written by|byline|journalist|reporter)\b", re.I)),
     ("publisher", re.compile(r"\b(publish\w*|publication|newspaper|outlet|magazine|news ?paper|news site|website|media outlet|which paper|what paper|appeared in|put (it|this) out|ran (it|this|the))\b", re.I)),
     ("title", re.compile(r"\b(title|headline|heading)\b", re.I)),
-    ("about", re.compile(r"\b(what is|what's|whats) (this|the) (article|piece|story|text|report) about\b|\b(main )?topic of (this|the) (article|piece|story)\b", re.I)),
+    ("about", re.compile(r"\b(what is|what's|whats|what)\s+(this|the|it|this\s+\w+)\s+(?:\w+\s+){0,2}about\b|\b(main )?topic of (this|the) (article|piece|story)\b"
+                         r"|\bsumm?ar[iy]\w*|\bsum (it|this|that|the \w+) up\b|\bsum up\b|\btl;? ?dr\b|\bgist\b|\bin a nutshell\b"
+                         r"|\b(main|key|big) (point|takeaway|idea|message|argument)s?\b|\btakeaways?\b|\boverview\b", re.I)),
 ]
 # Words a question about an article is made of, besides its intent words: general English, no
 # word of any one article.
@@ -29,7 +32,9 @@ article piece story text report essay post op ed op-ed editorial news this it on
 wrote write written writer author authored penned byline publish published publisher publication newspaper paper
 outlet magazine website site media appeared ran run title headline called named heading journalist reporter behind
 about topic main by in on is was the of did does do its s whats what's exact full give me tell please company
-organization organisation online put out i need know want cite citation bibliography reference
+organization organisation online put out i need know want cite citation bibliography reference summarize summarise summarized summary sum up gist tldr tl dr takeaway
+takeaways key point points idea message overview nutshell explain briefly short quick line sentence basically overall
+subject whole
 """.split())
 _DATE_RE = re.compile(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", re.I)
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
@@ -56,9 +61,10 @@ class MetadataAnswerer:
                 continue
             toks = [w.strip("'’") for w in words(sentence)]
             content = [w for w in toks if w not in STOPWORDS]
-            if not content:
+            if not content and intent != "about":
                 continue
-            share = sum(1 for w in content if w in _ARTICLE_WORDS) / len(content)
+            # "what is it about?": nothing but the intent's own words.
+            share = sum(1 for w in content if w in _ARTICLE_WORDS) / len(content) if content else 1.0
             if best is None or share > best.confidence:
                 best = MetaMatch(intent, round(share, 4))
         return best if best is not None and best.confidence >= self.min_confidence else None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..text import STOPWORDS
+from ..lexicon import STOPWORDS
 
 # A capitalised word or acronym; group 1 is set when it opens a sentence.
 _CAPITALISED_RE = re.compile(r"(?:(^|[.?!]\s+)|\s|[(\"“‘])([A-Z][A-Za-z’'-]*)")

@@ -83,7 +83,8 @@ class QueryAdapter:
 
 def load_query_adapter(path: str | Path | None, corpus_hash: str | None, model_fingerprint: str | None) -> QueryAdapter:
     """The adapter in ``path`` when it was fitted for this corpus and encoder; the identity otherwise
-    (no file: silently; another corpus or model: with a warning naming the refit command)."""
+    (no file: silently; another corpus: logged at info, as ``build`` and ``serve`` say it; another
+    encoder: with a warning naming the refit command)."""
     if path is None or not Path(path).exists():
         return QueryAdapter.identity()
     try:
@@ -95,8 +96,12 @@ def load_query_adapter(path: str | Path | None, corpus_hash: str | None, model_f
     if meta.get("schema") != ADAPTER_SCHEMA:
         raise ConfigError(f"The query adapter {path} has schema {meta.get('schema')!r}, this code reads "
                           f"{ADAPTER_SCHEMA}. Refit it: {REFIT_COMMAND}")
-    if meta.get("corpus_hash") != corpus_hash or meta.get("model_fingerprint") != model_fingerprint:
-        log.warning("The query adapter %s was fitted for another corpus or encoder; questions are not adapted. "
+    if meta.get("corpus_hash") != corpus_hash:
+        # Another article: expected, and said in one line by `build` and `serve` (cli/common.unfitted_notice).
+        log.info("The query adapter %s was fitted for another corpus; questions are not adapted.", path)
+        return QueryAdapter.identity()
+    if meta.get("model_fingerprint") != model_fingerprint:
+        log.warning("The query adapter %s was fitted for another encoder; questions are not adapted. "
                     "Refit it: %s", path, REFIT_COMMAND)
         return QueryAdapter.identity()
     if (matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or null_vector.shape != (matrix.shape[0],)

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
@@ -26,7 +26,8 @@ TURNS_SEARCHED = 2
 
 @dataclass(frozen=True)
 class EarlierTurn:
-    """An earlier user turn as the engine read and answered it; ``answer`` is None when it declined."""
+    """An earlier user turn as the engine read and answered it; ``answer`` is None when it declined or
+    answered without confidence (an antecedent comes from an answer only when it was confident)."""
 
     question: str
     answer: str | None
@@ -35,12 +36,13 @@ class EarlierTurn:
 @dataclass(frozen=True)
 class ReadingContext:
     """What the reader needs from the engine: the corpus gazetteer, how often a phrase's words occur
-    in the corpus, the typo repair, and the engine's own reading of an earlier turn."""
+    in the corpus, the typo repair, and the conversation's earlier user turns as the engine already
+    read and answered them (oldest first; empty when the question needs no history)."""
 
     gazetteer: Gazetteer
     frequency: Callable[[str], int]
     spell: Callable[[str], str]
-    earlier: Callable[[Sequence[HistoryTurn], int], EarlierTurn | None]
+    earlier: Sequence[EarlierTurn] = field(default_factory=tuple)
 
 
 class QuestionReader:
@@ -48,12 +50,21 @@ class QuestionReader:
         self.turns_used = turns_used
         self.repair_typos = repair_typos
 
+    def leans_on_history(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> bool:
+        """Whether reading ``question`` may need the earlier turns (so the engine reads them first)."""
+        if not self.turns_used or not any(t.role == "user" for t in turns):
+            return False
+        text = context.spell(question) if self.repair_typos else question
+        return needs_context(text, None, lambda t: context.gazetteer.find(t, from_answer=False)) is not None
+
     def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
         text = context.spell(question) if self.repair_typos else question
         typo_fixed = text != question
         read = self._resolve(text, turns, context)
         if read is None:
-            return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text))
+            first = not any(t.role == "user" for t in turns)
+            return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text),
+                                unresolved=self._dangling_pronoun(text, context) if first else None)
         return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text))
 
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
@@ -62,7 +73,7 @@ class QuestionReader:
         find = lambda text: context.gazetteer.find(text, from_answer=False)  # noqa: E731
         if needs_context(question, None, find) is None:
             return None
-        earlier = self._last_answered(turns, context)
+        earlier = self._last_answered(context)
         if earlier is None:
             return None
         follow = needs_context(question, f"{earlier.question} {earlier.answer}", find)
@@ -81,10 +92,18 @@ class QuestionReader:
         text = rewrite(question, which, mention)
         return ReadQuestion(text, text, mention.text)
 
-    def _last_answered(self, turns: Sequence[HistoryTurn], context: ReadingContext) -> EarlierTurn | None:
-        users = [i for i, t in enumerate(turns) if t.role == "user"][-self.turns_used:]
-        for i in reversed(users[-TURNS_SEARCHED:]):
-            earlier = context.earlier(turns, i)
-            if earlier is not None and earlier.answer:
+    @staticmethod
+    def _dangling_pronoun(question: str, context: ReadingContext) -> str | None:
+        """The pronoun of a question read as it stands that refers to nothing in it ("When was it signed?"),
+        or None. A question that names things of its own, or whose pronoun is an expletive, has none."""
+        follow = needs_context(question, None, lambda text: context.gazetteer.find(text, from_answer=False))
+        if follow is None or follow.pronoun is None:
+            return None
+        return follow.pronoun.group(0)
+
+    def _last_answered(self, context: ReadingContext) -> EarlierTurn | None:
+        """The latest of the last ``TURNS_SEARCHED`` earlier turns that was answered with confidence."""
+        for earlier in reversed(list(context.earlier)[-self.turns_used:][-TURNS_SEARCHED:]):
+            if earlier.answer:
                 return earlier
         return None

@@ -29,6 +29,7 @@ class PassageRecord:
     window_vectors: np.ndarray            # each sentence embedded with the one before it
     sentence_terms: list[set[str]]        # content terms of each sentence
     sentence_entities: list[list[tuple[str, str]]] = field(default_factory=list)  # (text, label) per sentence
+    bank_scores: np.ndarray | None = None  # per sentence: best cosine to a bank question it answers
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class SentenceSelector:
     weights of the sentence score) in ``__init__``, data in ``run``."""
 
     def __init__(self, cosine_weight: float = 1.0, overlap_weight: float = 1.0, passage_weight: float = 0.3,
-                 type_weight: float = 0.25, window_mix: float = 0.5, widen: bool = True):
+                 type_weight: float = 0.25, window_mix: float = 0.5, widen: bool = True, bank_weight: float = 1.0):
         self.window_mix = window_mix
         self.widen = widen
         self.question_penalty = 0.6
@@ -84,6 +85,7 @@ class SentenceSelector:
         self.overlap_weight = overlap_weight
         self.passage_weight = passage_weight
         self.type_weight = type_weight
+        self.bank_weight = bank_weight
 
     def run(self, query: SelectionQuery, records: Sequence[PassageRecord]) -> list[Candidate]:
         """Every sentence of ``records`` scored for ``query``, best first (the best possibly widened to
@@ -100,6 +102,7 @@ class SentenceSelector:
             single = rec.sentence_vectors @ q_vec if len(rec.sentence_vectors) else np.zeros(0)
             # A sentence read with the one before it: helps "This status conferred..." sentences.
             cos = np.maximum(single, self.window_mix * (rec.window_vectors @ q_vec) + (1 - self.window_mix) * single)
+            bank = rec.bank_scores if rec.bank_scores is not None else np.zeros(len(passage.sentences))
             for j, span in enumerate(passage.sentences):
                 sent = passage.text[span.start:span.end]
                 overlap = sum(term_weights[t] for t in set(terms) if t in sterms[j]) / total_w
@@ -111,8 +114,10 @@ class SentenceSelector:
                     nxt = passage.text[passage.sentences[j + 1].start:passage.sentences[j + 1].end]
                     tmatch = max(tmatch, qmod.type_match(kind, nxt, question, ents[j + 1]))
                     overlap = max(overlap, sum(term_weights[t] for t in set(terms) if t in (sterms[j] | sterms[j + 1])) / total_w)
+                bank_j = float(bank[j]) if count == 1 else float(max(bank[j], bank[j + 1]))
                 score = (self.cosine_weight * float(cos[j]) + self.overlap_weight * overlap
-                         + self.passage_weight * rec.cosine + self.type_weight * (tmatch - 0.5))
+                         + self.passage_weight * rec.cosine + self.type_weight * (tmatch - 0.5)
+                         + self.bank_weight * bank_j)
                 if sent.rstrip("”’\"' ").endswith("?"):
                     score -= self.question_penalty  # the article asking a question does not answer one
                 features = {
@@ -120,6 +125,7 @@ class SentenceSelector:
                     "sentence_cosine": float(cos[j]),
                     "passage_cosine": rec.cosine,
                     "type_match": tmatch,
+                    "bank_cosine": bank_j,
                 }
                 out.append(Candidate(rec.row, passage, j, count, score, features))
         out.sort(key=lambda c: -c.score)
@@ -157,6 +163,8 @@ class SentenceSelector:
             return best
         first = min(j, best_n)
         feats = dict(best.features)
+        if rec.bank_scores is not None:
+            feats["bank_cosine"] = float(max(rec.bank_scores[j], rec.bank_scores[best_n]))
         if kind in MUST_HOLD_KINDS:
             pair = p.text[p.sentences[first].start:p.sentences[first + 1].end]
             feats["type_match"] = max(feats["type_match"], qmod.type_match(kind, pair, question, ents[first] + ents[first + 1]))

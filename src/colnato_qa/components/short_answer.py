@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import question as qmod
+from ..lexicon import QUESTION_PREPOSITIONS, SPAN_KIND_LABELS
 from ..text import content_terms
 from ..types import Span
 
@@ -59,8 +60,7 @@ _FOCUS_RE = re.compile(
     r"[\w’'-]+\s+){0,3}?)(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b)",
     re.I)
 # A preposition that opens the question before its question word, or ends it ("... come with what?").
-_PREPOSITIONS = ("about|across|after|against|among|around|at|before|behind|between|by|despite|during|for|from|in|"
-                 "inside|into|like|near|of|on|onto|over|since|through|to|toward|towards|under|until|upon|with|within|without")
+_PREPOSITIONS = "|".join(QUESTION_PREPOSITIONS)
 _LEADING_PREP_RE = re.compile(rf"^\s*(?P<prep>{_PREPOSITIONS})\s+(?:what|which|whom|whose|how)\b", re.I)
 _TRAILING_PREP_RE = re.compile(rf"\b(?P<prep>{_PREPOSITIONS})(?:\s+what)?\s*\?*\s*$", re.I)
 # "What has X allowed Y to do?", "What does X aim to do?": the answer is a verb phrase.
@@ -68,13 +68,14 @@ _ACTION_RE = re.compile(r"\bto do\b|\bwhat\b.*\b(do|doing)\s*\??\s*$", re.I)
 _KIND_OF = {qmod.YEAR: DATE, qmod.NUMBER: NUMBER, qmod.PERSON: PERSON, qmod.PLACE: PLACE,
             qmod.EXPANSION: EXPANSION, qmod.REASON: REASON}
 
-# Entity labels (spaCy's) of each kind of answer.
-KIND_LABELS: dict[str, frozenset[str]] = {
-    DATE: frozenset({"DATE", "TIME"}),
-    NUMBER: frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"}),
-    PERSON: frozenset({"PERSON"}),
-    PLACE: frozenset({"GPE", "LOC", "FAC"}),
-}
+
+@dataclass(frozen=True)
+class ShortCandidate:
+    """The phrase ``ShortAnswerExtractor.best`` chose: where it is, its score and the kind asked for."""
+
+    span: Span
+    score: float
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,11 @@ class ShortAnswerExtractor:
     def run(self, question: str, text: str, span: Span, parse: ParsedText | None) -> Span | None:
         """The short answer's offsets into ``text`` (inside ``span``), or None when no phrase shorter
         than the span answers (or there is no parse)."""
+        found = self.best(question, text, span, parse)
+        return None if found is None else found.span
+
+    def best(self, question: str, text: str, span: Span, parse: ParsedText | None) -> "ShortCandidate | None":
+        """``run``'s phrase with what the short answer's confidence is read from: its score and the kind asked."""
         if parse is None or not question.strip():
             return None
         inside = [i for i, t in enumerate(parse.tokens) if span.start <= t.start and t.end <= span.end]
@@ -214,7 +220,7 @@ class ShortAnswerExtractor:
         whole = len(text[span.start:span.end].strip())
         if score < self.min_score or out is None or len(out) >= self.max_share * whole:
             return None
-        return out
+        return ShortCandidate(out, score, asked.kind)
 
     # -- candidates -------------------------------------------------------------------------------
     def ranked(self, asked: AskedFor, text: str, parse: ParsedText, inside: list[int]) -> list[tuple[float, _Candidate]]:
@@ -357,7 +363,7 @@ class ShortAnswerExtractor:
     def _kind_fit(self, asked: AskedFor, parse: ParsedText, cand: _Candidate) -> float:
         toks = parse.tokens
         a, b = toks[cand.first].start, toks[cand.last].end
-        labels = KIND_LABELS.get(asked.kind)
+        labels = SPAN_KIND_LABELS.get(asked.kind)
         if labels is not None:
             # The candidate is an entity of that kind (or most of one, or one with a word more).
             fit = 0.0

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import ColnatoError
 from .model_files import model_fingerprint
+from .onnx_runtime import GRAPH, OnnxRuntime
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ OPSET = 17
 # onnxruntime.transformers.optimizer: ORT's own graph optimisations at this level first (1 basic,
 # 2 extended), then the transformer fusions. Chosen in benchmarks (docs/scaling.md, "Encoder").
 OPT_LEVEL = 1
-GRAPH = "model.onnx"
 FILES = (GRAPH, GRAPH + ".data", "tokenizer.json", "word_embeddings.npy")
 META = "export.json"
 # The export must reproduce the torch model's vectors at least this closely, or it is refused.
@@ -250,7 +250,6 @@ def write_export(model_location: str, settings: dict[str, Any], out_dir: Path) -
 
 def _check_against_torch(model_location: str, out_dir: Path, meta: dict[str, Any]) -> None:
     """Refuse an export whose vectors are not those of sentence-transformers on torch."""
-    from .onnx import OnnxRuntime
     from .torch import TorchEncoder
 
     reference = TorchEncoder(model_location).encode(list(PROBES), batch_size=2)

@@ -15,8 +15,20 @@ from typing import Any
 
 from ..errors import GoldFormatError
 from ..files import write_text_atomic
+from ..settings import DATA_ROOT
 
 GATED_METRICS = ("answer_recall", "citation_at_1", "abstain_recall")
+#: The project's baseline file, which ``make eval-baseline`` rewrites.
+PROJECT_BASELINE = DATA_ROOT / "config" / "eval_baseline.json"
+
+
+def rewrite_hint(path: str | Path, gold: str | None = None, split: str | None = None) -> str:
+    """How to write the baseline file ``path`` anew: ``make eval-baseline`` for the project's, else
+    the eval command that writes that file."""
+    if Path(path).resolve() == PROJECT_BASELINE:
+        return "run make eval-baseline"
+    return (f"rewrite it with: colnato-qa eval {gold or 'GOLD'}" + (f" --split {split}" if split else "")
+            + f" --write-baseline {path}")
 DEFAULT_TOLERANCE = 0.03
 
 
@@ -45,11 +57,11 @@ def read_baseline(path: str | Path) -> Baseline:
         metrics = {str(k): float(v) for k, v in data["metrics"].items()}
         return Baseline(metrics, float(data.get("tolerance", DEFAULT_TOLERANCE)), data.get("gold"), data.get("split"))
     except FileNotFoundError:
-        raise GoldFormatError(f"Baseline file {path} does not exist. Write it with: make eval-baseline") from None
+        raise GoldFormatError(f"Baseline file {path} does not exist; {rewrite_hint(path)}.") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GoldFormatError(f"Baseline file {path} is not a baseline ({exc!r}); expected "
                               '{"metrics": {"answer_recall": 0.8, ...}, "tolerance": 0.03}. '
-                              "Write it anew with: make eval-baseline") from None
+                              f"To write it anew, {rewrite_hint(path).removeprefix('run ')}.") from None
 
 
 def write_baseline(path: str | Path, metrics: dict[str, Any], gold: str, split: str | None,

@@ -21,6 +21,7 @@ with deterministic folds; the final threshold is then chosen on all records.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -146,22 +147,30 @@ def choose_threshold(records: Sequence[CalibrationRecord], target_precision: flo
 
 
 def fold_ids(records: Sequence[CalibrationRecord], k: int) -> list[int]:
-    """Deterministic fold of each record: sorted by (answerable, id), dealt round-robin, so every
-    fold gets its share of answerable and unanswerable questions. Independent of input order."""
-    order = sorted(range(len(records)), key=lambda i: (records[i].answerable, records[i].id))
+    """Deterministic fold of each record: scikit-learn's ``StratifiedKFold`` (no shuffling) over the
+    records sorted by id, stratified by answerable, so every fold gets its share of answerable and
+    unanswerable questions and the folds do not depend on input order."""
+    from sklearn.model_selection import StratifiedKFold
+
+    order = sorted(range(len(records)), key=lambda i: records[i].id)
+    labels = [records[i].answerable for i in order]
     folds = [0] * len(records)
-    for pos, i in enumerate(order):
-        folds[i] = pos % k
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")   # fewer of a kind than folds
+        for fold, (_, test) in enumerate(StratifiedKFold(n_splits=k).split(order, labels)):
+            for pos in test:
+                folds[order[pos]] = fold
     return folds
 
 
 def cross_validate(records: Sequence[CalibrationRecord], target_precision: float | None = None,
                    k: int = 5) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
-    """k-fold CV of the whole procedure (k = min(k, n)). Held-out figures pool the held-out decisions
+    """k-fold CV of the whole procedure (k at most the number of questions of the larger kind). Held-out figures pool the held-out decisions
     of all folds. A fold whose training part cannot reach the precision target uses the threshold
     of highest training precision (noted)."""
     n = len(records)
-    k = min(k, n)
+    answerable = sum(1 for r in records if r.answerable)
+    k = min(k, max(answerable, n - answerable))   # StratifiedKFold: no more folds than the larger kind has questions
     notes: list[str] = []
     if k < 2:
         return {"k": k, "n": n, "accuracy": None, "precision": None, "coverage": None,

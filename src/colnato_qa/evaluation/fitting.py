@@ -177,3 +177,65 @@ def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExam
             targets = ()
         out.append(AdapterExample(engine.encode_question(item.question, adapted=False), targets))
     return out
+
+
+# ------------------------------------------------------------------ the question bank
+@dataclass(frozen=True)
+class BankEntry:
+    """A training question asked on its own: its id, its encoder vector (not adapted) and the row of a
+    sentence answering it (``UNANSWERABLE`` when the article does not say)."""
+
+    item_id: str
+    vector: np.ndarray
+    row: int
+
+
+def bank_entries(engine: Any, items: Sequence[GoldItem]) -> list[BankEntry]:
+    """One entry per (question, evidence sentence) of the answerable questions whose evidence lies in the
+    corpus's sentences, and one per unanswerable question; follow-ups (with history) are left out: their
+    wording means nothing without the conversation."""
+    from ..components.question_bank import UNANSWERABLE
+    from ..text import fold
+
+    folded = [fold(t) for t in engine.sentence_texts()]
+    out = []
+    for item in items:
+        if item.history:
+            continue
+        if item.answerable:
+            ev = fold(item.evidence or "")
+            rows = [i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev))]
+            if not rows:
+                continue
+        else:
+            rows = [UNANSWERABLE]
+        vector = engine.encode_question(item.question, adapted=False)
+        out.extend(BankEntry(item.id, vector, r) for r in rows)
+    return out
+
+
+def make_question_bank(entries: Sequence[BankEntry], meta: dict[str, Any]) -> Any:
+    from ..components.question_bank import BANK_SCHEMA, QuestionBank
+
+    if not entries:
+        raise ColnatoError("The question bank needs training questions asked on their own.")
+    return QuestionBank(np.array([e.vector for e in entries], np.float32), np.array([e.row for e in entries]),
+                        dict(meta, schema=BANK_SCHEMA, questions=len({e.item_id for e in entries}),
+                             unanswerable=sum(1 for e in entries if e.row < 0)))
+
+
+def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, entries: Sequence[BankEntry],
+                          folds: int = 5, seed: int = 0) -> list[FitRow]:
+    """``feature_rows`` where each question is answered with a bank that holds none of its own fold's
+    questions, so that the bank features look as they will on questions never seen."""
+    import random
+
+    ids = sorted({it.id for it in items})
+    random.Random(seed).shuffle(ids)
+    fold_of = {i: n % folds for n, i in enumerate(ids)}
+    entry_fold = np.array([fold_of.get(e.item_id, -1) for e in entries])
+    rows: list[FitRow] = []
+    for k in range(folds):
+        part = [it for it in items if fold_of[it.id] == k]
+        rows.extend(feature_rows(engine.variant(question_bank=bank.without(entry_fold != k)), part))
+    return rows

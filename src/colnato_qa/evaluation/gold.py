@@ -1,13 +1,22 @@
-"""Gold question sets: load JSONL or SQuAD v2.0 JSON into :class:`GoldItem` records.
+"""Gold question sets: every gold file is read here, into :class:`GoldItem` records.
 
-Two formats are read (see docs/evaluation.md):
+The formats (see docs/evaluation.md), told apart by content, not by file name:
 
 * **JSONL**, one object a line: ``id``, ``question``, ``answers`` (list of acceptable answer
   strings; ``[]`` = the article does not answer it) required; ``evidence``, ``history``,
   ``type``, ``split`` optional; any other key is kept in ``GoldItem.extra`` (usable by ``--by``).
-* **SQuAD v2.0 JSON**: ``{"data": [{"title", "paragraphs": [{"context", "qas": [{"id",
+* **Hugging Face datasets records** (JSONL, or one JSON list): ``answers`` is
+  ``{"text": [...], "answer_start": [...]}``, ``context`` the paragraph (the evidence of an
+  answerable question is its sentence around the first answer).
+* **SQuAD v1.1 / v2.0 JSON**: ``{"data": [{"title", "paragraphs": [{"context", "qas": [{"id",
   "question", "answers": [{"text", "answer_start"}], "is_impossible"}]}]}]}``. The evidence of an
   answerable question is the sentence of ``context`` around the first answer.
+* **CSV / TSV** with a header: ``question``, one or several ``answer``/``answers`` columns (an
+  empty cell is no answer; no answer at all = the article does not say), optional ``id``,
+  ``type``, ``split``, ``evidence``, ``history`` (earlier questions separated by ``|``); any other
+  column goes to ``extra``.
+
+:func:`read_gold_sets` reads ``GOLD[:SPLIT]`` arguments, the one way the commands read gold files.
 
 Loading is pure (no corpus needed). :func:`check_evidence` verifies, given the corpus texts,
 that every evidence string occurs in them. Every problem raises
@@ -16,6 +25,7 @@ that every evidence string occurs in them. Every problem raises
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -25,6 +35,11 @@ from typing import Any
 
 from ..errors import GoldFormatError
 from ..text import fold
+
+#: What the one-line error for an unknown file names.
+SUPPORTED_FORMATS = ("JSONL ({\"id\", \"question\", \"answers\": [...]} a line), Hugging Face datasets records "
+                     "(answers: {\"text\": [...], \"answer_start\": [...]}), SQuAD v1.1/v2.0 JSON, or CSV/TSV with "
+                     "a header holding 'question' and 'answer' (or several 'answers') columns")
 
 #: The keys of a JSONL line that become GoldItem fields; any other key goes to ``extra``.
 KNOWN_KEYS = ("id", "question", "answers", "evidence", "history", "type", "split")
@@ -84,14 +99,14 @@ class GoldItem:
 
 # -- loading -------------------------------------------------------------------------------
 def load_gold(path: str | Path) -> list[GoldItem]:
-    """Read a gold file, JSONL or SQuAD v2.0 JSON (told apart by content, not by name)."""
+    """Read a gold file in any supported format (told apart by content, not by name)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GoldFormatError(f"{path}: gold file not found") from None
     except IsADirectoryError:
-        raise GoldFormatError(f"{path}: is a directory, expected a gold file (.jsonl or SQuAD .json)") from None
+        raise GoldFormatError(f"{path}: is a directory, expected a gold file: {SUPPORTED_FORMATS}") from None
     except UnicodeDecodeError as exc:
         raise GoldFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
@@ -103,10 +118,27 @@ def parse_gold(text: str, name: str = "<gold>") -> list[GoldItem]:
     """Parse gold text; ``name`` is used in error messages."""
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise GoldFormatError(f"{name}: the gold file is empty (expected JSONL lines or SQuAD v2.0 JSON)")
+        raise GoldFormatError(f"{name}: the gold file is empty; expected {SUPPORTED_FORMATS}")
     if _looks_like_squad(text):
         return parse_squad(text, name)
-    return parse_jsonl(text, name)
+    first = text.lstrip()[:1]
+    if first == "[" and _parses(text):
+        return parse_records(text, name)
+    if first in "{[":
+        return parse_jsonl(text, name)
+    header = text.lstrip("\n").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in header else ","
+    if "question" in [c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter), [])]:
+        return parse_table(text, name, delimiter)
+    raise GoldFormatError(f"{name}: not a gold file in a format colnato-qa reads; expected {SUPPORTED_FORMATS}")
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _looks_like_squad(text: str) -> bool:
@@ -140,7 +172,84 @@ def parse_jsonl(text: str, name: str = "<gold>") -> list[GoldItem]:
     return items
 
 
+def parse_records(text: str, name: str = "<gold>") -> list[GoldItem]:
+    """A JSON list of records (``Dataset.to_json(lines=False)``, or a list of project records)."""
+    data = _loads(text, name, multiline=True)
+    if not isinstance(data, list):
+        raise GoldFormatError(f"{name}: expected a JSON list of question records, got {_type_name(data)}")
+    items: list[GoldItem] = []
+    seen: dict[str, int] = {}
+    for i, obj in enumerate(data):
+        where = f"{name}: [{i}]"
+        if not isinstance(obj, dict):
+            raise GoldFormatError(f"{where}: expected a JSON object, got {_type_name(obj)}")
+        item = _item_from_dict(obj, where)
+        if item.id in seen:
+            raise GoldFormatError(f"{where}: duplicate id {item.id!r} (first used at [{seen[item.id]}])")
+        seen[item.id] = i
+        items.append(item)
+    if not items:
+        raise GoldFormatError(f"{name}: no gold questions found")
+    return items
+
+
+#: CSV/TSV columns that name a gold answer: answer, answers, answer_2, answers 3 ...
+_ANSWER_COLUMN = re.compile(r"^answers?(?:[ _-]?\d+)?$")
+
+
+def parse_table(text: str, name: str = "<gold>", delimiter: str = ",") -> list[GoldItem]:
+    """CSV or TSV with a header row (see the module docstring). Lines are the file's lines."""
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    header = [c.strip().lower() for c in next(reader)]
+    answer_cols = [i for i, c in enumerate(header) if _ANSWER_COLUMN.match(c)]
+    if not answer_cols:
+        raise GoldFormatError(f"{name}:1: the header has no 'answer' or 'answers' column (columns: {header}); "
+                              "an empty answer cell means the article does not say")
+    items: list[GoldItem] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{name}:{reader.line_num}"
+        if len(row) > len(header):
+            raise GoldFormatError(f"{where}: {len(row)} cells but the header has {len(header)} columns")
+        cells = dict(zip(header, [c.strip() for c in row]))
+        obj: dict[str, Any] = {k: v for k, v in cells.items() if v and not _ANSWER_COLUMN.match(k)}
+        obj["id"] = cells.get("id") or str(len(items) + 1)
+        obj["question"] = cells.get("question", "")
+        obj["answers"] = list(dict.fromkeys(row[i].strip() for i in answer_cols if i < len(row) and row[i].strip()))
+        if "history" in obj:
+            obj["history"] = [h.strip() for h in obj["history"].split("|") if h.strip()]
+        item = _item_from_dict(obj, where)
+        if item.id in seen:
+            raise GoldFormatError(f"{where}: duplicate id {item.id!r} (first used on line {seen[item.id]})")
+        seen[item.id] = reader.line_num
+        items.append(item)
+    if not items:
+        raise GoldFormatError(f"{name}: no gold questions found")
+    return items
+
+
+def _from_datasets_record(obj: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Hugging Face datasets record (``answers: {"text": [...], "answer_start": [...]}``, ``context``)
+    as a project record: the answer texts, and the evidence sentence of the context around the first."""
+    raw = obj["answers"]
+    texts, starts = raw.get("text"), raw.get("answer_start", [])
+    if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise GoldFormatError(f"{where}: field 'answers.text' must be a list of non-empty strings "
+                              f"([] = unanswerable), got {_describe(texts)}")
+    out = {k: v for k, v in obj.items() if k not in ("answers", "context")}
+    out["answers"] = list(dict.fromkeys(texts))
+    context = obj.get("context")
+    if texts and isinstance(context, str) and "evidence" not in obj:
+        start = starts[0] if isinstance(starts, list) and starts else None
+        out["evidence"] = _evidence_in(context, texts[0], start, where)
+    return out
+
+
 def _item_from_dict(obj: dict[str, Any], where: str) -> GoldItem:
+    if isinstance(obj.get("answers"), dict):
+        obj = _from_datasets_record(obj, where)
     missing = [k for k in REQUIRED_KEYS if k not in obj]
     if missing:
         raise GoldFormatError(f"{where}: missing required field(s) {', '.join(repr(k) for k in missing)}")
@@ -195,6 +304,16 @@ def sentence_around(context: str, start: int, end: int) -> str:
         elif sentence_end >= end:
             return context[s:sentence_end].strip()
     return context[s:].strip()
+
+
+def _evidence_in(context: str, answer: str, start: Any, where: str) -> str:
+    """The sentence of ``context`` around ``answer``, found at ``start`` or, when that is missing or
+    off, by searching the context."""
+    if not (isinstance(start, int) and not isinstance(start, bool) and context[start:start + len(answer)] == answer):
+        if answer not in context:
+            raise GoldFormatError(f"{where}: answer text {answer!r} does not occur in the paragraph's context")
+        start = context.index(answer)
+    return sentence_around(context, start, start + len(answer))
 
 
 def _loads(text: str, where: str, multiline: bool = False):
@@ -277,14 +396,7 @@ def _squad_item(qa: Any, context: str, title: Any, where: str, seen: dict[str, s
         if not answers:
             raise GoldFormatError(f"{where}: an answerable question (is_impossible false) needs at least one answer")
         first = raw_answers[0]
-        start = first.get("answer_start")
-        if isinstance(start, int) and not isinstance(start, bool) and context[start:start + len(first["text"])] == first["text"]:
-            evidence = sentence_around(context, start, start + len(first["text"]))
-        elif first["text"] in context:
-            start = context.index(first["text"])
-            evidence = sentence_around(context, start, start + len(first["text"]))
-        else:
-            raise GoldFormatError(f"{where}: answer text {first['text']!r} does not occur in the paragraph's context")
+        evidence = _evidence_in(context, first["text"], first.get("answer_start"), where)
     extra: dict[str, Any] = {}
     if isinstance(title, str):
         extra["title"] = title
@@ -328,6 +440,46 @@ def filter_split(items: Sequence[GoldItem], split: str | None) -> list[GoldItem]
             f"no gold questions in split {split!r}" + (f"; splits present: {present}" if present else "; the file has no 'split' fields")
         )
     return chosen
+
+
+# -- GOLD[:SPLIT] arguments --------------------------------------------------------------------
+SPLITS = ("dev", "test", "train")
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """The questions one ``GOLD[:SPLIT]`` argument names: the file, the split taken, the items."""
+
+    path: Path
+    split: str           # dev, test, train or all
+    items: list[GoldItem]
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.split}"
+
+
+def parse_gold_spec(spec: str) -> tuple[Path, str | None]:
+    """``path`` or ``path:split`` (split one of dev, test, train)."""
+    path, sep, split = str(spec).rpartition(":")
+    if sep and split in SPLITS and path:
+        return Path(path), split
+    return Path(spec), None
+
+
+def read_gold_sets(specs: Sequence[str], default_split: str | None = None, prefer_dev: bool = False) -> list[GoldSet]:
+    """The gold sets of ``GOLD[:SPLIT]`` arguments: the one place commands read gold files. A spec's
+    own split wins, then ``default_split`` ("all": every question); otherwise the dev split when
+    ``prefer_dev`` and the file has one, else every question. GoldFormatError for a missing file."""
+    sets = []
+    for spec in specs:
+        path, split = parse_gold_spec(spec)
+        if not path.exists():
+            raise GoldFormatError(f"Gold file {path} does not exist.")
+        items = load_gold(path)
+        chosen = split or default_split or ("dev" if prefer_dev and any(it.split == "dev" for it in items) else "all")
+        sets.append(GoldSet(path, chosen, filter_split(items, None if chosen == "all" else chosen)))
+    return sets
 
 
 def _type_name(v: Any) -> str:

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from ..text import fold
 
@@ -38,6 +39,12 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 #: ``unicode``: the same, but every Unicode punctuation character (‘ ’ “ ” – — …) is dropped too.
 NORMALIZATIONS = ("official", "unicode")
 DEFAULT_NORMALIZATION = "unicode"
+#: Why each normalization is what it is, as the report and ``--json`` say it.
+NORMALIZATION_WHY = {
+    "unicode": "the default: the article is typeset with curly quotes and dashes, which the official script "
+               "keeps, so there “pink tide,” would not contain pink tide",
+    "official": "exactly the official SQuAD v2.0 script: ASCII punctuation only, curly quotes and dashes kept",
+}
 
 
 def _is_punct(ch: str) -> bool:
@@ -232,6 +239,8 @@ class QuestionResult:
     groups: dict[str, str] = field(default_factory=dict)   # --by field -> value
     sentence: str | None = None     # the quoted sentence(s), None when abstained
     short_answer: str | None = None # the engine's short answer, None when it has none
+    gold_verdict: str | None = None # "yes"/"no" for a yes/no gold question the article settles
+    verdict: str | None = None      # the engine's Yes/No, None when it gave none
 
     @property
     def na_prob(self) -> float:
@@ -239,7 +248,13 @@ class QuestionResult:
         return 1.0 - self.confidence
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as exported (results.jsonl, run.json, --json): scores and confidence to 6
+        decimals, latency to 0.1 ms."""
+        d = asdict(self)
+        for key in ("confidence", "exact_match", "f1"):
+            d[key] = round(float(d[key]), 6)
+        d["latency_ms"] = round(float(d["latency_ms"]), 1)
+        return d
 
 
 def score_answer(
@@ -255,10 +270,12 @@ def score_answer(
     error: str | None = None,
     answer_field: str = "sentence",
     normalize: str = DEFAULT_NORMALIZATION,
+    gold_verdict: str | None = None,
 ) -> QuestionResult:
     """Score one engine answer (``Answer.to_dict()`` shape) against its gold item. ``answer_field``
     is what is scored: ``sentence`` (``answer``) or ``short`` (``short_answer.text``, the sentence
-    when the engine gave no short answer). ``answer_recall`` always looks in the sentence."""
+    when the engine gave no short answer). ``answer_recall`` always looks in the sentence. A Yes/No that
+    contradicts ``gold_verdict`` makes the answer wrong, whatever the sentence: it is a promise."""
     if answer_field not in ANSWER_FIELDS:
         raise ValueError(f"unknown answer field {answer_field!r}: use one of {', '.join(ANSWER_FIELDS)}")
     abstained = bool(answer.get("abstained"))
@@ -269,7 +286,10 @@ def score_answer(
     answerable = bool(gold_answers)
     citations = answer.get("citations") or []
     texts = [c.get("text") or "" for c in citations]
+    verdict = answer.get("verdict") if sentence is not None else None
     answer_hit = contains_answer(gold_answers, sentence, normalize) if answerable else False
+    if verdict and gold_verdict and verdict != gold_verdict:
+        answer_hit = False
     return QuestionResult(
         id=id, question=question, history=list(history), gold_answers=list(gold_answers), evidence=evidence,
         answerable=answerable, prediction=prediction, candidate=text, abstained=abstained or prediction is None,
@@ -282,6 +302,7 @@ def score_answer(
         cited_passage_id=citations[0].get("passage_id") if citations else None,
         latency_ms=float(latency_ms), interpreted_as=answer.get("interpreted_as"), error=error,
         groups=dict(groups or {}), sentence=sentence, short_answer=short if sentence is not None else None,
+        gold_verdict=gold_verdict, verdict=verdict,
     )
 
 
@@ -290,14 +311,12 @@ ANSWER_FIELDS = ("short", "sentence")
 
 
 def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
-    """Area under the ROC curve: the chance that a random positive scores above a random negative,
-    ties counting one half (Mann-Whitney U / (n_pos * n_neg)). None without both classes."""
-    pos = [s for s, p in zip(scores, positives) if p]
-    neg = [s for s, p in zip(scores, positives) if not p]
-    if not pos or not neg:
+    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``): the chance that a random positive
+    scores above a random negative, ties counting one half. None without both classes."""
+    labels = [bool(p) for p in positives]
+    if all(labels) or not any(labels):
         return None
-    wins = sum((1.0 if a > b else 0.5 if a == b else 0.0) for a in pos for b in neg)
-    return wins / (len(pos) * len(neg))
+    return float(roc_auc_score(labels, list(scores)))
 
 
 def _mean(xs: Sequence[float]) -> float | None:
@@ -339,6 +358,10 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
         "has_ans_answered_exact_match": _r(_mean([r.exact_match for r in ans if not r.abstained])),
         "has_ans_answered_f1": _r(_mean([r.f1 for r in ans if not r.abstained])),
         "answer_words_p50": _r(percentile([len(r.prediction.split()) for r in results if r.prediction], 50), 1),
+        # Of the right sentences shown with a bold short answer: the share whose bold shares no word with any gold answer.
+        "short_answer_no_shared_word": _r(short_answer_miss_rate(ans)),
+        # Of the yes/no questions the article settles and the engine answered: Yes/No given, and given right.
+        **verdict_scores([r for r in ans if r.gold_verdict and not r.abstained]),
     }
     na = [r.na_prob for r in results]
     answered = [not r.abstained for r in results]
@@ -364,6 +387,28 @@ def compute_metrics(results: Sequence[QuestionResult], by: Iterable[str] = ()) -
             gm["confidence_auc"] = _r(group_confidence_auc(rs, results))
             m[f"by_{name}"][g] = gm
     return m
+
+
+def short_answer_miss_rate(results: Sequence[QuestionResult]) -> float | None:
+    """Among answered questions whose sentence holds a gold answer and that show a short answer: the
+    share of short answers with no word (after normalisation) in common with any gold answer."""
+    shown = [r for r in results if r.answer_hit and not r.abstained and r.short_answer]
+    if not shown:
+        return None
+    misses = 0
+    for r in shown:
+        bold = set(get_tokens(r.short_answer))
+        if not any(bold & set(get_tokens(g)) for g in r.gold_answers):
+            misses += 1
+    return misses / len(shown)
+
+
+def verdict_scores(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """``verdict_given``: share of these (answered, gold-verdict) questions that got a Yes/No;
+    ``verdict_accuracy``: share of the given ones that match the gold verdict."""
+    given = [r for r in results if r.verdict]
+    return {"verdict_given": _r(len(given) / len(results)) if results else None,
+            "verdict_accuracy": _r(sum(r.verdict == r.gold_verdict for r in given) / len(given)) if given else None}
 
 
 def against_other_side(group: Sequence[Any], everyone: Sequence[Any]) -> list[Any]:

@@ -24,8 +24,10 @@ from typing import Any
 from ..files import write_text_atomic
 from .calibration import CalibrationRecord, precision_coverage_curve, stats_at
 from .charts import COLORS, curve_svg, esc, histogram_svg, legend_html, stacked_shares_svg
+from .compare import RUN_FILE, write_run
 from .gold import GoldItem
-from .metrics import HEADLINE_KEYS, QuestionResult, against_other_side, roc_auc
+from .intervals import SMALL_SET, figure_intervals, one_question
+from .metrics import HEADLINE_KEYS, NORMALIZATION_WHY, QuestionResult, against_other_side, roc_auc
 from .runner import EvalRun
 
 CSV_COLUMNS = ("id", "type", "question", "gold", "prediction", "interpreted_as", "hit", "cited_paragraph",
@@ -146,10 +148,14 @@ def settings_text(settings: Mapping[str, Any]) -> str:
 
 # -- tables -----------------------------------------------------------------------------------
 def metrics_table(runs: Sequence[EvalRun]) -> str:
-    head = "".join(f'<th scope="col">{esc(r.label)}</th>' for r in runs)
+    """Every headline figure of every run, and the bootstrap 95% interval of the first run's."""
+    intervals = figure_intervals(runs[0].results)
+    head = "".join(f'<th scope="col">{esc(r.label)}</th>' for r in runs) + '<th scope="col">95% interval</th>'
     rows = []
     for key in HEADLINE_KEYS:
         cells = "".join(f'<td class="num">{esc(_fmt(r.metrics.get(key)))}</td>' for r in runs)
+        ci = intervals.get(key)
+        cells += f'<td class="num">{"" if ci is None else esc(f"[{ci[0]:.3f}, {ci[1]:.3f}]")}</td>'
         rows.append(f'<tr><th scope="row">{esc(key)}</th>{cells}</tr>')
     return f'<table><thead><tr><th scope="col">metric</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -210,9 +216,15 @@ def _table_controls(n: int) -> str:
 
 
 # -- sections ---------------------------------------------------------------------------------
-def _header(main: EvalRun, title: str, gold_path: str, split: str | None, threshold: float | None) -> list[str]:
+def _header(main: EvalRun, title: str, gold_path: str, split: str | None, threshold: float | None,
+            scoring: Mapping[str, str] | None = None) -> list[str]:
+    scored = ""
+    if scoring:
+        scored = (f"scored: {scoring['answer_field']} answers, {scoring['normalize']} normalization "
+                  f"({NORMALIZATION_WHY[scoring['normalize']]})")
     info = [f"gold: {gold_path}" if gold_path else "", f"split: {split}" if split else "all questions",
             f"{len(main.results)} questions", f"abstain threshold: {threshold:.3f}" if threshold is not None else "",
+            scored,
             f"settings: {settings_text(main.settings)}" if settings_text(main.settings) else "",
             "generated " + _dt.datetime.now().strftime("%Y-%m-%d %H:%M")]
     misses = sum(1 for r in main.results if not r.hit)
@@ -342,19 +354,24 @@ def render_report(
     title: str = "colnato-qa evaluation",
     gold_path: str = "",
     split: str | None = None,
+    scoring: Mapping[str, str] | None = None,
 ) -> str:
     """The HTML text of the report. ``runs[0]`` is the main run (failures, charts, question table)."""
     if not runs:
         raise ValueError("render_report needs at least one run")
     main = runs[0]
     types = {it.id: it.type or "" for it in items}
-    parts = _header(main, title, gold_path, split, threshold)
+    parts = _header(main, title, gold_path, split, threshold, scoring)
     parts += _failures(main, types)
     parts += ['<h2 id="metrics">Headline metrics</h2>',
               '<p class="small">Shares in [0, 1]; definitions in docs/evaluation.md. answer_recall is the '
               "headline accuracy on answerable questions; hit_rate counts an unanswerable question as a hit "
-              "when the system abstains.</p>",
+              f"when the system abstains. The 95% interval (of {esc(main.label)}) is a bootstrap over the "
+              "questions.</p>",
               metrics_table(runs)]
+    if len(main.results) < SMALL_SET:
+        moves = ", ".join(f"{k} by {v:.3f}" for k, v in one_question(main.results).items() if v is not None)
+        parts.append(f'<p class="small">Only {len(main.results)} questions: one question moves {esc(moves)}.</p>')
     parts += _outcomes(main, items, by)
     parts += _confidence(main, threshold)
     if curve_records:
@@ -368,25 +385,41 @@ def render_report(
             f"<script>{_SCRIPT}</script>\n</body></html>\n")
 
 
+# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): those starting with one of these.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` prefixed with a single quote when a spreadsheet would run it as a formula (OWASP's
+    CSV-injection advice); any other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
 def results_rows(results: Sequence[QuestionResult], types: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The CSV's rows (``CSV_COLUMNS``), in the gold file's order; ``types``: id -> question type."""
+    """The CSV's rows (``CSV_COLUMNS``), in the gold file's order; ``types``: id -> question type.
+    Text cells (from the gold file and the article) go through ``spreadsheet_safe``."""
     types = types or {}
+    safe = spreadsheet_safe
     return [{
-        "id": r.id, "type": types.get(r.id, ""), "question": r.question, "gold": " | ".join(r.gold_answers),
-        "prediction": "" if r.prediction is None else r.prediction,
-        "interpreted_as": r.interpreted_as or "", "hit": int(r.hit),
+        "id": safe(r.id), "type": safe(types.get(r.id, "")), "question": safe(r.question),
+        "gold": safe(" | ".join(r.gold_answers)), "prediction": "" if r.prediction is None else safe(r.prediction),
+        "interpreted_as": safe(r.interpreted_as or ""), "hit": int(r.hit),
         "cited_paragraph": "" if r.cited_paragraph is None else r.cited_paragraph,
         "confidence": f"{r.confidence:.6f}", "latency_ms": f"{r.latency_ms:.1f}",
     } for r in results]
 
 
 def write_outputs(out_dir: str | Path, runs: Sequence[EvalRun], items: Sequence[GoldItem], **report_kw: Any) -> dict[str, Path]:
-    """Write report.html, results.jsonl and results.csv (of ``runs[0]``) into ``out_dir``."""
+    """Write report.html, results.jsonl, results.csv and run.json (of ``runs[0]``) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"report": out / "report.html", "jsonl": out / "results.jsonl", "csv": out / "results.csv"}
+    paths = {"report": out / "report.html", "jsonl": out / "results.jsonl", "csv": out / "results.csv",
+             "run": out / RUN_FILE}
     write_text_atomic(paths["report"], render_report(runs, items, **report_kw))
     main = runs[0]
+    write_run(paths["run"], label=main.label, settings=main.all_settings or main.settings,
+              gold=str(report_kw.get("gold_path", "")), split=report_kw.get("split"),
+              scoring=dict(report_kw.get("scoring") or {}), metrics=main.metrics, results=main.results)
     write_text_atomic(paths["jsonl"], "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in main.results))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS))

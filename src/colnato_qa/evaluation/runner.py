@@ -37,26 +37,47 @@ class EvalRun:
     label: str
     results: list[QuestionResult]
     metrics: dict[str, Any]
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)       # the ones a report shows (RUN_SETTINGS)
+    all_settings: dict[str, Any] = field(default_factory=dict)   # every setting, as the run file keeps them
 
 
 def _answer_dict(answer: Any) -> dict[str, Any]:
     return answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
 
 
-def _engine_settings(engine: Any) -> dict[str, Any]:
-    """The settings a run is reported with; ``model`` and ``encoder`` are what the engine's encoder
-    really runs (the ``model`` setting is None for the packaged default)."""
+#: The settings a report shows and a run's label is made of.
+RUN_SETTINGS = ("retrieval", "answer_mode", "abstain_threshold", "top_k", "model", "encoder")
+
+
+def engine_settings(engine: Any, keys: Sequence[str] | None = RUN_SETTINGS) -> dict[str, Any]:
+    """The settings a run is reported with (``keys``; None: every setting); ``model`` and ``encoder``
+    are what the engine's encoder really runs (the ``model`` setting is None for the packaged default)."""
     s = getattr(engine, "settings", None)
     if s is None:
         return {}
-    keys = ("retrieval", "answer_mode", "abstain_threshold", "top_k", "model", "encoder")
-    out = {k: getattr(s, k) for k in keys if hasattr(s, k)}
+    if keys is None and hasattr(s, "to_dict"):
+        out = dict(s.to_dict())
+    else:
+        out = {k: getattr(s, k) for k in (keys or RUN_SETTINGS) if hasattr(s, k)}
     embedder = getattr(engine, "embedder", None)
     for key, attr in (("model", "model_name"), ("encoder", "backend")):
         if getattr(embedder, attr, None):
             out[key] = getattr(embedder, attr)
     return out
+
+
+def run_label(settings: dict[str, Any]) -> str:
+    """A run's label, made of its settings ("hybrid top_k=5 threshold=0.285"), so that two runs with
+    different settings never share a label."""
+    mode = str(settings.get("retrieval", "default"))
+    if settings.get("answer_mode", "sentence") != "sentence":
+        mode += f"/{settings['answer_mode']}"
+    parts = [mode]
+    if settings.get("top_k") is not None:
+        parts.append(f"top_k={settings['top_k']}")
+    if settings.get("abstain_threshold") is not None:
+        parts.append(f"threshold={float(settings['abstain_threshold']):.3f}")
+    return " ".join(parts)
 
 
 def warm_up(engine: Any) -> None:
@@ -91,21 +112,23 @@ def run_items(
             id=item.id, question=item.question, gold_answers=item.answers, evidence=item.evidence,
             answer=answer, latency_ms=latency_ms, history=item.history,
             groups={name: item.field_value(name) for name in by}, error=error,
-            answer_field=answer_field, normalize=normalize,
+            answer_field=answer_field, normalize=normalize, gold_verdict=item.extra.get("verdict"),
         ))
         if progress is not None:
             progress(i, len(items))
     return results
 
 
-def evaluate(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = (), label: str = "default",
+def evaluate(engine: Any, items: Sequence[GoldItem], by: Iterable[str] = (), label: str | None = None,
              warm: bool = True, answer_field: str = "sentence", normalize: str = DEFAULT_NORMALIZATION) -> EvalRun:
+    """One run: every question asked and scored, the metrics. ``label`` defaults to ``run_label``."""
     by = list(by)
     if warm:
         warm_up(engine)
     results = run_items(engine, items, by=by, answer_field=answer_field, normalize=normalize)
-    return EvalRun(label=label, results=results, metrics=compute_metrics(results, by=by),
-                   settings=_engine_settings(engine))
+    settings = engine_settings(engine)
+    return EvalRun(label=label or run_label(settings), results=results, metrics=compute_metrics(results, by=by),
+                   settings=settings, all_settings=engine_settings(engine, None))
 
 
 def looks_minimal(items: Sequence[GoldItem], max_words: int = 6) -> bool:
@@ -116,8 +139,9 @@ def looks_minimal(items: Sequence[GoldItem], max_words: int = 6) -> bool:
 
 
 def squad_predictions(results: Sequence[QuestionResult]) -> tuple[dict[str, str], dict[str, float]]:
-    """The official tools' files: {id: predicted text, "" when abstained} and {id: 1 - confidence}."""
-    return ({r.id: r.prediction or "" for r in results}, {r.id: r.na_prob for r in results})
+    """The official tools' files: {id: predicted text, "" when abstained} and {id: 1 - confidence}
+    (to 6 decimals, as the confidence is given)."""
+    return ({r.id: r.prediction or "" for r in results}, {r.id: round(r.na_prob, 6) for r in results})
 
 
 def never_abstaining_run(engine: Any, items: Sequence[GoldItem]) -> list[QuestionResult]:

@@ -41,7 +41,9 @@ class CitationModel(BaseModel):
     title: str = Field(description="Title of the article.")
     paragraph: int = Field(description="Paragraph number as a reader counts them, from 1; 0 for title/byline.")
     text: str = Field(description="The whole paragraph, verbatim.")
-    score: float = Field(description="Retrieval similarity of the passage to the question.")
+    score: float = Field(description="Cosine similarity of the question and the passage. Not the rank: citations "
+                                     "are in rank order (the answering passage first), which fuses more than this "
+                                     "similarity, so scores need not decrease along the list.")
     answer_start: int | None = Field(description="Start of the answer in `text` (None when not the answer).")
     answer_end: int | None = Field(description="End (exclusive) of the answer in `text`.")
 
@@ -90,6 +92,12 @@ class HealthModel(BaseModel):
     chat: Literal["starting", "ready", "failed"] = Field(
         default="ready", description="The chat page at /: being built (it answers 503 until ready), ready, or failed "
                                      "to start (the API answers in every case).")
+    fitted_for_corpus: bool = Field(
+        description="True when the query adapter and the question bank in use were fitted (`colnato-qa fit`) "
+                    "for this corpus; false for an article nobody has written training questions for.")
+    query_adapter: bool = Field(description="A query adapter fitted for this corpus is in use.")
+    question_bank: bool = Field(description="A question bank made for this corpus is in use.")
+    answerability_model: str = Field(description="File name of the answerability model in use.")
 
 
 class ErrorModel(BaseModel):
@@ -176,6 +184,7 @@ def build_router(engine: Any, gate: AskGate, chat_state: Callable[[], str] = lam
             built_at=manifest.get("built_at"),
             generation=manifest.get("generation"),
             chat=chat_state(),
+            **engine.fitted_artefacts,
         )
 
     return router

@@ -61,6 +61,15 @@ EXAMPLE_QUESTIONS = [
     "Who was Juan Manuel Santos?",
     "Who wrote the article?",
 ]
+
+
+def welcome_questions(engine: Any) -> list[str]:
+    """The questions the chat page opens with: EXAMPLE_QUESTIONS (written for the project's article) when
+    a query adapter was fitted for the engine's corpus, else questions any article answers (an article
+    nobody has fitted for is served plainly, with no notice to the reader: build and serve tell the operator)."""
+    return list(EXAMPLE_QUESTIONS) if engine.fitted_artefacts["query_adapter"] else list(engine.suggested_questions)
+
+
 QUESTION_LABEL = "Your question about the article"
 PLACEHOLDER = "Ask about the article…"
 UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error has been logged; press Retry to ask again."
@@ -359,7 +368,8 @@ def feedback_line(text: str) -> str:
 
 def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
     """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app)."""
-    controller = ChatController(engine, feedback)
+    welcome = welcome_questions(engine)
+    controller = ChatController(engine, feedback, suggestions=welcome)
     documents = _documents(engine)
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
@@ -376,7 +386,7 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
                     height=520,
                     min_height=260,
                     layout="panel",
-                    placeholder=render.render_welcome(EXAMPLE_QUESTIONS),
+                    placeholder=render.render_welcome(welcome),
                     sanitize_html=True,
                     render_markdown=False,
                     latex_delimiters=[],

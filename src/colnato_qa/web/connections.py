@@ -6,6 +6,14 @@
   forever: thousands of them exhaust the process's descriptors (the slow-header flood,
   "Slowloris"). Here the whole head must arrive within ``header_timeout_s`` of the connection
   opening or of the request's first byte; a slower client is disconnected.
+* ``StrictHeadProtocol``: that protocol, refusing with ``400`` and a closed connection what h11
+  lets through (h11 is lenient by design): a request head with a bare LF line ending, a head
+  carrying both ``Content-Length`` and ``Transfer-Encoding`` (h11 reads it as chunked, and the
+  bytes after the chunked body would be served as a second request: request smuggling behind a
+  proxy that reads the length), and, with ``431``, a head larger than ``max_head_bytes`` even
+  when it arrives complete in one write (h11's ``max_incomplete_event_size`` only bounds heads
+  still incomplete). The raw head is read through h11's public ``Connection.trailing_data``
+  each time uvicorn parses events while a head is awaited (``handle_events``).
 * ``OneLineAcceptErrors``: when the process runs out of descriptors, asyncio logs every failed
   ``accept()`` with a traceback, thousands a second; this logging filter turns them into one
   line a second that counts them.
@@ -17,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import re
 import time
 from typing import Any
 
@@ -75,6 +84,57 @@ class HeaderDeadlineProtocol(H11Protocol):
         # must bring the next head within the deadline too.
         self._cancel_head_deadline()
         self._watch_head()
+
+
+BARE_LF = re.compile(rb"(?<!\r)\n")
+HEAD_END = b"\r\n\r\n"
+
+
+def head_problem(buffered: bytes, max_head_bytes: int) -> tuple[int, str] | None:
+    """(status, reason) when the request head at the start of ``buffered`` (complete or not) must be
+    refused, else None: a bare LF line ending (400), more than ``max_head_bytes`` (431), both
+    Content-Length and Transfer-Encoding (400)."""
+    start = 0
+    while buffered.startswith(b"\r\n", start):      # empty lines before a request line are allowed
+        start += 2
+    end = buffered.find(HEAD_END, start)
+    head = buffered[start:end + len(HEAD_END)] if end >= 0 else buffered[start:]
+    if BARE_LF.search(head):
+        return 400, "Request head lines must end with CRLF, not a bare LF."
+    if len(head) > max_head_bytes:
+        return 431, f"The request head is larger than {max_head_bytes} bytes."
+    if end >= 0:
+        names = {line.split(b":", 1)[0].strip().lower() for line in head.split(b"\r\n")[1:]}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            return 400, "A request may carry Content-Length or Transfer-Encoding, not both."
+    return None
+
+
+class StrictHeadProtocol(HeaderDeadlineProtocol):
+    """``HeaderDeadlineProtocol`` refusing the request heads h11 accepts but HTTP/1.1 servers
+    should not (see the module doc): ``400`` (``431`` for size) with ``Connection: close``."""
+
+    max_head_bytes: int = limits.SERVER_MAX_HEADER_BYTES
+
+    def handle_events(self) -> None:
+        # uvicorn parses events here after new data and after each response (pipelined heads);
+        # while a head is awaited, h11 has not consumed it yet: it is all in trailing_data.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            problem = head_problem(self.conn.trailing_data[0], self.max_head_bytes)
+            if problem is not None:
+                self._refuse_head(*problem)
+                return
+        super().handle_events()
+
+    def _refuse_head(self, status: int, reason: str) -> None:
+        if self.client:
+            self.logger.debug("%s:%d - refused a request head: %s", *self.client, reason)
+        body = reason.encode("ascii")
+        phrase = {400: b"Bad Request", 431: b"Request Header Fields Too Large"}[status]
+        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                             b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+                             % (status, phrase, len(body), body))
+        self.transport.close()
 
 
 class OneLineAcceptErrors(logging.Filter):

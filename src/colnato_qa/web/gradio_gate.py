@@ -20,12 +20,28 @@ Installed as middleware of the mounted Gradio app, so it sees only requests rout
   project does not rely on Gradio's path checks.
 * ``GET /gradio_api/queue/data`` for a session with no pending event answers ``404`` here
   (Gradio raises inside its event stream and logs a traceback).
+* What a session can make the server hold: Gradio keeps every message of a finished event (its
+  answer: the whole chat) until the session's event stream reads it, for ever if nobody reads.
+  A session with ``CHAT_MAX_UNREAD_EVENTS`` events joined and not yet read gets ``429`` on a
+  further join; a session whose queue nobody reads for ``CHAT_UNREAD_DEADLINE_S`` seconds (no
+  stream open, no join) is dropped from the queue, as Gradio drops it when its stream is cut
+  (``Queue.clean_events``, then its message queue and event ids).
+* Long-lived streams (``/gradio_api/heartbeat/<session>``, ``/gradio_api/queue/data``) are counted
+  per client address and in all: beyond ``CHAT_MAX_STREAMS_PER_CLIENT`` or ``CHAT_MAX_STREAMS``
+  a new one gets ``429``, so that held streams cannot take every connection slot.
+
+Gradio's queue is private (``blocks._queue``: ``pending_event_ids_session``,
+``pending_messages_per_session``, ``clean_events``); tests/security/test_unread_events.py checks
+the behaviour built on it, so a Gradio version that changes it is caught.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
+from collections import Counter
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
@@ -51,6 +67,8 @@ OPEN_ROUTES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
 JOIN_PATH = "/gradio_api/queue/join"
 LIKE_KEYS = ("index", "value", "liked")     # what the page sends with a like (gr.LikeData reads them)
 DATA_PATH = "/gradio_api/queue/data"
+STREAM_PATH = re.compile(rf"/gradio_api/heartbeat/{SESSION_HASH}|{DATA_PATH}")
+RETRY_AFTER_S = 2
 
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool | None
 ShortKey = Annotated[str, Field(max_length=32)]
@@ -80,9 +98,20 @@ def describe(error: ValidationError) -> str:
 class GradioGate:
     """ASGI middleware of the mounted Gradio app (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, blocks: Any) -> None:
+    def __init__(self, app: ASGIApp, blocks: Any, max_unread_events: int = limits.CHAT_MAX_UNREAD_EVENTS,
+                 unread_deadline_s: float = limits.CHAT_UNREAD_DEADLINE_S,
+                 max_streams_per_client: int = limits.CHAT_MAX_STREAMS_PER_CLIENT,
+                 max_streams: int = limits.CHAT_MAX_STREAMS) -> None:
         self.app = app
         self.blocks = blocks
+        self.max_unread_events = max_unread_events
+        self.unread_deadline_s = unread_deadline_s
+        self.max_streams_per_client = max_streams_per_client
+        self.max_streams = max_streams
+        self._streams_by_client: Counter[str] = Counter()
+        self._streams_by_session: Counter[str] = Counter()   # open event streams (queue/data) per session
+        self._last_seen: dict[str, float] = {}                # session -> last join or end of its stream
+        self._sweeper: asyncio.Task | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":   # no websocket route is open
@@ -96,42 +125,128 @@ class GradioGate:
             log.debug("refused %s %s: not a route of the chat page", method, path[:200])
             await refuse(scope, receive, send, 404, "Not found.")
             return
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_unread())
         if path == DATA_PATH and not self._session_pending(scope):
             await refuse(scope, receive, send, 404, "No event is pending for this session: join the queue first.")
             return
         if path == JOIN_PATH:
             body, receive = await _body(receive)
-            problem = self._check_event(body)
+            event, problem = self._check_event(body)
             if problem:
                 log.debug("refused an event: %s", problem)
                 await refuse(scope, receive, send, 422, problem)
                 return
+            assert event is not None
+            self._last_seen[event.session_hash] = time.monotonic()
+            if self._unread(event.session_hash) >= self.max_unread_events:
+                await refuse(scope, receive, send, 429,
+                             f"This session has {self.max_unread_events} events whose results it has not read: "
+                             f"read them ({DATA_PATH}) before sending more.",
+                             {"Retry-After": str(RETRY_AFTER_S)})
+                return
+        if STREAM_PATH.fullmatch(path):
+            await self._stream(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
-    def _session_pending(self, scope: Scope) -> bool:
-        session = QueryParams(scope.get("query_string", b"").decode("latin-1")).get("session_hash", "")
-        pending = getattr(getattr(self.blocks, "_queue", None), "pending_messages_per_session", {})
-        return bool(re.fullmatch(SESSION_HASH, session)) and session in pending
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run a long-lived stream, counted against the per-client and total caps."""
+        client = (scope.get("client") or ("",))[0]
+        if sum(self._streams_by_client.values()) >= self.max_streams or \
+                self._streams_by_client[client] >= self.max_streams_per_client:
+            await refuse(scope, receive, send, 429, "Too many open streams: close some before opening more.",
+                         {"Retry-After": str(RETRY_AFTER_S)})
+            return
+        session = _query_session(scope) if scope["path"] == DATA_PATH else None
+        self._streams_by_client[client] += 1
+        if session:
+            self._streams_by_session[session] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _decrement(self._streams_by_client, client)
+            if session:
+                _decrement(self._streams_by_session, session)
+                self._last_seen[session] = time.monotonic()
 
-    def _check_event(self, body: bytes) -> str | None:
-        """None when ``body`` is an event the page sends, else what is wrong with it."""
+    def _unread(self, session: str) -> int:
+        """Events of ``session`` joined and not yet delivered (Gradio keeps their ids until the
+        event stream sends their completion)."""
+        return len(self._queue().pending_event_ids_session.get(session, ()))
+
+    def _queue(self) -> Any:
+        return self.blocks._queue
+
+    async def _sweep_unread(self) -> None:
+        """Every ``CHAT_UNREAD_SWEEP_S``: drop the sessions nobody has read for the deadline."""
+        while True:
+            await asyncio.sleep(min(limits.CHAT_UNREAD_SWEEP_S, self.unread_deadline_s / 2))
+            try:
+                await self.drop_unread(time.monotonic())
+            except Exception as exc:   # never let the sweeper die; one line, as OneLineErrors does
+                log.error("dropping unread sessions failed: %s: %s", type(exc).__name__, str(exc)[:200])
+
+    async def drop_unread(self, now: float) -> int:
+        """Drop from Gradio's queue every session with no event stream open that has not joined or
+        read for ``unread_deadline_s`` seconds; the number of sessions dropped."""
+        queue = self._queue()
+        sessions = set(queue.pending_event_ids_session) | set(queue.pending_messages_per_session)
+        for session in set(self._last_seen) - sessions:
+            del self._last_seen[session]
+        dropped = 0
+        for session in sessions:
+            if self._streams_by_session[session]:
+                continue
+            seen = self._last_seen.setdefault(session, now)
+            if now - seen < self.unread_deadline_s:
+                continue
+            unread = self._unread(session)
+            await queue.clean_events(session_hash=session)      # stops its running events' messages
+            queue.pending_event_ids_session.pop(session, None)
+            queue.pending_messages_per_session.pop(session, None)
+            del self._last_seen[session]
+            dropped += 1
+            if unread:
+                log.info("dropped %d unread event(s) of a session not read for %g s", unread, self.unread_deadline_s)
+        return dropped
+
+    def _session_pending(self, scope: Scope) -> bool:
+        session = _query_session(scope)
+        pending = getattr(getattr(self.blocks, "_queue", None), "pending_messages_per_session", {})
+        return session is not None and session in pending
+
+    def _check_event(self, body: bytes) -> tuple[EventBody | None, str | None]:
+        """(the event, None) when ``body`` is an event the page sends, else (None, what is wrong with it)."""
         try:
             event = EventBody.model_validate_json(body)
         except ValidationError as exc:
-            return describe(exc)
+            return None, describe(exc)
         fn = self.blocks.fns.get(event.fn_index)
         if fn is None or fn.fn is None:
-            return f"fn_index {event.fn_index} is not an event of the chat page."
+            return None, f"fn_index {event.fn_index} is not an event of the chat page."
         if len(event.data) != len(fn.inputs):
-            return f"fn_index {event.fn_index} takes {len(fn.inputs)} inputs, got {len(event.data)}."
+            return None, f"fn_index {event.fn_index} takes {len(fn.inputs)} inputs, got {len(event.data)}."
         if event.trigger_id is not None and event.trigger_id not in {target[0] for target in fn.targets}:
-            return f"trigger_id {event.trigger_id} does not trigger fn_index {event.fn_index}."
+            return None, f"trigger_id {event.trigger_id} does not trigger fn_index {event.fn_index}."
         if any(target[1] == "like" for target in fn.targets):
             missing = [key for key in LIKE_KEYS if key not in (event.event_data or {})]
             if missing:
-                return (f"A like event's event_data needs the keys {', '.join(LIKE_KEYS)}; "
-                        f"{', '.join(missing)} missing.")
-        return None
+                return None, (f"A like event's event_data needs the keys {', '.join(LIKE_KEYS)}; "
+                              f"{', '.join(missing)} missing.")
+        return event, None
+
+
+def _query_session(scope: Scope) -> str | None:
+    """The ``session_hash`` query parameter when it is a valid one."""
+    session = QueryParams(scope.get("query_string", b"").decode("latin-1")).get("session_hash", "")
+    return session if re.fullmatch(SESSION_HASH, session) else None
+
+
+def _decrement(counter: Counter[str], key: str) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 async def _body(receive: Receive) -> tuple[bytes, Receive]:

@@ -39,11 +39,25 @@ CHAT_MAX_TURNS = 20
 # questions first, to this many bytes, so an event stays far below MAX_BODY_BYTES.
 CHAT_CONVERSATION_MAX_BYTES = 24 * 1024
 # Browser sessions whose rendered replies the server caches (the conversation itself is kept in the
-# browser); the least recently used is dropped. A full session (20 turns) holds about 150 kB, so
-# the cache stays under ~0.2 GB.
+# browser); the least recently used is dropped. A full session (20 turns) holds about 300 kB as measured
+# (docs/security.md), so the cache stays under ~0.3 GB.
 CHAT_MAX_SESSIONS = 1000
 # Items in one Gradio event body (the widest event takes the question box and the session state).
 CHAT_MAX_EVENT_INPUTS = 4
+# Events one session may have joined and not yet read (GET /gradio_api/queue/data delivers them);
+# a further join gets 429 until the client reads. A finished event's answer (the whole chat, up to
+# CHAT_MAX_TURNS turns: about 100 kB) is held until read, so one session holds at most ~1 MB.
+CHAT_MAX_UNREAD_EVENTS = 8
+# A session whose queue nobody reads for this many seconds (no stream open, no join) loses its
+# undelivered answers and its running events' results (gradio_gate: checked every sweep).
+CHAT_UNREAD_DEADLINE_S = 30.0
+CHAT_UNREAD_SWEEP_S = 5.0
+# Long-lived streams (the session heartbeat and the queue's event stream) open at once: per client
+# address, and in all, so that streams cannot take every connection slot (SERVER_LIMIT_CONCURRENCY).
+# A browser tab holds one heartbeat, plus one event stream while it asks. Behind a proxy every client
+# has the proxy's address: the proxy's per-client limit applies there (docs/security.md).
+CHAT_MAX_STREAMS_PER_CLIENT = 100
+CHAT_MAX_STREAMS = 2048
 
 # -- the HTTP server (uvicorn; see server.serve) -------------------------------------------------------
 # Connections plus in-flight requests beyond which new requests get 503 at once.

@@ -17,6 +17,13 @@ by Starlette's ``TrustedHostMiddleware`` before anything else: a request naming 
 (DNS rebinding: ``evil.example`` resolving to 127.0.0.1) gets ``400`` and never reaches Gradio,
 which would otherwise reflect that host into ``/config`` and the page. Default: the localhost
 names plus the address the server is bound to (``serve`` adds it).
+
+The page's root URL (Gradio's ``root`` in ``/config`` and the HTML page, from which the page loads
+its files and opens its queue) comes from the ``public_url`` setting when set, else from the
+allowed ``Host`` only: ``ForwardedHeaders`` drops the headers Gradio would otherwise build it from
+(``X-Forwarded-Host``, ``X-Forwarded-Proto``, ``X-Gradio-Server``, ``Forwarded`` ...), which the Host
+allow-list does not cover, and ``/`` and ``/config`` are sent with ``Cache-Control: no-store`` so no
+shared cache keeps a page built for another request.
 """
 
 from __future__ import annotations
@@ -122,6 +129,40 @@ class FramingPolicyMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_policy)
+
+
+# Request headers a client could use to change the URLs the page is built with (Gradio reads the
+# first three; the others are dropped too, so that no later code trusts them).
+FORWARDED_HEADERS = frozenset({b"x-forwarded-host", b"x-forwarded-proto", b"x-gradio-server", b"forwarded",
+                               b"x-forwarded-for", b"x-forwarded-port", b"x-forwarded-prefix", b"x-forwarded-server"})
+# Responses no cache may keep: the page and its config embed the root URL.
+NO_STORE_PATHS = frozenset({"/", "/config", "/config/"})
+
+
+class ForwardedHeaders:
+    """Removes ``FORWARDED_HEADERS`` from every request, and sends ``Cache-Control: no-store`` on
+    ``NO_STORE_PATHS`` (see the module doc)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        if any(name in FORWARDED_HEADERS for name, _ in headers):
+            scope = {**scope, "headers": [(n, v) for n, v in headers if n not in FORWARDED_HEADERS]}
+        if scope["type"] != "http" or scope.get("path") not in NO_STORE_PATHS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 def install_security(app: FastAPI, origins: list[str]) -> None:

@@ -36,7 +36,7 @@ from .door import BodyLimit, OneLineErrors
 from .embed import build_embed_router
 from .feedback import FeedbackLog
 from .gradio_gate import GradioGate
-from .security import HostAllowList, install_host_check, install_security, parse_allowed_origins
+from .security import ForwardedHeaders, HostAllowList, install_host_check, install_security, parse_allowed_origins
 
 log = logging.getLogger("colnato_qa.web")
 
@@ -79,8 +79,10 @@ def create_app(
     ``chat``: build the chat page now (Gradio imported here), or in the background once the
     server has started (``"background"``: the API answers first; see ``chat_mount``).
 
-    Middleware, outermost first: one-line errors, the Host check, CORS and framing, the body
-    limit; the Gradio app has its own gate (``gradio_gate``). See docs/security.md.
+    Middleware, outermost first: one-line errors, the body limit and deadline, the forwarded
+    headers dropped (``/`` and ``/config`` not stored), the Host check, CORS and framing; the
+    Gradio app has its own gate (``gradio_gate``). The page's root URL is the ``public_url``
+    setting when set, else the request's (allowed) host. See docs/security.md.
     """
     settings = settings or load_settings()
     origins = parse_allowed_origins(settings.allowed_origins if allowed_origins is None else allowed_origins)
@@ -112,16 +114,17 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    page = ChatMount(lambda: build_chat_app(app, engine, feedback))
+    page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings))
     app.state.engine = engine
     app.state.chat = page
     install_error_handlers(app)
     app.include_router(build_router(engine, AskGate(), chat_state=lambda: page.state))
     app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
-    app.add_middleware(BodyLimit)
     install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
     install_host_check(app, hosts)
+    app.add_middleware(ForwardedHeaders)
+    app.add_middleware(BodyLimit)    # before anything answers: no refusal leaves a body unread on a kept connection
     app.add_middleware(OneLineErrors)
 
     app.mount("/", page)
@@ -130,7 +133,7 @@ def create_app(
     return app
 
 
-def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog) -> tuple[FastAPI, FastAPI]:
+def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog, settings: Settings) -> tuple[FastAPI, FastAPI]:
     """Import Gradio and build the chat page for ``app``: (the app whose lifespan starts the
     page, the Gradio app serving it at ``/``)."""
     started = time.perf_counter()
@@ -148,6 +151,7 @@ def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog) -> tuple[Fa
         holder,
         blocks,
         path="/",
+        root_path=settings.public_url,   # None: the allowed Host of the request (forwarded headers are dropped)
         footer_links=[],
         run_history=False,
         ssr_mode=False,
@@ -203,7 +207,8 @@ def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
         port=port,
         log_level=log_level,
         log_config=connections.log_config(),
-        http=connections.HeaderDeadlineProtocol,
+        http=connections.StrictHeadProtocol,
+        proxy_headers=False,     # X-Forwarded-For/-Proto never change the client or the URLs the page is built with
         limit_concurrency=limits.SERVER_LIMIT_CONCURRENCY,
         timeout_keep_alive=limits.SERVER_KEEP_ALIVE_S,
         h11_max_incomplete_event_size=limits.SERVER_MAX_HEADER_BYTES,

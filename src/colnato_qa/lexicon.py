@@ -1,0 +1,74 @@
+"""The English word lists colnato-qa reads questions and sentences with, in one place.
+
+General English only, never a word of one article. Each list is what one part of the pipeline
+needs, so some overlap (the stop words of matching are not the function words of follow-up reading):
+
+* ``STOPWORDS``: ignored when matching question words against the article (``text.content_terms``,
+  novelty, metadata, the engine's typo repair).
+* ``FUNCTION_WORDS``: words that carry no subject of their own (follow-up reading, mentions).
+* ``PREPOSITIONS``: a pronoun right after one of these is its object (follow-up reading).
+* ``DEMONSTRATIVES``: this, that, these, those (follow-up reading).
+* ``QUESTION_PREPOSITIONS``: a preposition that opens or ends a question (the short answer).
+* ``KIND_LABELS`` / ``SPAN_KIND_LABELS``: the annotator's (spaCy's) entity labels that answer each kind
+  of question (``question.type_match``; the short answer, keyed by its own kinds).
+"""
+
+from __future__ import annotations
+
+# Function words: ignored when matching question words against the article. English only,
+# no words of the article's topic in here.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+down during each either else ever every few for from further get gets got had hadn't has hasn't have
+haven't having he he'd he'll he's her here here's hers herself him himself his how how's however i i'd
+i'll i'm i've if in into is isn't it it's its itself just let's like many may me might more most much
+must mustn't my myself no nor not now of off on once only or other ought our ours ourselves out over own
+per please same shall shan't she she'd she'll she's should shouldn't so some such tell than that that's
+the their theirs them themselves then there there's these they they'd they'll they're they've this
+those through to too under until up upon us very was wasn't we we'd we'll we're we've were weren't what
+what's when when's where where's whether which while who who's whom whose why why's will with won't
+would wouldn't yes yet you you'd you'll you're you've your yours yourself yourselves
+article text story piece says say said according mention mentioned mentions explain describe
+""".split())
+
+# Words that carry no subject of their own: wh-words, auxiliaries, pronouns, light verbs.
+FUNCTION_WORDS = frozenset("""
+a an the and or but so also plus ok okay about anything else any what which who whom whose when where why how
+is are was were be been being do does did done has have had can could will would should shall may might must
+of in on at to for from with by as into onto over under than then there here it its this that these those they
+them their he him his she her i me my we us our you your not no yes just really actually more less much many
+one ones some such like get got gets say says said tell told mean means come comes came go goes went happen
+happened happens thing things stuff way ways lot kind sort part
+""".split())
+
+# A pronoun right after one of these is its object: it cannot be the clause's own subject.
+PREPOSITIONS = frozenset("""about above across after against along among around at before behind below beneath beside
+between beyond by despite during for from in inside into like near of off on onto out outside over past since through
+throughout to toward towards under until upon with within without""".split())
+
+DEMONSTRATIVES = {"this", "that", "these", "those"}
+
+# A preposition that opens the question before its question word, or ends it ("... come with what?").
+QUESTION_PREPOSITIONS = (
+    "about", "across", "after", "against", "among", "around", "at", "before", "behind", "between", "by",
+    "despite", "during", "for", "from", "in", "inside", "into", "like", "near", "of", "on", "onto", "over",
+    "since", "through", "to", "toward", "towards", "under", "until", "upon", "with", "within", "without",
+)
+
+# Entity labels (spaCy's) that answer each kind of question (question.py's kinds).
+KIND_LABELS = {
+    "year": {"DATE", "TIME"},
+    "number": {"CARDINAL", "MONEY", "QUANTITY", "PERCENT"},
+    "person": {"PERSON"},
+    "place": {"GPE", "LOC", "FAC"},
+    "name": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART"},
+}
+
+# Entity labels (spaCy's) of each kind of answer (components/short_answer.py's kinds).
+SPAN_KIND_LABELS: dict[str, frozenset[str]] = {
+    "date": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"}),
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+}
