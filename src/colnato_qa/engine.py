@@ -239,7 +239,7 @@ class QAEngine:
         article), when there is one, with a warning that says how to fit this article's own."""
         general = settings.general_answerability_model
         if not fitted_for_corpus and general is not None and Path(general).exists():
-            log.warning("No query adapter or question bank was fitted for this corpus: the general answerability "
+            log.info("No query adapter or question bank was fitted for this corpus: the general answerability "
                         "model (%s) is used. Fit this article's own with training questions: %s",
                         general, "colnato-qa fit TRAIN.jsonl --corpus DIR --index DIR --write")
             return load_answerability(general)

@@ -34,8 +34,9 @@ FEATURES: tuple[str, ...] = (
     "bank_margin",          # best cosine to an answerable bank question minus best cosine to an unanswerable one
     "asks_opinion",         # 1 when the question asks for the chatbot's own opinion ("what do you think")
     "negation_mismatch",    # 1 when exactly one of the question and the chosen sentence is negated
+    "sentence_overlap",     # IDF-weighted share of the question's words the chosen sentence holds
 )
-FEATURE_SCHEMA = 7
+FEATURE_SCHEMA = 8
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
 

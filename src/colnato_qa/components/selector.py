@@ -126,6 +126,7 @@ class SentenceSelector:
                     "passage_cosine": rec.cosine,
                     "type_match": tmatch,
                     "bank_cosine": bank_j,
+                    "sentence_overlap": overlap,
                 }
                 out.append(Candidate(rec.row, passage, j, count, score, features))
         out.sort(key=lambda c: -c.score)
