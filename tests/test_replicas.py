@@ -29,7 +29,6 @@ import pytest
 
 from tests.web_fixtures import (
     ANSWERABLE,
-    ANSWERABLE_FRAGMENT,
     FOLLOW_UP_FIRST,
     FOLLOW_UP_SECOND,
     REPO_ROOT,
@@ -160,8 +159,8 @@ def upstream_ports(lines: list[dict[str, str]], path: str) -> Counter:
 # -- the tests, in order --------------------------------------------------------------------------
 def test_nginx_serves_the_routes_of_one_process(deployment):
     url = deployment.url
-    answer = httpx.post(f"{url}/api/ask", json={"question": ANSWERABLE}, timeout=30)
-    assert answer.status_code == 200 and ANSWERABLE_FRAGMENT in answer.json()["answer"]
+    answer = httpx.post(f"{url}/api/ask", json={"question": "When was the ITPP signed?"}, timeout=30)
+    assert answer.status_code == 200 and "2021" in answer.json()["answer"]
     assert httpx.post(f"{url}/api/ask", json={"question": ""}, timeout=30).status_code == 422
     assert httpx.get(f"{url}/api/ask", timeout=30).status_code == 405
     health = httpx.get(f"{url}/healthz", timeout=30).json()

@@ -21,16 +21,20 @@ from ..offline import pin_offline_environment
 from . import common
 from .batch import MAX_LINE_BYTES, answer_batches, read_batches
 from .common import Command, Group, configure_logging, engine_options, refuse_unused, verbosity_level
-from .compare_command import compare_command
-from .eval_commands import calibrate_command, eval_command
-from .fit_command import fit_command
 
 log = logging.getLogger("colnato_qa.cli")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Imported when run (cli/common.Group): evaluation and fitting import scikit-learn.
+LAZY_COMMANDS = {
+    "eval": "colnato_qa.cli.eval_commands:eval_command",
+    "calibrate": "colnato_qa.cli.eval_commands:calibrate_command",
+    "fit": "colnato_qa.cli.fit_command:fit_command",
+    "compare": "colnato_qa.cli.compare_command:compare_command",
+}
 
 
-@click.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT, lazy_commands=LAZY_COMMANDS)
 @click.version_option(package_name="colnato-qa")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def main(verbose: int) -> None:
@@ -211,6 +215,12 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 
     origins = parse_allowed_origins(settings.allowed_origins)  # a bad origin stops the server before the model loads
     started = time.perf_counter()
+    import threading
+
+    from ..components.language import preload
+
+    # The language identifier loads beside the engine (~0.4 s each) instead of on the first question.
+    threading.Thread(target=preload, name="preload-language", daemon=True).start()
     engine = common.load_engine(corpus, index, settings=settings)
     notice = common.unfitted_notice(engine, corpus, index)
     if notice:
@@ -221,8 +231,3 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
     log.info("API ready in %.1f s (the chat page is mounted once built)", time.perf_counter() - started)
     run_server(app, host or settings.host, settings.port if port is None else port, log_level, settings)
 
-
-main.add_command(eval_command, "eval")
-main.add_command(calibrate_command, "calibrate")
-main.add_command(fit_command, "fit")
-main.add_command(compare_command, "compare")

@@ -5,6 +5,7 @@ the command with one line on stderr and exit status 1, never a traceback."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -128,7 +129,23 @@ class Command(OneLineErrors, click.Command):
 
 
 class Group(OneLineErrors, click.Group):
-    """The ``colnato-qa`` group."""
+    """The ``colnato-qa`` group. The commands in ``lazy_commands`` (name: ``"module:attribute"``) are
+    imported when they are run or listed, not with the CLI: the evaluation commands import
+    scikit-learn and the evaluation package (~1 s), which ``serve`` and ``ask`` do not pay for
+    (issue #19: the server's start-up)."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
 
 def refuse_unused(ctx: click.Context, why: str, *names: str) -> None:

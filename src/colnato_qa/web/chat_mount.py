@@ -44,11 +44,14 @@ class ChatMount:
     """ASGI app mounted at ``/``: the chat page once ``build`` has made it, ``503`` until then.
 
     ``build`` returns ``(lifespan_app, chat_app)``: ``chat_app`` serves the page's routes and
-    ``lifespan_app.router.lifespan_context(lifespan_app)`` starts (and ends) it.
+    ``lifespan_app.router.lifespan_context(lifespan_app)`` starts (and ends) it. ``warm_up``, when
+    given, runs first in the background thread (the engine's lazily loaded parts: loaded before
+    Gradio's import competes with the first questions for the interpreter).
     """
 
-    def __init__(self, build: Callable[[], tuple[Any, ASGIApp]]) -> None:
+    def __init__(self, build: Callable[[], tuple[Any, ASGIApp]], warm_up: Callable[[], Any] | None = None) -> None:
         self._build = build
+        self._warm_up = warm_up
         self._built: tuple[Any, ASGIApp] | None = None
         self._app: ASGIApp | None = None
         self._failed = False
@@ -85,6 +88,11 @@ class ChatMount:
         await self._lifespan.aclose()
 
     def _build_in_background(self) -> None:
+        if self._warm_up is not None:
+            try:
+                self._warm_up()
+            except Exception:
+                log.exception("warming the engine up failed (the chat page is built anyway)")
         try:
             built = self._build()
         except Exception:

@@ -43,6 +43,10 @@ log = logging.getLogger("colnato_qa.web")
 GRACEFUL_SHUTDOWN_S = 2
 NO_UPLOAD_PATH = "/gradio_api/upload"
 MAX_FILE_SIZE = "1kb"   # Gradio's own limit too, in case another upload route appears
+# Asked once in the background before the chat page is built (create_app(chat="background")): the
+# engine's lazily loaded parts (the language identifier: ~0.6 s) load before Gradio's import competes
+# for the interpreter, so the first real question is answered without waiting on both.
+WARM_UP_QUESTION = "Which year does the text mention first?"   # goes the whole way (not a question about the article)
 
 
 def api_description(documents: Sequence[Any]) -> str:
@@ -114,7 +118,8 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings))
+    page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings),
+                     warm_up=lambda: engine.ask(WARM_UP_QUESTION))
     app.state.engine = engine
     app.state.settings = settings
     app.state.chat = page
