@@ -273,20 +273,13 @@ def _replicas(rep: dict[str, Any]) -> str:
     ])
 
 
-def _default(h: dict[str, Any], name: str) -> Any:
-    """A server default recorded by the http benchmark (results written before the limits became
-    settings name them in upper case)."""
-    defaults = h.get("server_defaults", {})
-    return defaults.get(name, defaults.get(name.upper()))
-
-
 def _http(h: dict[str, Any]) -> str:
     out = ["## 4. HTTP: /api/ask under load", "",
            f"Real server (`uvicorn colnato_qa.web.server:create_app --factory`, one worker) on 127.0.0.1; clients are "
            f"asyncio tasks on one `httpx.AsyncClient` in the benchmark process (same 2 cores), closed loop, "
            f"{h['per_level']} requests per level, each a different question (no cache hits), time cap {h['time_cap_s']:.0f} s. "
-           f"Server defaults: `api_max_concurrent={_default(h, 'api_max_concurrent')}`, "
-           f"`api_max_waiting={_default(h, 'api_max_waiting')}`. Server ready in {h.get('server_ready_s')} s.", "",
+           f"Server defaults: `API_MAX_CONCURRENT={h['server_defaults']['API_MAX_CONCURRENT']}`, "
+           f"`API_MAX_WAITING={h['server_defaults']['API_MAX_WAITING']}`. Server ready in {h.get('server_ready_s')} s.", "",
            "| clients | requests | ok | errors | throughput | p50 | p95 | p99 |", "|---|---|---|---|---|---|---|---|"]
     for lv in h.get("levels", []):
         l = lv["latency_ms"]
@@ -314,7 +307,7 @@ def _http(h: dict[str, Any]) -> str:
         out += ["### Choosing the concurrency bound", "",
                 "All configurations below were up at the same time and measured in rotating order, "
                 f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
-                "server's `/api/ask` limit (the `api_max_concurrent` setting); `x 1 torch thread` runs the server with "
+                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); `x 1 torch thread` runs the server with "
                 "`OMP_NUM_THREADS=1` (it limits torch's threads; the default onnx encoder runs one thread per call "
                 "either way); with 2 processes the clients are spread evenly over both "
                 "(round-robin, as a balancer would). Runs are short and seven servers are resident at once, so "
@@ -326,7 +319,7 @@ def _http(h: dict[str, Any]) -> str:
             out.append(f"| {s_['config']} | **{s_['throughput_rps']} req/s** ({runs}) | {s_['p50_ms']} ms | "
                        f"{s_['p95_ms']} ms | {s_['errors']} | {s_['single_client_p50_ms']} ms |")
         rec = h.get("recommendation") or {}
-        out += ["", f"**Recommendation: `api_max_concurrent = {rec.get('api_max_concurrent')}` and Gradio "
+        out += ["", f"**Recommendation: `API_MAX_CONCURRENT = {rec.get('api_max_concurrent')}` and Gradio "
                 f"`queue(default_concurrency_limit={rec.get('gradio_default_concurrency_limit')})`** "
                 f"({rec.get('rule')}). Past about one encoder call per core, more "
                 "engine calls at once share the same CPU: throughput stays flat and each answer waits longer, "

@@ -13,8 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from colnato_qa.request import DEFAULT_MAX_HISTORY_TURNS
-from colnato_qa.errors import ConfigError
-from colnato_qa.settings import Settings, default_of
+from colnato_qa.web import limits
 from colnato_qa.web.security import (
     OriginError,
     frame_ancestors_policy,
@@ -150,7 +149,7 @@ def test_non_json_content_type_is_refused(client):
 
 
 def test_oversized_body_is_refused_before_parsing(client):
-    body = json.dumps({"question": "x" * (default_of("max_body_bytes") + 10)})
+    body = json.dumps({"question": "x" * (limits.API_MAX_BODY_BYTES + 10)})
     response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert "larger than" in response.json()["detail"]
@@ -314,11 +313,9 @@ class SlowEngine:
 
 
 def test_over_capacity_gets_503_with_retry_after(web_engine, tmp_path, monkeypatch):  # noqa: F811
-    # The server's limits are settings (one home for a replica's configuration): here from the environment.
-    monkeypatch.setenv("COLNATO_QA_API_MAX_CONCURRENT", "1")
-    monkeypatch.setenv("COLNATO_QA_API_MAX_WAITING", "1")
-    monkeypatch.setenv("COLNATO_QA_API_WAIT_TIMEOUT_S", "5")
-    monkeypatch.setenv("COLNATO_QA_API_RETRY_AFTER_S", "7")
+    monkeypatch.setattr(limits, "API_MAX_CONCURRENT", 1)
+    monkeypatch.setattr(limits, "API_MAX_WAITING", 1)
+    monkeypatch.setattr(limits, "API_WAIT_TIMEOUT_S", 5.0)
     app = create_app(SlowEngine(web_engine, 1.0), allowed_origins=[], feedback_path=tmp_path / "f.jsonl")
     with TestClient(app, base_url=LOCAL) as c, ThreadPoolExecutor(max_workers=4) as pool:
         responses = list(pool.map(lambda q: c.post("/api/ask", json={"question": q}), [ANSWERABLE] * 4))
@@ -326,30 +323,8 @@ def test_over_capacity_gets_503_with_retry_after(web_engine, tmp_path, monkeypat
     assert statuses.count(200) >= 2, statuses       # one running, one waiting
     refused = [r for r in responses if r.status_code == 503]
     assert refused, statuses
-    assert all(r.headers["retry-after"] == "7" for r in refused)
+    assert all(r.headers["retry-after"] == str(limits.API_RETRY_AFTER_S) for r in refused)
     assert all("try again" in r.json()["detail"] for r in refused)
-
-
-def test_the_body_limit_is_a_setting(web_engine, tmp_path):  # noqa: F811
-    settings = Settings(max_body_bytes=2048, feedback=tmp_path / "f.jsonl")
-    app = create_app(web_engine, allowed_origins=[], settings=settings)
-    with TestClient(app, base_url=LOCAL) as c:
-        assert c.post("/api/ask", json={"question": ANSWERABLE}).status_code == 200
-        too_big = c.post("/api/ask", content=json.dumps({"question": "x" * 3000}),
-                         headers={"content-type": "application/json"})
-    assert too_big.status_code == 413 and "2048 bytes" in too_big.json()["detail"]
-
-
-def test_every_server_limit_is_a_setting_with_a_range():
-    limits = {"chat_concurrency_limit", "chat_queue_max_size", "api_max_concurrent", "api_max_waiting",
-              "api_wait_timeout_s", "api_retry_after_s", "max_body_bytes", "body_read_timeout_s", "chat_max_turns",
-              "chat_conversation_max_bytes", "chat_max_sessions", "chat_max_unread_events", "chat_unread_deadline_s",
-              "chat_unread_sweep_s", "chat_max_streams_per_client", "chat_max_streams",
-              "server_limit_concurrency", "server_keep_alive_s",
-              "server_header_timeout_s", "server_max_header_bytes", "server_backlog"}
-    assert limits <= set(Settings.model_fields)
-    with pytest.raises(ConfigError, match="api_max_concurrent must be >= 1, got 0"):
-        Settings(api_max_concurrent=0)
 
 
 def test_single_request_latency(client):
@@ -408,7 +383,7 @@ def test_file_uploads_are_closed(client):
 def test_chunked_oversized_body_is_refused(client):
     def chunks():
         yield b'{"question": "'
-        for _ in range(default_of("max_body_bytes") // 1000 + 2):
+        for _ in range(limits.API_MAX_BODY_BYTES // 1000 + 2):
             yield b"x" * 1000
         yield b'"}'
 

@@ -138,13 +138,11 @@ def test_serve_runs_the_app_with_the_settings(monkeypatch, engine):
 
     served = []
     monkeypatch.setattr(common, "load_engine", lambda *a, **k: engine)
-    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level, settings:
-                        served.append((host, port, log_level, settings.server_backlog)))
+    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level: served.append((host, port, log_level)))
     monkeypatch.setenv("COLNATO_QA_PORT", "8123")
-    monkeypatch.setenv("COLNATO_QA_SERVER_BACKLOG", "100")      # the server's limits are settings too
     r = CliRunner().invoke(main, ["serve", "--host", "127.0.0.1", "--log-level", "warning"])
     assert r.exit_code == 0, r.output
-    assert served == [("127.0.0.1", 8123, "warning", 100)]
+    assert served == [("127.0.0.1", 8123, "warning")]
 
 
 @pytest.mark.parametrize("args, env, message", [

@@ -166,52 +166,6 @@ class Settings(BaseSettings):
     feedback_max_bytes: int = Field(DEFAULT_FEEDBACK_MAX_BYTES, ge=MIN_FEEDBACK_MAX_BYTES)
     # Rotated feedback files kept (feedback.jsonl.1 ...).
     feedback_backups: int = Field(5, ge=1)
-    # -- the server's limits (docs/security.md, docs/scaling.md; each COLNATO_QA_<NAME> in the environment)
-    # The chat page's queue (Gradio): events running at once, events waiting (beyond: "the queue is full").
-    chat_concurrency_limit: int = Field(4, ge=1)
-    chat_queue_max_size: int = Field(64, ge=1)
-    # POST /api/ask: engine calls at once (in worker threads), requests waiting for one, the longest wait;
-    # beyond either bound: 503 with Retry-After (this many seconds).
-    api_max_concurrent: int = Field(4, ge=1)
-    api_max_waiting: int = Field(64, ge=0)
-    api_wait_timeout_s: float = Field(10.0, ge=0.0)
-    api_retry_after_s: int = Field(2, ge=1)
-    # Any request body larger than this is refused with 413 before a route sees it (a chat event carries
-    # one question and the conversation: a few kB of JSON, at most chat_conversation_max_bytes more).
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
-    # The whole body must arrive within this many seconds (a body trickled byte by byte gets 408).
-    body_read_timeout_s: float = Field(10.0, ge=0.1)
-    # Turns kept per conversation (older ones drop off the top of the chat and out of the history).
-    chat_max_turns: int = Field(20, ge=1)
-    # The conversation the browser keeps and sends with each chat event: its JSON is cut, oldest
-    # questions first, to this many bytes, so an event stays far below max_body_bytes.
-    chat_conversation_max_bytes: int = Field(24 * 1024, ge=256)
-    # Browser sessions whose rendered replies the server caches (Gradio's state_session_capacity); the
-    # least recently used is dropped. A full session (20 turns) holds about 150 kB: under ~0.2 GB.
-    chat_max_sessions: int = Field(1000, ge=1)
-    # Events one session may have joined and not yet read (GET /gradio_api/queue/data delivers them); a
-    # further join gets 429 until the client reads. A finished event's answer (about 100 kB) is held until
-    # read, so one session holds at most ~1 MB.
-    chat_max_unread_events: int = Field(8, ge=1)
-    # A session whose queue nobody reads for this many seconds (no stream open, no join) loses its undelivered
-    # answers and its running events' results (web/gradio_gate.py), checked every chat_unread_sweep_s.
-    chat_unread_deadline_s: float = Field(30.0, ge=1.0)
-    chat_unread_sweep_s: float = Field(5.0, ge=0.1)
-    # Long-lived streams (the session heartbeat and the queue's event stream) open at once, per client
-    # address and in all, so that streams cannot take every connection slot (server_limit_concurrency).
-    # Behind a proxy every client has the proxy's address: the proxy's per-client limit applies there.
-    chat_max_streams_per_client: int = Field(100, ge=1)
-    chat_max_streams: int = Field(2048, ge=1)
-    # The HTTP server (uvicorn, web/server.serve): connections plus requests in flight beyond which new
-    # requests get 503 at once; idle keep-alive; the deadline for a request's head (from the connection
-    # opening or its first byte: the slow-header flood); the largest request head (larger: 400); the
-    # accept backlog.
-    server_limit_concurrency: int = Field(4096, ge=1)
-    server_keep_alive_s: int = Field(5, ge=1)
-    server_header_timeout_s: float = Field(10.0, ge=0.1)
-    server_max_header_bytes: int = Field(16 * 1024, ge=1024)
-    server_backlog: int = Field(2048, ge=1)
-
     # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
     answerability_model: Path = DATA_ROOT / "config" / "answerability.json"
     # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
@@ -295,11 +249,6 @@ class _ConfigFileSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         path = _config_file.get()
         return read_config(path) if path is not None else {}
-
-
-def default_of(name: str) -> Any:
-    """The default value of setting ``name`` (what ``Settings()`` gives without a file or environment)."""
-    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 def setting_names() -> list[str]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from colnato_qa.settings import default_of
+from colnato_qa.web import limits
 from tests.security.conftest import new_session
 from tests.security.test_connections import probe_health
 from tests.security.tools import LogMark, raw_request
@@ -63,7 +63,7 @@ def test_a_huge_declared_body_is_refused_at_once_and_the_connection_closed(targe
 @pytest.mark.parametrize("request_head", [preflight, foreign_host], ids=["preflight", "foreign-host"])
 def test_a_trickled_body_is_cut_off_at_the_body_deadline(target, request_head, length):
     mark = LogMark(target.server)
-    budget = default_of("body_read_timeout_s") + CLOSE_MARGIN_S
+    budget = limits.BODY_READ_TIMEOUT_S + CLOSE_MARGIN_S
     body = trickle(budget + 5)
     if "chunked" in length:
         body = itertools.chain([b"3e8\r\n"], body)      # a 1000-byte chunk, trickled
@@ -136,13 +136,13 @@ def test_healthz_answers_while_4000_refused_connections_trickle_bytes(target):
     if soft < FLOOD_CONNECTIONS + 200:
         pytest.skip(f"the test process may open only {soft} files")
     mark = LogMark(target.server)
-    seconds = default_of("body_read_timeout_s") + 10
+    seconds = limits.BODY_READ_TIMEOUT_S + 10
     flood = TrickleFlood(target.port, FLOOD_CONNECTIONS, seconds)
     thread = threading.Thread(target=flood.run, daemon=True)
     thread.start()
     while flood.opened + flood.refused < FLOOD_CONNECTIONS and thread.is_alive():
         time.sleep(0.05)
-    probes = probe_health(target.port, default_of("body_read_timeout_s"))
+    probes = probe_health(target.port, limits.BODY_READ_TIMEOUT_S)
     thread.join(timeout=seconds + 10)
     latencies = sorted(p[0] for p in probes)
     failures = [p for p in probes if p[1] != 200 or p[0] >= 1.0]
@@ -154,12 +154,12 @@ def test_healthz_answers_while_4000_refused_connections_trickle_bytes(target):
     assert flood.opened == FLOOD_CONNECTIONS
     assert len(probes) >= 20 and failures == []
     assert len(closed) == FLOOD_CONNECTIONS
-    assert closed[-1] < default_of("body_read_timeout_s") + CLOSE_MARGIN_S + 5   # opening 4,000 takes a few seconds
+    assert closed[-1] < limits.BODY_READ_TIMEOUT_S + CLOSE_MARGIN_S + 5   # opening 4,000 takes a few seconds
     assert mark.tracebacks() == []
 
 
 def test_heartbeat_streams_beyond_the_per_client_cap_are_refused(target):
-    cap = default_of("chat_max_streams_per_client")
+    cap = limits.CHAT_MAX_STREAMS_PER_CLIENT
     socks = []
     statuses: list[int | None] = []
     try:

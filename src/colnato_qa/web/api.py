@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest, describe
-from ..settings import default_of
+from . import limits
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +115,10 @@ class AskGate:
 
     def __init__(self, max_concurrent: int | None = None, max_waiting: int | None = None,
                  wait_timeout_s: float | None = None) -> None:
-        # Unset: the defaults of the api_max_concurrent, api_max_waiting and api_wait_timeout_s settings.
-        self.max_concurrent = default_of("api_max_concurrent") if max_concurrent is None else max_concurrent
-        self.max_waiting = default_of("api_max_waiting") if max_waiting is None else max_waiting
-        self.wait_timeout_s = default_of("api_wait_timeout_s") if wait_timeout_s is None else wait_timeout_s
+        # Defaults read from `limits` when the gate is made, so they can be tuned at run time.
+        self.max_concurrent = limits.API_MAX_CONCURRENT if max_concurrent is None else max_concurrent
+        self.max_waiting = limits.API_MAX_WAITING if max_waiting is None else max_waiting
+        self.wait_timeout_s = limits.API_WAIT_TIMEOUT_S if wait_timeout_s is None else wait_timeout_s
         if self.max_concurrent < 1 or self.max_waiting < 0 or self.wait_timeout_s < 0:
             raise ValueError("AskGate needs max_concurrent >= 1, max_waiting >= 0 and wait_timeout_s >= 0")
         self.limiter = anyio.CapacityLimiter(self.max_concurrent)
@@ -199,11 +199,7 @@ def _is_json_content_type(value: str | None) -> bool:
     return not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def install_error_handlers(app: FastAPI, retry_after_s: int | None = None) -> None:
-    """The handlers that answer every bad request with a 4xx saying why; an overloaded /api/ask gets
-    503 with ``Retry-After: retry_after_s`` (the ``api_retry_after_s`` setting's default when None)."""
-    retry_after = str(default_of("api_retry_after_s") if retry_after_s is None else retry_after_s)
-
+def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type")
@@ -250,5 +246,5 @@ def install_error_handlers(app: FastAPI, retry_after_s: int | None = None) -> No
         return JSONResponse(
             {"detail": "Too many questions at once; try again in a moment."},
             status_code=503,
-            headers={"Retry-After": retry_after},
+            headers={"Retry-After": str(limits.API_RETRY_AFTER_S)},
         )

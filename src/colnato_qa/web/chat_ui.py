@@ -42,8 +42,7 @@ from ..components.next_questions import NextQuestions
 from ..components.small_talk import SmallTalk
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest
-from ..settings import Settings, default_of
-from . import ids, render
+from . import ids, limits, render
 from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
@@ -140,14 +139,10 @@ class ChatController:
     ``pending`` while it is being answered. Every method returns new lists and never changes its input.
     """
 
-    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int | None = None,
+    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = limits.CHAT_MAX_TURNS,
                  small_talk: SmallTalk | None = None, suggestions: Sequence[str] = EXAMPLE_QUESTIONS,
                  next_questions: NextQuestions | None = None,
-                 max_conversation_bytes: int | None = None) -> None:
-        # Unset: the defaults of the chat_max_turns and chat_conversation_max_bytes settings.
-        max_turns = default_of("chat_max_turns") if max_turns is None else max_turns
-        max_conversation_bytes = (default_of("chat_conversation_max_bytes") if max_conversation_bytes is None
-                                  else max_conversation_bytes)
+                 max_conversation_bytes: int = limits.CHAT_CONVERSATION_MAX_BYTES) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
         self.engine = engine
@@ -371,13 +366,10 @@ def feedback_line(text: str) -> str:
     return render.feedback_ack(text)
 
 
-def build_chat_ui(engine: Any, feedback: FeedbackLog, settings: Settings | None = None) -> gr.Blocks:
-    """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app);
-    its limits are ``settings``' (the defaults when None)."""
-    settings = settings or Settings()
+def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
+    """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app)."""
     welcome = welcome_questions(engine)
-    controller = ChatController(engine, feedback, suggestions=welcome, max_turns=settings.chat_max_turns,
-                                max_conversation_bytes=settings.chat_conversation_max_bytes)
+    controller = ChatController(engine, feedback, suggestions=welcome)
     documents = _documents(engine)
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
@@ -506,10 +498,10 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog, settings: Settings | None 
             button.click(give_reason(reason), [turns, rated, conversation], [turns, ack, reasons_row, rated],
                          **private)
 
-    blocks.state_session_capacity = settings.chat_max_sessions
+    blocks.state_session_capacity = limits.CHAT_MAX_SESSIONS
     blocks.queue(
         api_open=False,
-        max_size=settings.chat_queue_max_size,
-        default_concurrency_limit=settings.chat_concurrency_limit,
+        max_size=limits.CHAT_QUEUE_MAX_SIZE,
+        default_concurrency_limit=limits.CHAT_CONCURRENCY_LIMIT,
     )
     return blocks

@@ -33,7 +33,7 @@ import h11
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..settings import default_of
+from . import limits
 
 ACCEPT_ERROR_PREFIX = "socket.accept() out of system resource"
 
@@ -42,7 +42,7 @@ class HeaderDeadlineProtocol(H11Protocol):
     """h11 protocol closing connections whose request head is not complete within
     ``header_timeout_s`` seconds (see the module doc)."""
 
-    header_timeout_s: float = default_of("server_header_timeout_s")
+    header_timeout_s: float = limits.SERVER_HEADER_TIMEOUT_S
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_deadline: asyncio.TimerHandle | None = None
@@ -114,7 +114,7 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
     """``HeaderDeadlineProtocol`` refusing the request heads h11 accepts but HTTP/1.1 servers
     should not (see the module doc): ``400`` (``431`` for size) with ``Connection: close``."""
 
-    max_head_bytes: int = default_of("server_max_header_bytes")
+    max_head_bytes: int = limits.SERVER_MAX_HEADER_BYTES
 
     def handle_events(self) -> None:
         # uvicorn parses events here after new data and after each response (pipelined heads);
@@ -135,12 +135,6 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
                              b"content-length: %d\r\nconnection: close\r\n\r\n%s"
                              % (status, phrase, len(body), body))
         self.transport.close()
-
-
-def strict_head_protocol(header_timeout_s: float, max_head_bytes: int) -> type[StrictHeadProtocol]:
-    """``StrictHeadProtocol`` with its head deadline and size limit set (uvicorn takes a class)."""
-    return type("StrictHeadProtocol", (StrictHeadProtocol,),
-                {"header_timeout_s": header_timeout_s, "max_head_bytes": max_head_bytes})
 
 
 class OneLineAcceptErrors(logging.Filter):

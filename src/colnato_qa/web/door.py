@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..settings import default_of
+from . import limits
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,8 @@ async def refuse(scope: Scope, receive: Receive, send: Send, status: int, detail
 class BodyLimit:
     """Refuses over-large, slow and compressed request bodies on every route (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int | None = None, read_timeout_s: float | None = None) -> None:
-        # Unset: the defaults of the max_body_bytes and body_read_timeout_s settings.
-        max_bytes = default_of("max_body_bytes") if max_bytes is None else max_bytes
-        read_timeout_s = default_of("body_read_timeout_s") if read_timeout_s is None else read_timeout_s
+    def __init__(self, app: ASGIApp, max_bytes: int = limits.MAX_BODY_BYTES,
+                 read_timeout_s: float = limits.BODY_READ_TIMEOUT_S) -> None:
         if max_bytes < 1 or read_timeout_s <= 0:
             raise ValueError(f"BodyLimit needs max_bytes >= 1 and read_timeout_s > 0, got {max_bytes}, {read_timeout_s}")
         self.app = app

@@ -22,12 +22,12 @@ Installed as middleware of the mounted Gradio app, so it sees only requests rout
   (Gradio raises inside its event stream and logs a traceback).
 * What a session can make the server hold: Gradio keeps every message of a finished event (its
   answer: the whole chat) until the session's event stream reads it, for ever if nobody reads.
-  A session with ``chat_max_unread_events`` events joined and not yet read gets ``429`` on a
-  further join; a session whose queue nobody reads for ``chat_unread_deadline_s`` seconds (no
+  A session with ``CHAT_MAX_UNREAD_EVENTS`` events joined and not yet read gets ``429`` on a
+  further join; a session whose queue nobody reads for ``CHAT_UNREAD_DEADLINE_S`` seconds (no
   stream open, no join) is dropped from the queue, as Gradio drops it when its stream is cut
   (``Queue.clean_events``, then its message queue and event ids).
 * Long-lived streams (``/gradio_api/heartbeat/<session>``, ``/gradio_api/queue/data``) are counted
-  per client address and in all: beyond ``chat_max_streams_per_client`` or ``chat_max_streams``
+  per client address and in all: beyond ``CHAT_MAX_STREAMS_PER_CLIENT`` or ``CHAT_MAX_STREAMS``
   a new one gets ``429``, so that held streams cannot take every connection slot.
 
 Gradio's queue is private (``blocks._queue``: ``pending_event_ids_session``,
@@ -48,14 +48,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import limits
 from .door import refuse, replay
 
 log = logging.getLogger(__name__)
 
 SESSION_HASH = r"[A-Za-z0-9_-]{1,64}"
-# Items in one event body: the widest event of the page takes four (a property of the page, not a
-# setting: fn_index's own input count is checked below as well).
-MAX_EVENT_INPUTS = 4
 _READ = ("GET", "HEAD")
 # (methods, path) pairs the page needs; every other request to the Gradio app gets 404.
 OPEN_ROUTES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
@@ -80,7 +78,7 @@ class EventBody(BaseModel):
     """A ``queue/join`` body as the page sends it."""
 
     model_config = ConfigDict(extra="forbid")
-    data: list[StrictStr | None] = Field(max_length=MAX_EVENT_INPUTS)
+    data: list[StrictStr | None] = Field(max_length=limits.CHAT_MAX_EVENT_INPUTS)
     event_data: dict[ShortKey, Scalar | list[Scalar]] | None = Field(default=None, max_length=8)
     fn_index: StrictInt
     trigger_id: StrictInt | None = None
@@ -100,23 +98,14 @@ def describe(error: ValidationError) -> str:
 class GradioGate:
     """ASGI middleware of the mounted Gradio app (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, blocks: Any, max_unread_events: int | None = None,
-                 unread_deadline_s: float | None = None, max_streams_per_client: int | None = None,
-                 max_streams: int | None = None, unread_sweep_s: float | None = None) -> None:
-        # Unset: the defaults of the chat_max_unread_events, chat_unread_deadline_s,
-        # chat_max_streams_per_client, chat_max_streams and chat_unread_sweep_s settings.
-        def given(value: Any, name: str) -> Any:
-            return default_of(name) if value is None else value
-
-        max_unread_events = given(max_unread_events, "chat_max_unread_events")
-        unread_deadline_s = given(unread_deadline_s, "chat_unread_deadline_s")
-        max_streams_per_client = given(max_streams_per_client, "chat_max_streams_per_client")
-        max_streams = given(max_streams, "chat_max_streams")
+    def __init__(self, app: ASGIApp, blocks: Any, max_unread_events: int = limits.CHAT_MAX_UNREAD_EVENTS,
+                 unread_deadline_s: float = limits.CHAT_UNREAD_DEADLINE_S,
+                 max_streams_per_client: int = limits.CHAT_MAX_STREAMS_PER_CLIENT,
+                 max_streams: int = limits.CHAT_MAX_STREAMS) -> None:
         self.app = app
         self.blocks = blocks
         self.max_unread_events = max_unread_events
         self.unread_deadline_s = unread_deadline_s
-        self.unread_sweep_s = given(unread_sweep_s, "chat_unread_sweep_s")
         self.max_streams_per_client = max_streams_per_client
         self.max_streams = max_streams
         self._streams_by_client: Counter[str] = Counter()
@@ -190,9 +179,9 @@ class GradioGate:
         return self.blocks._queue
 
     async def _sweep_unread(self) -> None:
-        """Every ``unread_sweep_s``: drop the sessions nobody has read for the deadline."""
+        """Every ``CHAT_UNREAD_SWEEP_S``: drop the sessions nobody has read for the deadline."""
         while True:
-            await asyncio.sleep(min(self.unread_sweep_s, self.unread_deadline_s / 2))
+            await asyncio.sleep(min(limits.CHAT_UNREAD_SWEEP_S, self.unread_deadline_s / 2))
             try:
                 await self.drop_unread(time.monotonic())
             except Exception as exc:   # never let the sweeper die; one line, as OneLineErrors does

@@ -29,7 +29,7 @@ from starlette.routing import Mount
 
 from .. import __version__
 from ..settings import Settings, load_settings
-from . import connections
+from . import connections, limits
 from .api import AskGate, build_router, install_error_handlers
 from .chat_mount import ChatMount
 from .door import BodyLimit, OneLineErrors
@@ -121,18 +121,15 @@ def create_app(
     page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings),
                      warm_up=lambda: engine.ask(WARM_UP_QUESTION))
     app.state.engine = engine
-    app.state.settings = settings
     app.state.chat = page
-    install_error_handlers(app, retry_after_s=settings.api_retry_after_s)
-    gate = AskGate(settings.api_max_concurrent, settings.api_max_waiting, settings.api_wait_timeout_s)
-    app.include_router(build_router(engine, gate, chat_state=lambda: page.state))
+    install_error_handlers(app)
+    app.include_router(build_router(engine, AskGate(), chat_state=lambda: page.state))
     app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
     install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
     install_host_check(app, hosts)
     app.add_middleware(ForwardedHeaders)
-    # before anything answers: no refusal leaves a body unread on a kept connection
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s)
+    app.add_middleware(BodyLimit)    # before anything answers: no refusal leaves a body unread on a kept connection
     app.add_middleware(OneLineErrors)
 
     app.mount("/", page)
@@ -141,18 +138,16 @@ def create_app(
     return app
 
 
-def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog,
-                   settings: Settings | None = None) -> tuple[FastAPI, FastAPI]:
+def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog, settings: Settings) -> tuple[FastAPI, FastAPI]:
     """Import Gradio and build the chat page for ``app``: (the app whose lifespan starts the
     page, the Gradio app serving it at ``/``)."""
-    settings = settings or Settings()
     started = time.perf_counter()
     import gradio as gr
 
     from . import styles
     from .chat_ui import build_chat_ui
 
-    blocks = build_chat_ui(engine, feedback, settings)
+    blocks = build_chat_ui(engine, feedback)
     holder = FastAPI()
     # Gradio's CORS middleware stands aside when its parent app configures CORS: ``app`` does
     # (web/security.py), so the holder shows Gradio ``app``'s middleware.
@@ -175,10 +170,7 @@ def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog,
         head=styles.head(),
     )
     chat = gradio_app(holder)
-    chat.add_middleware(GradioGate, blocks=blocks, max_unread_events=settings.chat_max_unread_events,
-                        unread_deadline_s=settings.chat_unread_deadline_s, unread_sweep_s=settings.chat_unread_sweep_s,
-                        max_streams_per_client=settings.chat_max_streams_per_client,
-                        max_streams=settings.chat_max_streams)
+    chat.add_middleware(GradioGate, blocks=blocks)
     log.info("chat page built in %.1f s", time.perf_counter() - started)
     return holder, chat
 
@@ -204,13 +196,11 @@ def build_no_upload_router() -> APIRouter:
     return router
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str, settings: Settings | None = None) -> None:
+def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
     """Run ``app`` under uvicorn with the server's limits (docs/security.md): connections and
     in-flight requests, keep-alive, the request-head deadline and size, the accept backlog,
-    one log line per refused connection (every uvicorn setting is here). The limits are the
-    ``server_*`` settings of ``settings`` (else those ``create_app`` used, else the defaults).
-    Adds the bind address to the Host allow-list when the ``allowed_hosts`` setting is not set."""
-    settings = settings or getattr(app.state, "settings", None) or Settings()
+    one log line per refused connection (every uvicorn setting is here). Adds the bind address
+    to the Host allow-list when the ``allowed_hosts`` setting is not set."""
     allowed = getattr(app.state, "allowed_hosts", None)
     if isinstance(allowed, HostAllowList):
         allowed.allow_bind(host)
@@ -222,11 +212,11 @@ def serve(app: FastAPI, host: str, port: int, log_level: str, settings: Settings
         port=port,
         log_level=log_level,
         log_config=connections.log_config(),
-        http=connections.strict_head_protocol(settings.server_header_timeout_s, settings.server_max_header_bytes),
+        http=connections.StrictHeadProtocol,
         proxy_headers=False,     # X-Forwarded-For/-Proto never change the client or the URLs the page is built with
-        limit_concurrency=settings.server_limit_concurrency,
-        timeout_keep_alive=settings.server_keep_alive_s,
-        h11_max_incomplete_event_size=settings.server_max_header_bytes,
-        backlog=settings.server_backlog,
+        limit_concurrency=limits.SERVER_LIMIT_CONCURRENCY,
+        timeout_keep_alive=limits.SERVER_KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=limits.SERVER_MAX_HEADER_BYTES,
+        backlog=limits.SERVER_BACKLOG,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
