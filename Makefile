@@ -1,9 +1,14 @@
 # colnato-qa: `make run` starts the chatbot, `make test` runs the whole suite, `make check` the fast tier.
-# All set everything up in .venv/ first (via `make install`) and are quick when already set up.
+# All set up .venv/ first and are quick when already set up. `make run` installs only what serving needs
+# (the package and its dependencies: no test extras, no npm); `make test` (via `make install`) adds the
+# test and bench extras and axe-core from npm.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+# The package, editable, with what serving (and building the index) needs.
+SERVE_STAMP := $(VENV)/.serve-stamp
+# ... plus the test and bench extras.
+DEV_STAMP   := $(VENV)/.dev-stamp
 # axe-core (the browser tests' accessibility checker), from package-lock.json; needs npm.
 AXE    := node_modules/axe-core/axe.min.js
 INDEX  ?= index
@@ -13,10 +18,10 @@ FAST   := not slow and not browser and not server
 # natural-phrasing test set. Add a file here to report it too (its report goes to reports/eval/<name>/).
 EVAL_GOLD ?= corpus/gold/colnato_gold.jsonl:test corpus/gold/forms/test.jsonl corpus/gold/natural/test.jsonl
 
-.PHONY: install index run test check bench eval eval-baseline clean-index help
+.PHONY: install serve-install index run test check bench eval eval-baseline clean-index help
 
 help:
-	@echo "make run    - set up .venv, build the index if needed, start the chatbot on http://127.0.0.1:7860"
+	@echo "make run    - set up .venv (serving only), build the index if needed, start the chatbot on http://127.0.0.1:7860"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make check  - the fast tier of the suite (under a minute): unit and engine tests"
 	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json and benchmarks/README.md)"
@@ -24,19 +29,27 @@ help:
 	@echo "make eval-baseline - rewrite config/eval_baseline*.json, the figures the evaluation gate holds to"
 	@echo "make clean-index   - remove the built index (generations, manifest, lock) from INDEX=$(INDEX)"
 
-install: $(STAMP) $(AXE)
+# Everything the suite needs.
+install: $(DEV_STAMP) $(AXE)
 
-$(STAMP): pyproject.toml
+# What serving needs.
+serve-install: $(SERVE_STAMP)
+
+$(SERVE_STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(SERVE_STAMP)
+
+$(DEV_STAMP): $(SERVE_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	@touch $(STAMP)
+	@touch $(DEV_STAMP)
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AXE)
 
-index: install
+index: serve-install
 	$(BIN)/colnato-qa build
 
 run: index
@@ -45,10 +58,10 @@ run: index
 test: install
 	$(BIN)/python -m pytest
 
-check: install
+check: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "$(FAST)"
 
-bench: index
+bench: index $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
 
 eval: index

@@ -15,7 +15,7 @@ import traceback
 
 from . import RESULTS_DIR, TMP_DIR, log, write_result
 
-ORDER = ("encoders", "latency", "cold_start", "http_load", "memory", "scale")
+ORDER = ("encoders", "latency", "cold_start", "http_load", "replicas", "memory", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,8 +98,10 @@ def index_copy(tmp_path, session_index_dir) -> Path:
 # `make check` runs `-m "not slow and not browser and not server"`: unit and engine tests, under a
 # minute. `make test` (and CI) runs everything. Marks given here rather than in each module so the
 # tiers can be read in one place; a module may add its own marks too (test_browser.py does).
-SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load"}        # the app in a subprocess
-SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis"}  # rebuilds, kills, fuzzing
+SERVER_MODULES = {"test_browser", "test_gradio_client", "test_load",        # the app in a subprocess
+                  "test_replicas"}                                            # three of them behind nginx
+SLOW_MODULES = {"test_index_faults", "test_index_store", "test_schemathesis",  # rebuilds, kills, fuzzing
+                "test_package"}                                                # builds and installs the wheel
 SLOW_TESTS = {
     "test_every_gold_answer_is_quoted_at_its_offsets",   # every gold question; the gate covers the figures
     "test_gold_questions_and_index_vectors_match_torch",  # loads torch beside onnx
@@ -111,6 +113,7 @@ SLOW_TESTS = {
     "test_history_at_the_turn_limit_reads_the_recent_turns",
     "test_single_request_latency",
     "test_build_reports_counts_and_no_library_debug_lines",
+    "test_serving_the_api_imports_neither_gradio_nor_torch",  # the engine in a subprocess
     "test_build_and_eval_run_on_the_second_article",     # builds an index of corpus/articles/port-ardley, evaluates
     "test_bring_your_own_questions_fits_the_second_article",  # fit, calibrate and eval on the second article
 }

@@ -92,6 +92,24 @@ def test_make_clean_index_removes_generations_and_manifest(tmp_path):
     assert sorted(p.name for p in index.iterdir()) == ["README.md"]
 
 
+def make_plan(target: str) -> str:
+    """The commands ``make TARGET`` would run from scratch (``-n -B``: printed, none run)."""
+    out = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_installs_only_what_serving_needs():
+    # A machine without npm (or the test tools) can start the chatbot: `make run` sets up the package
+    # and builds the index; npm and the test and bench extras come with `make test`.
+    run = make_plan("run")
+    assert "pip install --quiet -e ." in run and "colnato-qa serve" in run
+    assert "npm" not in run and "[test" not in run and "bench]" not in run
+    test = make_plan("test")
+    assert "npm ci" in test and "-e '.[test,bench]'" in test and "pytest" in test
+
+
 def test_make_eval_reports_the_article_worded_and_the_natural_test_sets():
     from colnato_qa.evaluation.gold import read_gold_sets
 

@@ -2,7 +2,8 @@
 
 * ``web_engine``: the real ``QAEngine``, loaded once per test session.
 * ``running_server(...)``: ``python app.py`` in a subprocess on a free port, ready when
-  ``/healthz`` answers; always terminated on exit.
+  ``/healthz`` answers with the chat page mounted (``"chat": "ready"``: the API answers
+  before); always terminated on exit.
 * ``static_server(...)``: a plain ``http.server`` serving a directory on a free port (a
   "third-party" origin for the embedding tests).
 * ``chromium()``: Debian's /usr/bin/chromium, headless, driven by Playwright (whose own browser
@@ -79,7 +80,7 @@ class RunningServer:
 @contextlib.contextmanager
 def running_server(tmp_dir: Path, env: dict[str, str] | None = None,
                    max_open_files: int | None = None) -> Iterator[RunningServer]:
-    """Start ``python app.py --port N`` and wait for ``/healthz``; stop it on exit.
+    """Start ``python app.py --port N`` and wait until ``/healthz`` reports the chat page ready; stop it on exit.
     ``max_open_files`` lowers the server process's file-descriptor limit (RLIMIT_NOFILE)."""
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
@@ -112,7 +113,8 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+            health = httpx.get(f"{url}/healthz", timeout=2.0)
+            if health.status_code == 200 and health.json().get("chat") == "ready":
                 return
         except httpx.TransportError:
             pass

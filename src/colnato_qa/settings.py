@@ -6,6 +6,13 @@ file (``COLNATO_QA_PORT=8000``, ``COLNATO_QA_ALLOWED_ORIGINS=https://a.example,h
 ``Settings(...)`` alone takes its arguments, then the environment, then the defaults.
 
 ``abstain_threshold`` is written by ``colnato-qa calibrate`` (see README, Configuration).
+
+Where the defaults live: in a source checkout (``src/colnato_qa`` under a ``pyproject.toml``), the
+checkout's ``config/``, ``corpus/`` and ``index/``. In an installed package (a wheel, pipx, a
+container), the article and the config files ship inside the package (``colnato_qa/_bundled/``,
+copied there by ``setup.py`` at build time), the index is built in the user's cache directory
+(``$XDG_CACHE_HOME/colnato-qa/index`` on Linux) and the feedback log goes to the user's state
+directory, so nothing is written to the working directory or the package.
 """
 
 from __future__ import annotations
@@ -27,10 +34,33 @@ from .errors import ConfigError
 from .files import write_text_atomic
 from .request import DEFAULT_MAX_HISTORY_TURNS, DEFAULT_MAX_QUESTION_CHARS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "colnato_qa.json"
-DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
-DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
+APP_NAME = "colnato-qa"
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"     # an installed package's config/ and corpus/ (setup.py)
+
+
+def source_checkout() -> Path | None:
+    """The root of the source checkout this package runs from, or None when it is installed."""
+    root = PACKAGE_DIR.parents[1]
+    return root if PACKAGE_DIR.parent.name == "src" and (root / "pyproject.toml").is_file() else None
+
+
+def default_index_dir() -> Path:
+    """The checkout's index/, else index/ in the user's cache directory (platformdirs)."""
+    root = source_checkout()
+    if root is not None:
+        return root / "index"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME) / "index"
+
+
+PROJECT_ROOT = source_checkout()
+# Where config/ and corpus/ are: the checkout, or the copy inside the installed package.
+DATA_ROOT = PROJECT_ROOT if PROJECT_ROOT is not None else BUNDLED_DIR
+DEFAULT_CONFIG_PATH = DATA_ROOT / "config" / "colnato_qa.json"
+DEFAULT_CORPUS_DIR = DATA_ROOT / "corpus"
+DEFAULT_INDEX_DIR = default_index_dir()
 CONFIG_ENV = "COLNATO_QA_CONFIG"
 ENV_PREFIX = "COLNATO_QA_"
 # Keys of the config file that are records, not settings (written by `colnato-qa calibrate`).
@@ -56,7 +86,7 @@ def default_feedback_path() -> Path:
     """feedback.jsonl in the user's state directory (``$XDG_STATE_HOME/colnato-qa`` on Linux)."""
     from platformdirs import user_state_path
 
-    return user_state_path("colnato-qa") / "feedback.jsonl"
+    return user_state_path(APP_NAME) / "feedback.jsonl"
 
 
 def parse_host_names(raw: str | Iterable[str]) -> list[str]:
@@ -137,16 +167,16 @@ class Settings(BaseSettings):
     # Rotated feedback files kept (feedback.jsonl.1 ...).
     feedback_backups: int = Field(5, ge=1)
     # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
-    answerability_model: Path = PROJECT_ROOT / "config" / "answerability.json"
+    answerability_model: Path = DATA_ROOT / "config" / "answerability.json"
     # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
     # them; used only with the corpus and encoder it was fitted for. None: questions are not adapted.
-    query_adapter: Path | None = PROJECT_ROOT / "config" / "query_adapter.npz"
+    query_adapter: Path | None = DATA_ROOT / "config" / "query_adapter.npz"
     # Training questions tied to the sentences that answer them, written by `colnato-qa fit`; used only with
     # the corpus and encoder it was made for. None: no bank.
-    question_bank: Path | None = PROJECT_ROOT / "config" / "question_bank.npz"
+    question_bank: Path | None = DATA_ROOT / "config" / "question_bank.npz"
     # The answerability model (with its own threshold) for an article with no adapter or bank fitted for it:
     # fitted on several articles with features that need neither (scripts/fit_general_answerability.py).
-    general_answerability_model: Path | None = PROJECT_ROOT / "config" / "answerability_general.json"
+    general_answerability_model: Path | None = DATA_ROOT / "config" / "answerability_general.json"
     # Questions the corpus answers, offered with a reply that quotes nothing (a question not in English, a
     # pronoun with nothing to refer to). Per corpus, in config/colnato_qa.json.
     example_questions: list[str] = Field(default_factory=list)
@@ -155,7 +185,7 @@ class Settings(BaseSettings):
     followup_min_confidence: float = Field(0.3, ge=0.0, le=1.0)
     # Per kind of question, how often the short answer is right (scripts/fit_short_answer_gate.py); the bold
     # phrase is shown only where that is high enough. None: always shown.
-    short_answer_gate: Path | None = PROJECT_ROOT / "config" / "short_answer.json"
+    short_answer_gate: Path | None = DATA_ROOT / "config" / "short_answer.json"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -47,3 +47,10 @@ def test_the_documented_proxy_configuration_clears_the_forwarded_headers():
     nginx = re.search(r"```nginx\n(.*?)```", SECURITY_DOC.read_text(encoding="utf-8"), re.S).group(1)
     for header in ("X-Forwarded-Host", "X-Forwarded-Proto", "X-Gradio-Server", "Forwarded"):
         assert re.search(rf'proxy_set_header\s+{header}\s+"";', nginx), f"the nginx configuration passes {header}"
+
+
+def test_the_tested_replica_configuration_clears_the_page_root_headers():
+    """deploy/nginx.conf, the configuration the replica tests run, never passes a client's page-root headers on."""
+    nginx = (SECURITY_DOC.parents[1] / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    for header in ("X-Forwarded-Host", "X-Gradio-Server", "Forwarded"):
+        assert re.search(rf'proxy_set_header\s+{header}\s+"";', nginx), f"deploy/nginx.conf passes {header}"

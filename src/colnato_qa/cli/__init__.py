@@ -21,16 +21,20 @@ from ..offline import pin_offline_environment
 from . import common
 from .batch import MAX_LINE_BYTES, answer_batches, read_batches
 from .common import Command, Group, configure_logging, engine_options, refuse_unused, verbosity_level
-from .compare_command import compare_command
-from .eval_commands import calibrate_command, eval_command
-from .fit_command import fit_command
 
 log = logging.getLogger("colnato_qa.cli")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Imported when run (cli/common.Group): evaluation and fitting import scikit-learn.
+LAZY_COMMANDS = {
+    "eval": "colnato_qa.cli.eval_commands:eval_command",
+    "calibrate": "colnato_qa.cli.eval_commands:calibrate_command",
+    "fit": "colnato_qa.cli.fit_command:fit_command",
+    "compare": "colnato_qa.cli.compare_command:compare_command",
+}
 
 
-@click.group(cls=Group, context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT, lazy_commands=LAZY_COMMANDS)
 @click.version_option(package_name="colnato-qa")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def main(verbose: int) -> None:
@@ -159,7 +163,7 @@ def _ask_batch(batch: Path, out: Path | None, corpus: Path | None, index: Path |
 @main.command("import-page", cls=Command)
 @click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-              help="Corpus directory (default: the project's corpus/).")
+              help="Corpus directory (default: the source checkout's corpus/; required for an installed package).")
 @click.option("--doc-id", default=None, help="Document id (default: from the title).")
 def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> None:
     """Clean a scraped article page and add it to the corpus (replacing the document that already
@@ -173,8 +177,11 @@ def import_page_command(page: Path, corpus: Path | None, doc_id: str | None) -> 
         colnato-qa import-page saved-page.txt --corpus corpus/articles/my-article
     """
     from ..cleaning import describe_import, import_page, source_label
-    from ..settings import DEFAULT_CORPUS_DIR
+    from ..settings import DEFAULT_CORPUS_DIR, source_checkout
 
+    if corpus is None and source_checkout() is None:
+        raise click.UsageError("Give --corpus DIR: the article shipped inside the installed package is not "
+                               "changed. Then ask with the same --corpus DIR.")
     corpus_dir = Path(corpus or DEFAULT_CORPUS_DIR)
     path, article = import_page(page, corpus_dir, doc_id=doc_id, source_label=source_label(page, corpus_dir))
     click.echo(f"wrote {path}")
@@ -208,18 +215,19 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 
     origins = parse_allowed_origins(settings.allowed_origins)  # a bad origin stops the server before the model loads
     started = time.perf_counter()
+    import threading
+
+    from ..components.language import preload
+
+    # The language identifier loads beside the engine (~0.4 s each) instead of on the first question.
+    threading.Thread(target=preload, name="preload-language", daemon=True).start()
     engine = common.load_engine(corpus, index, settings=settings)
     notice = common.unfitted_notice(engine, corpus, index)
     if notice:
         log.warning("%s", notice)
     from ..web.server import create_app, serve as run_server
 
-    app = create_app(engine, allowed_origins=origins, settings=settings)
-    log.info("app ready in %.1f s", time.perf_counter() - started)
+    app = create_app(engine, allowed_origins=origins, settings=settings, chat="background")
+    log.info("API ready in %.1f s (the chat page is mounted once built)", time.perf_counter() - started)
     run_server(app, host or settings.host, settings.port if port is None else port, log_level)
 
-
-main.add_command(eval_command, "eval")
-main.add_command(calibrate_command, "calibrate")
-main.add_command(fit_command, "fit")
-main.add_command(compare_command, "compare")

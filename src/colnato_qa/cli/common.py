@@ -5,6 +5,7 @@ the command with one line on stderr and exit status 1, never a traceback."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -78,11 +79,14 @@ def load_engine(corpus: Path | str | None = None, index: Path | str | None = Non
 def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--corpus, --index and --config, passed as ``corpus``, ``index`` and ``config``."""
     f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Settings file (default: $COLNATO_QA_CONFIG, else config/colnato_qa.json).")(f)
+                     help="Settings file (default: $COLNATO_QA_CONFIG, else config/colnato_qa.json of the "
+                          "checkout or of the package).")(f)
     f = click.option("--index", "index", type=click.Path(path_type=Path), default=None,
-                     help="Index directory (default: the project's index/).")(f)
+                     help="Index directory (default: the checkout's index/; installed: the user's cache "
+                          "directory, ~/.cache/colnato-qa/index on Linux).")(f)
     f = click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
-                     help="Corpus directory (default: the project's corpus/).")(f)
+                     help="Corpus directory (default: the checkout's corpus/; installed: the article shipped "
+                          "with the package).")(f)
     return f
 
 
@@ -125,7 +129,23 @@ class Command(OneLineErrors, click.Command):
 
 
 class Group(OneLineErrors, click.Group):
-    """The ``colnato-qa`` group."""
+    """The ``colnato-qa`` group. The commands in ``lazy_commands`` (name: ``"module:attribute"``) are
+    imported when they are run or listed, not with the CLI: the evaluation commands import
+    scikit-learn and the evaluation package (~1 s), which ``serve`` and ``ask`` do not pay for
+    (issue #19: the server's start-up)."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
 
 def refuse_unused(ctx: click.Context, why: str, *names: str) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from ..evaluation.compare import compare_runs, load_run, render_compare_html
 from ..files import write_text_atomic
 from .common import Command
 from .eval_commands import format_table
@@ -42,6 +41,10 @@ def compare_command(run_a: Path, run_b: Path, html_path: Path | None, as_json: b
         COLNATO_QA_TOP_K=1 colnato-qa eval corpus/gold/natural/dev.jsonl --out runs/b
         colnato-qa compare runs/a runs/b --html runs/a-vs-b.html
     """
+    # Imported here, not with the CLI: evaluation's metrics import scikit-learn (~1 s), which no
+    # other command (serve above all: issue #19's start-up) should pay for.
+    from ..evaluation.compare import compare_runs, load_run, render_compare_html
+
     c = compare_runs(load_run(run_a), load_run(run_b))
     if html_path is not None:
         write_text_atomic(html_path, render_compare_html(c))

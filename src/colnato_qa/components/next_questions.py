@@ -21,9 +21,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from ..settings import PROJECT_ROOT
+from ..settings import DATA_ROOT
 
-DEFAULT_BANK = PROJECT_ROOT / "config" / "suggestions.jsonl"
+DEFAULT_BANK = DATA_ROOT / "config" / "suggestions.jsonl"
 
 
 @dataclass(frozen=True)

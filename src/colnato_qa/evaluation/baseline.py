@@ -15,11 +15,11 @@ from typing import Any
 
 from ..errors import GoldFormatError
 from ..files import write_text_atomic
-from ..settings import PROJECT_ROOT
+from ..settings import DATA_ROOT
 
 GATED_METRICS = ("answer_recall", "citation_at_1", "abstain_recall")
 #: The project's baseline file, which ``make eval-baseline`` rewrites.
-PROJECT_BASELINE = PROJECT_ROOT / "config" / "eval_baseline.json"
+PROJECT_BASELINE = DATA_ROOT / "config" / "eval_baseline.json"
 
 
 def rewrite_hint(path: str | Path, gold: str | None = None, split: str | None = None) -> str:

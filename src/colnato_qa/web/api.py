@@ -6,6 +6,7 @@ answer schema in ``/openapi.json`` and error handlers that turn every bad reques
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 import anyio
@@ -42,6 +43,9 @@ class HealthModel(BaseModel):
     model: str | None = Field(description="Embedding model of the index.")
     built_at: str | None = Field(description="When the index was built (ISO 8601).")
     generation: str | None = Field(default=None, description="Id of the index build.")
+    chat: Literal["starting", "ready", "failed"] = Field(
+        default="ready", description="The chat page at /: being built (it answers 503 until ready), ready, or failed "
+                                     "to start (the API answers in every case).")
     fitted_for_corpus: bool = Field(
         description="True when the query adapter and the question bank in use were fitted (`colnato-qa fit`) "
                     "for this corpus; false for an article nobody has written training questions for.")
@@ -100,7 +104,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_router(engine: Any, gate: AskGate) -> APIRouter:
+def build_router(engine: Any, gate: AskGate, chat_state: Callable[[], str] = lambda: "ready") -> APIRouter:
+    """The API's routes over ``engine``; ``chat_state()`` tells ``/healthz`` where the chat page is."""
     router = APIRouter()
 
     @router.post(ASK_PATH, response_model=AnswerModel, responses=ERROR_RESPONSES, tags=["qa"],
@@ -132,6 +137,7 @@ def build_router(engine: Any, gate: AskGate) -> APIRouter:
             model=None if model is None else str(model),
             built_at=manifest.get("built_at"),
             generation=manifest.get("generation"),
+            chat=chat_state(),
             **engine.fitted_artefacts,
         )
 

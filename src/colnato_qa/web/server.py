@@ -6,18 +6,22 @@
 
 The engine is loaded once in ``create_app`` and shared by every request; the server keeps no
 per-user state outside Gradio's session state, so replicas behind a load balancer work
-(with sticky sessions for the chat page's queue, as for any Gradio app).
+(with sticky sessions for the chat page's queue only: docs/scaling.md, deploy/).
+
+Gradio is imported only by the chat page (``chat_mount``): ``create_app(chat="background")``
+(what ``colnato-qa serve`` uses) answers the API and ``/healthz`` as soon as the engine is loaded
+and mounts the page when it is built; the page answers ``503`` with ``Retry-After`` until then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
-import gradio as gr
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -25,9 +29,9 @@ from starlette.routing import Mount
 
 from .. import __version__
 from ..settings import Settings, load_settings
-from . import connections, limits, styles
+from . import connections, limits
 from .api import AskGate, build_router, install_error_handlers
-from .chat_ui import build_chat_ui
+from .chat_mount import ChatMount
 from .door import BodyLimit, BodyReader, OneLineErrors
 from .embed import build_embed_router
 from .feedback import FeedbackLog
@@ -39,6 +43,10 @@ log = logging.getLogger("colnato_qa.web")
 GRACEFUL_SHUTDOWN_S = 2
 NO_UPLOAD_PATH = "/gradio_api/upload"
 MAX_FILE_SIZE = "1kb"   # Gradio's own limit too, in case another upload route appears
+# Asked once in the background before the chat page is built (create_app(chat="background")): the
+# engine's lazily loaded parts (the language identifier: ~0.6 s) load before Gradio's import competes
+# for the interpreter, so the first real question is answered without waiting on both.
+WARM_UP_QUESTION = "Which year does the text mention first?"   # goes the whole way (not a question about the article)
 
 
 def api_description(documents: Sequence[Any]) -> str:
@@ -61,6 +69,7 @@ def create_app(
     feedback_path: str | os.PathLike[str] | None = None,
     allowed_hosts: str | Sequence[str] | None = None,
     settings: Settings | None = None,
+    chat: Literal["now", "background"] = "now",
 ) -> FastAPI:
     """The FastAPI app with the API routes and the Gradio chat mounted at ``/``.
 
@@ -71,6 +80,8 @@ def create_app(
     ``allowed_hosts``: the ``Host`` allow-list (the ``allowed_hosts`` setting when None; unset:
     localhost names, plus the bind address once ``serve`` starts the server).
     ``settings``: where those defaults come from (``load_settings()`` when None).
+    ``chat``: build the chat page now (Gradio imported here), or in the background once the
+    server has started (``"background"``: the API answers first; see ``chat_mount``).
 
     Middleware, outermost first: one-line errors, the body limit (declared sizes; a response
     sent while the body is unread closes the connection), the forwarded headers dropped (``/``
@@ -89,16 +100,31 @@ def create_app(
         engine = QAEngine.load(settings=settings)
         log.info("engine loaded in %.1f s", time.perf_counter() - started)
 
+    if chat not in ("now", "background"):
+        raise ValueError(f"chat must be 'now' or 'background', got {chat!r}")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await page.start()
+        try:
+            yield
+        finally:
+            await page.stop()
+
     app = FastAPI(
         title="colnato-qa",
         version=__version__,
         description=api_description(engine.documents),
         docs_url=None,      # Swagger UI and ReDoc load their scripts from a CDN; /openapi.json stays
         redoc_url=None,
+        lifespan=lifespan,
     )
+    page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings),
+                     warm_up=lambda: engine.ask(WARM_UP_QUESTION))
     app.state.engine = engine
+    app.state.chat = page
     install_error_handlers(app)
-    app.include_router(build_router(engine, AskGate()))
+    app.include_router(build_router(engine, AskGate(), chat_state=lambda: page.state))
     app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
     app.add_middleware(BodyReader)
@@ -108,9 +134,28 @@ def create_app(
     app.add_middleware(BodyLimit)    # declared sizes first; a refusal that leaves a body unread closes the connection
     app.add_middleware(OneLineErrors)
 
+    app.mount("/", page)
+    if chat == "now":
+        page.build_now()
+    return app
+
+
+def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog, settings: Settings) -> tuple[FastAPI, FastAPI]:
+    """Import Gradio and build the chat page for ``app``: (the app whose lifespan starts the
+    page, the Gradio app serving it at ``/``)."""
+    started = time.perf_counter()
+    import gradio as gr
+
+    from . import styles
+    from .chat_ui import build_chat_ui
+
     blocks = build_chat_ui(engine, feedback)
+    holder = FastAPI()
+    # Gradio's CORS middleware stands aside when its parent app configures CORS: ``app`` does
+    # (web/security.py), so the holder shows Gradio ``app``'s middleware.
+    holder.user_middleware = app.user_middleware
     gr.mount_gradio_app(
-        app,
+        holder,
         blocks,
         path="/",
         root_path=settings.public_url,   # None: the allowed Host of the request (forwarded headers are dropped)
@@ -126,16 +171,20 @@ def create_app(
         css=styles.css(),
         head=styles.head(),
     )
-    gradio_app(app).add_middleware(GradioGate, blocks=blocks)
-    return app
+    chat = gradio_app(holder)
+    chat.add_middleware(GradioGate, blocks=blocks)
+    log.info("chat page built in %.1f s", time.perf_counter() - started)
+    return holder, chat
 
 
 def gradio_app(app: FastAPI) -> FastAPI:
-    """The Gradio app mounted at ``/`` of ``app``."""
+    """The Gradio app mounted at ``/`` of ``app`` (of its chat page, once built)."""
     for route in app.routes:
-        if isinstance(route, Mount) and isinstance(route.app, FastAPI):
-            return route.app
-    raise RuntimeError("no Gradio app is mounted: call gr.mount_gradio_app first")
+        if isinstance(route, Mount):
+            mounted = route.app.app if isinstance(route.app, ChatMount) else route.app
+            if isinstance(mounted, FastAPI):
+                return mounted
+    raise RuntimeError("no Gradio app is mounted: the chat page is not built yet")
 
 
 def build_no_upload_router() -> APIRouter:
