@@ -162,22 +162,27 @@ def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExam
     """Questions asked on their own: answerable ones whose evidence lies in the corpus's sentences
     (with the rows of those sentences) and unanswerable ones (no rows), each with the engine's
     encoder vector of the question as read (typos repaired), not adapted."""
+    return [AdapterExample(vector, tuple(rows)) for _, vector, rows in asked_on_their_own(engine, items)]
+
+
+def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[tuple[GoldItem, np.ndarray, list[int]]]:
+    """The training questions asked on their own (no history), each with its encoder vector as read (typos
+    repaired, not adapted) and the rows of the corpus sentences its evidence lies in (none for an unanswerable
+    question); answerable questions whose evidence is not in the corpus are left out."""
     from ..text import fold
 
-    texts = engine.sentence_texts()
-    folded = [fold(t) for t in texts]
+    folded = [fold(t) for t in engine.sentence_texts()]
     out = []
     for item in items:
         if item.history:
             continue
+        rows: list[int] = []
         if item.answerable:
             ev = fold(item.evidence or "")
-            targets = tuple(i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev)))
-            if not targets:
+            rows = [i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev))]
+            if not rows:
                 continue
-        else:
-            targets = ()
-        out.append(AdapterExample(engine.encode_question(item.question, adapted=False), targets))
+        out.append((item, engine.encode_question(item.question, adapted=False), rows))
     return out
 
 
@@ -197,22 +202,10 @@ def bank_entries(engine: Any, items: Sequence[GoldItem]) -> list[BankEntry]:
     corpus's sentences, and one per unanswerable question; follow-ups (with history) are left out: their
     wording means nothing without the conversation."""
     from ..components.question_bank import UNANSWERABLE
-    from ..text import fold
 
-    folded = [fold(t) for t in engine.sentence_texts()]
     out = []
-    for item in items:
-        if item.history:
-            continue
-        if item.answerable:
-            ev = fold(item.evidence or "")
-            rows = [i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev))]
-            if not rows:
-                continue
-        else:
-            rows = [UNANSWERABLE]
-        vector = engine.encode_question(item.question, adapted=False)
-        out.extend(BankEntry(item.id, vector, r) for r in rows)
+    for item, vector, rows in asked_on_their_own(engine, items):
+        out.extend(BankEntry(item.id, vector, r) for r in (rows or [UNANSWERABLE]))
     return out
 
 
