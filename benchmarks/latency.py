@@ -65,8 +65,8 @@ def _stages(engine, items, rounds: int) -> dict[str, Any]:
             if trace is not None and trace.retrieval is not None:
                 enc.append(trace.retrieval.encode_ms)
                 total.append(trace.total_ms)
-            if "short_answer_ms" in d:
-                short.append(d["short_answer_ms"])
+            if trace is not None and trace.short_answer is not None:
+                short.append(trace.short_answer.ms)
     rest = [t - e for t, e in zip(total, enc)]
     return {
         "answers_with_timings": len(total),
