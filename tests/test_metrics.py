@@ -228,7 +228,7 @@ def test_confidence_auc_per_type_sets_a_one_sided_group_against_the_other_side_o
     assert by_type["unanswerable"]["confidence_auc"] == round(5 / 6, 4)
 
 
-def test_roc_auc_is_scikit_learns():
+def test_roc_auc_is_scikit_learns(monkeypatch):
     import random
 
     from sklearn.metrics import roc_auc_score
@@ -239,4 +239,9 @@ def test_roc_auc_is_scikit_learns():
     scores = [round(rng.random(), 1) for _ in range(60)]            # many ties
     labels = [rng.random() < 0.6 for _ in range(60)]
     assert metrics.roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=0)
-    assert metrics.roc_auc_score is roc_auc_score                    # the library's, not a hand-written loop
+    # The library's, not a hand-written loop (imported when called: importing scikit-learn sets os.environ).
+    import sklearn.metrics
+
+    calls = []
+    monkeypatch.setattr(sklearn.metrics, "roc_auc_score", lambda y, s: calls.append((y, s)) or 0.25)
+    assert metrics.roc_auc([0.1, 0.9], [False, True]) == 0.25 and calls == [([False, True], [0.1, 0.9])]

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from ..text import fold
 
@@ -313,6 +312,10 @@ ANSWER_FIELDS = ("short", "sentence")
 def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
     """Area under the ROC curve (``sklearn.metrics.roc_auc_score``): the chance that a random positive
     scores above a random negative, ties counting one half. None without both classes."""
+    # Imported here: importing scikit-learn sets KMP_* variables in os.environ, and importing the library
+    # must leave the environment alone (tests/test_project.py); it also costs every command a second.
+    from sklearn.metrics import roc_auc_score
+
     labels = [bool(p) for p in positives]
     if all(labels) or not any(labels):
         return None
