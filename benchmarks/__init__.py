@@ -283,8 +283,8 @@ def wait_ready(server: Server, timeout: float = 240.0) -> Server:
         time.sleep(0.2)
 
 
-def stop_server(server: Server) -> None:
-    proc = server.process
+def terminate(proc: subprocess.Popen) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL if it has not exited within 20 s."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -292,6 +292,10 @@ def stop_server(server: Server) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def stop_server(server: Server) -> None:
+    terminate(server.process)
     port = server.url.rsplit(":", 1)[1]
     with contextlib.suppress(OSError):
         server.log_path.unlink()

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import PYTHON, ROOT, TMP_DIR, child_env, free_port, log, median, varied_questions
+from . import PYTHON, ROOT, TMP_DIR, child_env, free_port, log, median, terminate, varied_questions
 
 QUESTION = "When was it announced that Colombia would become a NATO global partner?"
 
@@ -112,12 +112,7 @@ def _server_once(start_question: int) -> dict[str, Any]:
         out["torch_mapped"] = _torch_mapped(proc.pid)
         return out
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        terminate(proc)
         for path in (log_path, TMP_DIR / f"cold-feedback-{port}.jsonl"):
             path.unlink(missing_ok=True)
 
