@@ -160,10 +160,31 @@ def test_damaged_export_file_is_detected(tmp_path, embedder, name):
     shutil.copytree(embedder.export_dir, copy)
     settings = onnx_export.export_settings(embedder.model_name, embedder.model_location)
     assert onnx_export.verified_meta(copy, settings) is not None
+    assert onnx_export.verified_meta(copy, settings) is not None   # from the recorded stamps this time
     data = bytearray((copy / name).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (copy / name).write_bytes(bytes(data))
     assert onnx_export.verified_meta(copy, settings) is None
+
+
+def test_an_export_checked_once_is_not_hashed_again(tmp_path, embedder, monkeypatch):
+    copy = tmp_path / "export"
+    shutil.copytree(embedder.export_dir, copy)
+    (copy / onnx_export.CHECKED).unlink(missing_ok=True)
+    settings = onnx_export.export_settings(embedder.model_name, embedder.model_location)
+    hashed = []
+    real = onnx_export.sha256_file
+    monkeypatch.setattr(onnx_export, "sha256_file", lambda path: hashed.append(path.name) or real(path))
+    assert onnx_export.verified_meta(copy, settings) is not None
+    assert sorted(hashed) == sorted(onnx_export.FILES)
+    hashed.clear()
+    assert onnx_export.verified_meta(copy, settings) is not None
+    assert hashed == []
+    replaced = copy / "tokenizer.json"     # a file put in place by another copy: new inode, hashed again
+    shutil.copyfile(embedder.export_dir / "tokenizer.json", tmp_path / "tokenizer.json")
+    os.replace(tmp_path / "tokenizer.json", replaced)
+    assert onnx_export.verified_meta(copy, settings) is not None
+    assert hashed == list(onnx_export.FILES)
 
 
 def test_export_settings_name_the_directory(embedder):

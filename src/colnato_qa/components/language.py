@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from .language_model import load_identifier
+
 #: The languages told apart (ISO 639-1); the engine answers in English and replies in the others.
 CANDIDATES = ("en", "es", "pt", "fr", "de", "it", "nl")
 MAX_ENGLISH = 0.3           # py3langid's normalised probability of English below which a question may be foreign
@@ -43,18 +45,12 @@ class LanguageGuess:
 
 @lru_cache(maxsize=1)
 def _identifier():
-    import py3langid.langid as langid
-
-    full = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
-    full.set_languages(list(CANDIDATES))
-    # An identifier of the candidate languages' columns only (set_languages copies them): the full
-    # model (~70 MB for 97 languages) is released instead of being held for the life of a server.
-    return langid.LanguageIdentifier(full.nb_ptc, full.nb_pc, full.nb_classes, full.tk_nextmove, full.tk_output,
-                                     norm_probs=True, tk_row=full.tk_row)
+    # The candidate languages' columns only, memory-mapped from the user cache (language_model.py).
+    return load_identifier(CANDIDATES)
 
 
 def preload() -> None:
-    """Load the language identifier now (~0.4 s, once per process; otherwise on the first question):
+    """Load the language identifier now (a few ms once its tables are cached; otherwise on the first question):
     ``colnato-qa serve`` loads it beside the engine so that the first question does not wait for it."""
     _identifier()
 

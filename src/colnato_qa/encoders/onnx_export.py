@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ColnatoError
+from ..files import write_text_atomic
 from .model_files import model_fingerprint
 from .onnx_runtime import GRAPH, OnnxRuntime
 
@@ -53,6 +54,9 @@ OPSET = 17
 OPT_LEVEL = 1
 FILES = (GRAPH, GRAPH + ".data", "tokenizer.json", "word_embeddings.npy")
 META = "export.json"
+# The files' (size, modification time, inode) when their checksums last matched: a start whose files still
+# have them skips hashing ~140 MB (a file rewritten or replaced since gets a new time or inode and is hashed).
+CHECKED = "checked.json"
 # The export must reproduce the torch model's vectors at least this closely, or it is refused.
 MIN_COSINE = 0.9999
 PROBES = (
@@ -166,12 +170,26 @@ def file_table(directory: Path) -> dict[str, dict[str, Any]]:
             for name in FILES}
 
 
+def _stamps(directory: Path) -> dict[str, list[int]]:
+    stamps = {}
+    for name in FILES:
+        st = (directory / name).stat()
+        stamps[name] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return stamps
+
+
 def verified_meta(directory: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
     """The export's metadata when ``directory`` holds an intact export made with ``settings``; else None."""
     meta = _read_json(directory / META)
     files = meta.get("files")
     if meta.get("settings") != settings or not isinstance(files, dict) or sorted(files) != sorted(FILES):
         return None
+    try:
+        stamps = _stamps(directory)
+    except OSError:
+        return None
+    if _read_json(directory / CHECKED) == stamps and all(stamps[n][0] == want.get("bytes") for n, want in files.items()):
+        return meta
     for name, want in files.items():
         f = directory / name
         try:
@@ -180,6 +198,10 @@ def verified_meta(directory: Path, settings: dict[str, Any]) -> dict[str, Any] |
                 return None
         except OSError:
             return None
+    try:
+        write_text_atomic(directory / CHECKED, json.dumps(stamps))
+    except OSError:
+        pass  # a read-only export: hashed at every start
     return meta
 
 
