@@ -115,6 +115,7 @@ def test_role_history_reads_like_string_history(engine):
 @pytest.mark.parametrize("question, field, kind", [
     ("Who wrote this article?", "author", "byline"),
     ("Who is the author?", "author", "byline"),
+    ("who wrote it", "author", "byline"),
     ("Which newspaper published it?", "publisher", "metadata"),
     ("What is the title of the article?", "title", "title"),
 ])
@@ -125,6 +126,9 @@ def test_questions_about_the_article_are_answered_from_its_metadata(engine, ques
     c = a.citations[0]
     assert c.passage.kind == kind
     check_quoted(a)
+    # Right after another question about the article, "it" is still the article, not a phrase of that answer.
+    later = engine.ask(question, ["What is this article about?"])
+    assert later.answer == expected and later.interpreted_as is None
 
 
 def test_article_date_not_in_metadata_is_declined(engine):

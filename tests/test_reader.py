@@ -106,3 +106,19 @@ def test_gazetteer_widens_to_the_noun_phrase():
     found = GAZETTEER.find("what's the new ABC programme about", from_answer=False)
     assert [m.text for m in found] == ["the new ABC programme"]
     assert Gazetteer.from_dict(GAZETTEER.to_dict()) == GAZETTEER
+
+
+def test_what_a_wh_determiner_asks_for_is_not_the_pronouns_referent():
+    # "what farmers": the farmers are the answer sought; "it" still refers back (to the ABC).
+    answers = {"When was the ABC signed?": "The ABC was signed in 1990."}
+    r = read("Which farmers does it cover?", ["When was the ABC signed?"], answers)
+    assert r.text == "Which farmers does the ABC cover?"
+
+
+def test_after_a_which_question_it_is_the_thing_the_answer_named():
+    answers = {"Which treaty protects the river?": "The ABC protects the river since 1990."}
+    r = read("When was it signed?", ["Which treaty protects the river?"], answers)
+    assert r.text == "When was the ABC signed?"
+    # After a question that names its subject, "it" stays that subject even when the answer names another.
+    answers = {"What does the treaty protect?": "It protects the river and the ABC."}
+    assert read("When was it signed?", ["What does the treaty protect?"], answers).text == "When was the treaty signed?"

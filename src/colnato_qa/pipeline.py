@@ -132,11 +132,25 @@ class AnsweringPipeline:
         )
 
     def leans_on_history(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
+        if self._about_the_article_as_before(question, turns):
+            return False
         return self.reader.leans_on_history(question, turns, self.reading_context(state))
 
     def read(self, question: str, turns: list[HistoryTurn], state: IndexState,
              earlier: tuple[EarlierTurn, ...] = ()) -> ReadQuestion:
+        if self._about_the_article_as_before(question, turns):
+            turns = []
         return self.reader.run(question, turns, self.reading_context(state, earlier))
+
+    def _about_the_article_as_before(self, question: str, turns: list[HistoryTurn]) -> bool:
+        """Whether ``question`` asks about the article itself ("who wrote it?") right after a question that
+        did too ("what is this article about?"): its pronoun is the article, not a phrase of that answer.
+        After a question about something else the pronoun is resolved as usual ("What is the ITPP?" then
+        "who wrote it?" asks about the ITPP, which the article may not say)."""
+        if self.metadata.run(question) is None:
+            return False
+        users = [t.content for t in turns if t.role == "user"]
+        return bool(users) and self.metadata.run(users[-1]) is not None
 
     def spell_checked(self, text: str, state: IndexState) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").

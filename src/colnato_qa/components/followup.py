@@ -180,7 +180,8 @@ def _names_its_subject(question: str, m: re.Match[str], kind: str, possessive: b
     to: any such name for a possessive ("does Colombia keep its own policy"), for another pronoun
     one that is not the lone subject of the pronoun's clause when the pronoun is a preposition's object
     ("what has Colombia done through it" asks about something else)."""
-    before = [mt for mt in find(question[:m.start()]) if fits(mt, kind)]
+    head = question[:m.start()]
+    before = [mt for mt in find(head) if fits(mt, kind) and not _asked_for(head, mt.text)]
     if not before:
         return False
     if possessive:
@@ -188,6 +189,15 @@ def _names_its_subject(question: str, m: re.Match[str], kind: str, possessive: b
     words_before = _words(question[:m.start()])
     after_preposition = bool(words_before) and words_before[-1] in PREPOSITIONS
     return not after_preposition or len(before) >= 2
+
+
+_WH_DETERMINER = r"\b(?:what|which|whose|how\s+many|how\s+much)\s+(?:[A-Za-zÀ-ÿ’'-]+\s+)?"
+
+
+def _asked_for(text: str, mention: str) -> bool:
+    """Whether ``mention`` is what a wh-determiner asks for ("what areas does it cover": "areas" is the
+    answer sought, not what "it" stands for)."""
+    return re.search(_WH_DETERMINER + re.escape(mention) + r"\b", text, re.I) is not None
 
 
 def fits(mention: Mention, kind: str) -> bool:
@@ -199,29 +209,36 @@ def fits(mention: Mention, kind: str) -> bool:
 
 
 def choose_antecedent(mentions: Sequence[Mention], follow: FollowUp, question: str = "",
-                      frequency: Callable[[str], int] | None = None) -> tuple[FollowUp, Mention] | None:
+                      frequency: Callable[[str], int] | None = None,
+                      earlier_question: str = "") -> tuple[FollowUp, Mention] | None:
     """The pronoun to replace and the mention it refers to, or None when nothing fits.
 
     For a demonstrative phrase, the earlier phrase with its noun. Otherwise a mention that fits the
     pronoun and that the question does not already name: for a person the earlier answer's first
     (it says who), for a thing or group the earlier question's most specific one (the rarest in the
-    corpus, by ``frequency``: what was asked about, rather than the country every sentence names).
+    corpus, by ``frequency``: what was asked about, rather than the country every sentence names), unless
+    the earlier question asked which one ("which scheme ...?": the answer names it, and "it" is that).
     Of several pronouns, the first whose kind an earlier mention matches exactly is replaced.
     """
     options = (follow,) + follow.others
-    exact = [(f, _antecedent_for(mentions, f, question, frequency, exact=True)) for f in options]
+    identified = bool(_WHICH_RE.match(earlier_question))
+    exact = [(f, _antecedent_for(mentions, f, question, frequency, True, identified)) for f in options]
     for f, mention in exact:
         if mention is not None:
             return f, mention
     for f in options:
-        mention = _antecedent_for(mentions, f, question, frequency, exact=False)
+        mention = _antecedent_for(mentions, f, question, frequency, False, identified)
         if mention is not None:
             return f, mention
     return None
 
 
+# "Which scheme ...?", "so which one was it": the question asks the answer to name one thing.
+_WHICH_RE = re.compile(r"^\W*(?:[A-Za-z’']+\W+){0,3}?which\b", re.I)
+
+
 def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str,
-                    frequency: Callable[[str], int] | None, exact: bool) -> Mention | None:
+                    frequency: Callable[[str], int] | None, exact: bool, identified: bool = False) -> Mention | None:
     asked = set(_words(question))
     if follow.demonstrative_noun is not None:
         # "those governments" after "What was the pink tide?": the governments of what was asked about.
@@ -239,7 +256,7 @@ def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str
                and not set(_words(mt.text)) <= asked]
     if not fitting:
         return None
-    if follow.kind == PERSON:
+    if follow.kind == PERSON or identified:
         from_answer = [mt for mt in fitting if mt.from_answer]
         return (from_answer or fitting)[0]
     from_question = [mt for mt in fitting if not mt.from_answer] or fitting

@@ -88,7 +88,7 @@ class QuestionReader:
                                 earlier.question)
         mentions = context.gazetteer.find(earlier.question, from_answer=False) + \
             context.gazetteer.find(earlier.answer or "", from_answer=True)
-        chosen = choose_antecedent(mentions, follow, question, context.frequency)
+        chosen = choose_antecedent(mentions, follow, question, context.frequency, earlier.question)
         if chosen is None:
             return None   # a pronoun with nothing that fits it: read as it stands
         which, mention = chosen
