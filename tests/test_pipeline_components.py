@@ -78,3 +78,22 @@ def test_the_asking_sentence_is_the_last_question():
 
 def test_strip_accents():
     assert strip_accents("Álvaro Bogotá") == "Alvaro Bogota"
+
+
+TITLE_WORDS = frozenset({"the", "port", "of", "ardley", "and", "its", "bet", "on", "sea"})
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("Who wrote the article?", "author"),
+    ("hey so who wrote the uh the article about the port", "author"),     # fillers and the article's subject
+    ("author port ardley article", "author"),
+    ("summary of the piece on the sea bet", "about"),
+    ("What is the port about?", None),                                     # about the port, not the article
+    ("Who wrote about the ferry timetable?", None),                       # someone who wrote about something
+    ("who wrote the ferry timetable report for the harbour board", None), # a report the title does not name
+])
+def test_questions_about_the_article_name_it_by_its_title(question, intent):
+    from colnato_qa.components.metadata import MetadataAnswerer
+
+    found = MetadataAnswerer().run(question, TITLE_WORDS)
+    assert (found.intent if found else None) == intent

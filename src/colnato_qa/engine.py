@@ -262,7 +262,7 @@ class QAEngine:
         prepared = [self._request(question, history) for question, history in items]
         state = self._state
         reads = [self._read(q, list(used), state) for q, used in prepared]
-        todo = sorted({r.text for r in reads if self._pipeline.needs_encoding(r)})
+        todo = sorted({r.text for r in reads if self._pipeline.needs_encoding(r, state)})
         vectors = dict(zip(todo, self.embedder.encode(todo, batch_size=batch_size))) if todo else {}
         return [self._cached((q, used, state.generation),
                              lambda q=q, read=read: self._pipeline.run(q, read, state, q_vec=vectors.get(read.text)))

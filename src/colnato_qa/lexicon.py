@@ -6,6 +6,7 @@ needs, so some overlap (the stop words of matching are not the function words of
 * ``STOPWORDS``: ignored when matching question words against the article (``text.content_terms``,
   novelty, metadata, the engine's typo repair).
 * ``FUNCTION_WORDS``: words that carry no subject of their own (follow-up reading, mentions).
+* ``FILLERS``: spoken and chat fillers (metadata questions).
 * ``PREPOSITIONS``: a pronoun right after one of these is its object (follow-up reading).
 * ``DEMONSTRATIVES``: this, that, these, those (follow-up reading).
 * ``QUESTION_PREPOSITIONS``: a preposition that opens or ends a question (the short answer).
@@ -30,6 +31,11 @@ those through to too under until up upon us very was wasn't we we'd we'll we're 
 what's when when's where where's whether which while who who's whom whose why why's will with won't
 would wouldn't yes yet you you'd you'll you're you've your yours yourself yourselves
 article text story piece says say said according mention mentioned mentions explain describe
+""".split())
+
+# Spoken and chat fillers ("hey so who wrote the uh article"): no meaning of their own in a question.
+FILLERS = frozenset("""
+hey hi hello yo uh uhh um umm erm er hmm hm ah oh ok okay so well like pls plz please thanks thx
 """.split())
 
 # Words that carry no subject of their own: wh-words, auxiliaries, pronouns, light verbs.

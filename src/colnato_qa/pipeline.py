@@ -132,25 +132,29 @@ class AnsweringPipeline:
         )
 
     def leans_on_history(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
-        if self._about_the_article_as_before(question, turns):
+        if self._about_the_article_as_before(question, turns, state):
             return False
         return self.reader.leans_on_history(question, turns, self.reading_context(state))
 
     def read(self, question: str, turns: list[HistoryTurn], state: IndexState,
              earlier: tuple[EarlierTurn, ...] = ()) -> ReadQuestion:
-        if self._about_the_article_as_before(question, turns):
+        if self._about_the_article_as_before(question, turns, state):
             turns = []
         return self.reader.run(question, turns, self.reading_context(state, earlier))
 
-    def _about_the_article_as_before(self, question: str, turns: list[HistoryTurn]) -> bool:
+    def about_the_article(self, text: str, state: IndexState) -> metadata.MetaMatch | None:
+        """What ``text`` asks about the article itself (its author, title, what it is about), or None."""
+        return self.metadata.run(text, state.title_words)
+
+    def _about_the_article_as_before(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
         """Whether ``question`` asks about the article itself ("who wrote it?") right after a question that
         did too ("what is this article about?"): its pronoun is the article, not a phrase of that answer.
         After a question about something else the pronoun is resolved as usual ("What is the ITPP?" then
         "who wrote it?" asks about the ITPP, which the article may not say)."""
-        if self.metadata.run(question) is None:
+        if self.about_the_article(question, state) is None:
             return False
         users = [t.content for t in turns if t.role == "user"]
-        return bool(users) and self.metadata.run(users[-1]) is not None
+        return bool(users) and self.about_the_article(users[-1], state) is not None
 
     def spell_checked(self, text: str, state: IndexState) -> str:
         """Correct words the corpus lacks that are one slip away from a corpus word ("partnerhsip").
@@ -183,21 +187,21 @@ class AnsweringPipeline:
         answer = self.triaged(q, state, read) or self._with_short_answer(self._answer(q, read, state, q_vec), read, state)
         return replace(answer, trace=replace(answer.trace or Trace(), total_ms=(time.perf_counter() - t0) * 1000))
 
-    def needs_encoding(self, read: ReadQuestion) -> bool:
+    def needs_encoding(self, read: ReadQuestion, state: IndexState) -> bool:
         """Whether answering ``read`` runs the encoder (not for a question about the article itself)."""
-        return self.metadata.run(read.text) is None
+        return self.about_the_article(read.text, state) is None
 
     def triaged(self, q: str, state: IndexState, read: ReadQuestion) -> Answer | None:
         """A reply that quotes nothing, when one is due: a question not in English (the engine reads
         English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
         signed?" asked first: which one?). None: answer the question."""
         # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
-        guess = state.languages.run(q) if self.metadata.run(q) is None else None
+        guess = state.languages.run(q) if self.about_the_article(q, state) is None else None
         if guess is not None and not guess.english:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
                           reply=english_only_reply(guess.code), suggestions=self.suggested_questions,
                           trace=Trace(route="other_language", read=_read_stage(read, guess.code)))
-        if read.unresolved is None or self.metadata.run(read.text) is not None:
+        if read.unresolved is None or self.about_the_article(read.text, state) is not None:
             return None
         return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
                       reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
@@ -229,7 +233,7 @@ class AnsweringPipeline:
     def _answer(self, q: str, read: ReadQuestion, state: IndexState, q_vec: np.ndarray | None = None) -> Answer:
         s = self.settings
         t0 = time.perf_counter()
-        meta = self.metadata.run(read.text)
+        meta = self.about_the_article(read.text, state)
         if meta is not None:
             return self._meta_answer(q, read, meta, state)
         raw = self.embedder.encode_one(read.text) if q_vec is None else q_vec

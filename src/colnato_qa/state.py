@@ -46,6 +46,7 @@ class IndexState:
     _names: CorpusNames | None = None
     _parses: dict[str, ParsedText | None] = field(default_factory=dict)
     _languages: LanguageIdentifier | None = None
+    _title_words: frozenset[str] | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -91,6 +92,13 @@ class IndexState:
             texts = [self.data.passages[i].text for i in self.data.searchable]
             self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts))
         return self._languages
+
+    @property
+    def title_words(self) -> frozenset[str]:
+        """The words of the documents' titles, lower case: how people name an article ("the piece on the port")."""
+        if self._title_words is None:
+            self._title_words = frozenset(w.strip("'’").lower() for d in self.documents for w in words(d.title or ""))
+        return self._title_words
 
     def holds_term(self, word: str) -> bool:
         """Does any passage hold a content term of ``word`` (its stem, BM25's vocabulary)?"""

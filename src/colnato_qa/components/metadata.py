@@ -1,10 +1,13 @@
 """The metadata answerer: questions about the article itself (who wrote it, where it was published,
 its title, what it is about), answered from the byline and the front matter.
 
-``MetadataAnswerer().run(question) -> MetaMatch | None``; ``answer(match, passages, doc_meta)`` finds
-the quoted value. The confidence is the share of the asking sentence's words that a question about
+``MetadataAnswerer().run(question, title_words) -> MetaMatch | None``; ``answer(match, passages, doc_meta)``
+finds the quoted value. The confidence is the share of the asking sentence's words that a question about
 an article is made of: "who is the author of the piece?" is all such words (1.0); "who wrote about
-the 2013 agreement?" is not a question about the article itself.
+the 2013 agreement?" is not a question about the article itself. Beside a word for a text, the words of
+the corpus's titles count as such words too (people name the article by its subject: "author of the
+article on the port"; "what is the port about?" is not about the article), and
+fillers ("hey", "uh") are not counted at all.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .. import question as qmod
-from ..lexicon import STOPWORDS
+from ..lexicon import FILLERS, STOPWORDS
 from ..text import words
 from ..types import Passage, Span
 
@@ -36,6 +39,7 @@ organization organisation online put out i need know want cite citation bibliogr
 takeaways key point points idea message overview nutshell explain briefly short quick line sentence basically overall
 subject whole
 """.split())
+_NAMES_A_TEXT = re.compile(r"\b(article|piece|story|text|report|essay|post|op-?ed|editorial)s?\b", re.I)
 _DATE_RE = re.compile(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", re.I)
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
 # Below this share the question is about something else that merely mentions an author or a title.
@@ -52,19 +56,23 @@ class MetadataAnswerer:
     def __init__(self, min_confidence: float = MIN_CONFIDENCE) -> None:
         self.min_confidence = min_confidence
 
-    def run(self, question: str) -> MetaMatch | None:
-        """The metadata intent of the sentence of ``question`` that asks it, or None."""
+    def run(self, question: str, title_words: frozenset[str] = frozenset()) -> MetaMatch | None:
+        """The metadata intent of the sentence of ``question`` that asks it, or None. ``title_words``: the
+        words of the corpus's titles (lower case)."""
         best: MetaMatch | None = None
         for sentence in _SENTENCE_RE.findall(question) or [question]:
             intent = _intent(sentence)
             if intent is None:
                 continue
             toks = [w.strip("'’") for w in words(sentence)]
-            content = [w for w in toks if w not in STOPWORDS]
+            content = [w for w in toks if w not in STOPWORDS and w not in FILLERS]
             if not content and intent != "about":
                 continue
             # "what is it about?": nothing but the intent's own words.
-            share = sum(1 for w in content if w in _ARTICLE_WORDS) / len(content) if content else 1.0
+            # The title's words describe the article only beside a word for it ("the article about the port");
+            # "what is NATO about?" asks about NATO.
+            described = title_words if _NAMES_A_TEXT.search(sentence) else frozenset()
+            share = sum(1 for w in content if w in _ARTICLE_WORDS or w in described) / len(content) if content else 1.0
             if best is None or share > best.confidence:
                 best = MetaMatch(intent, round(share, 4))
         return best if best is not None and best.confidence >= self.min_confidence else None
