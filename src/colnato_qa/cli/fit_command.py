@@ -17,7 +17,8 @@ from ..evaluation.fitting import (
     ADAPTER_STEPS,
     ADAPTER_TEMPERATURE,
     FitRow,
-    adapter_examples,
+    AdapterExample,
+    asked_on_their_own,
     bank_entries,
     crossfit_feature_rows,
     make_question_bank,
@@ -82,9 +83,18 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
     fitted_on = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
                  for spec, gold_set in zip(gold, sets)]
     adapter = QueryAdapter.identity()
+    adapter_without = None
     if not no_adapter:
-        examples = [e for gold_set in sets for e in adapter_examples(engine, gold_set.items)]
-        fitted_adapter = fit_query_adapter(examples, *engine.sentence_matrices())
+        asked = [(item.id, AdapterExample(vector, tuple(rows)))
+                 for gold_set in sets for item, vector, rows in asked_on_their_own(engine, gold_set.items)]
+        examples = [e for _, e in asked]
+        matrices = engine.sentence_matrices()
+        fitted_adapter = fit_query_adapter(examples, *matrices)
+
+        def adapter_without(held_out: frozenset[str]) -> QueryAdapter:
+            fold = fit_query_adapter([e for item_id, e in asked if item_id not in held_out], *matrices)
+            return QueryAdapter(fold.matrix, null_vector=fold.null_vector, null_bias=fold.null_bias)
+
         manifest = engine.manifest
         adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
                                null_bias=fitted_adapter.null_bias, meta={
@@ -107,8 +117,8 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             "corpus_hash": manifest.get("corpus_hash"), "model_fingerprint": manifest.get("model_fingerprint"),
             "fitted_on": fitted_on, "date": _dt.date.today().isoformat()})
         click.echo(f"question bank: {len(bank)} entries", err=True)
-        # Each question's features come from a bank without its own fold: as on unseen questions.
-        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds)
+        # Each question's features come from a bank and an adapter without its own fold: as on unseen questions.
+        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds, adapter_without=adapter_without)
     fitted = fit_answerability(rows, folds=folds)
     fitted["fitted_on"] = fitted_on
     fitted["query_adapter"] = not no_adapter

@@ -9,7 +9,7 @@ cross-validation on log-loss, then it is refitted on all rows. Deterministic: sa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,9 +220,13 @@ def make_question_bank(entries: Sequence[BankEntry], meta: dict[str, Any]) -> An
 
 
 def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, entries: Sequence[BankEntry],
-                          folds: int = 5, seed: int = 0) -> list[FitRow]:
+                          folds: int = 5, seed: int = 0,
+                          adapter_without: Callable[[frozenset[str]], Any] | None = None) -> list[FitRow]:
     """``feature_rows`` where each question is answered with a bank that holds none of its own fold's
-    questions, so that the bank features look as they will on questions never seen."""
+    questions, so that the bank features look as they will on questions never seen. With ``adapter_without``
+    (item ids -> a query adapter fitted without those questions) the adapter is cross-fitted the same way:
+    an adapter fitted on a question maps it onto its sentence far better than it maps a new wording, and an
+    answerability model fitted on such features learns to trust them more than new questions bear out."""
     import random
 
     ids = sorted({it.id for it in items})
@@ -232,5 +236,8 @@ def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, ent
     rows: list[FitRow] = []
     for k in range(folds):
         part = [it for it in items if fold_of[it.id] == k]
-        rows.extend(feature_rows(engine.variant(question_bank=bank.without(entry_fold != k)), part))
+        variant = {"question_bank": bank.without(entry_fold != k)}
+        if adapter_without is not None:
+            variant["query_adapter"] = adapter_without(frozenset(it.id for it in part))
+        rows.extend(feature_rows(engine.variant(**variant), part))
     return rows
