@@ -159,6 +159,7 @@ def test_serve_runs_the_app_with_the_settings(monkeypatch, engine):
     (["serve"], {"COLNATO_QA_SERVER_HEADER_TIMEOUT_S": "inf"}, "server_header_timeout_s must be a finite number >= 0.1"),
     (["serve"], {"COLNATO_QA_MAX_BODY_BYTES": "8192"}, "max_body_bytes (8192) must be at least twice "
                                                        "chat_conversation_max_bytes (24576)"),
+    (["serve"], {"COLNATO_QA_MAX_BODY_BYTES": "8192"}, "(max_body_bytes from $COLNATO_QA_MAX_BODY_BYTES)"),
 ])
 def test_serve_refuses_bad_settings_before_loading_the_model(monkeypatch, args, env, message):
     from colnato_qa.cli import common

@@ -356,8 +356,11 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         got = err.get("input")
         kind = err.get("type", "")
         where = _source(name, path)
-        if not err.get("loc"):           # a rule between settings (its message names them)
-            messages.append(str(err.get("msg", "")).removeprefix("Value error, "))
+        if not err.get("loc"):           # a rule between settings (its message names them, and where they came from)
+            text = str(err.get("msg", "")).removeprefix("Value error, ")
+            named = [n for n in setting_names() if re.search(rf"\b{n}\b", text)]
+            sources = [f"{n} {_source(n, path).strip()[1:-1]}" for n in named if _source(n, path)]
+            messages.append(text + (f" ({'; '.join(sources)})" if sources else ""))
         elif kind == "extra_forbidden":
             where = f" in {path}" if path is not None else ""
             messages.append(f"Unknown setting {name!r}{where}. Supported settings: {setting_names()}")
