@@ -228,11 +228,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The server's limits are settings: start_server gives its /api/ask bound as COLNATO_QA_API_MAX_CONCURRENT.
 SERVER_LAUNCHER = """
 import sys
-from colnato_qa.web import limits
-if sys.argv[2] != "-":
-    limits.API_MAX_CONCURRENT = int(sys.argv[2])
 import uvicorn
 uvicorn.run("colnato_qa.web.server:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
             log_level="warning", workers=1)
@@ -259,8 +257,10 @@ def start_server(max_concurrent: int | None = None, threads: int | None = None) 
     extra = {"COLNATO_QA_FEEDBACK": str(TMP_DIR / f"feedback-{port}.jsonl")}
     if threads:
         extra["OMP_NUM_THREADS"] = str(threads)
+    if max_concurrent is not None:
+        extra["COLNATO_QA_API_MAX_CONCURRENT"] = str(max_concurrent)
     with open(log_path, "w", encoding="utf-8") as log_file:
-        proc = subprocess.Popen([PYTHON, "-c", SERVER_LAUNCHER, str(port), str(max_concurrent or "-")],
+        proc = subprocess.Popen([PYTHON, "-c", SERVER_LAUNCHER, str(port)],
                                 cwd=ROOT, env=child_env(**extra), stdout=log_file, stderr=subprocess.STDOUT)
     return Server(f"http://127.0.0.1:{port}", proc.pid, proc, log_path, time.perf_counter())
 

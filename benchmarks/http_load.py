@@ -6,7 +6,7 @@ process, each sending its next request as soon as the previous one is answered (
 Every request carries a different question, so the answer cache never helps; one extra run
 repeats a single question (cache hot). Each level is bounded by a request count and a time cap.
 
-Then a sweep of the server's /api/ask concurrency bound (``limits.API_MAX_CONCURRENT``) at 32
+Then a sweep of the server's /api/ask concurrency bound (the ``api_max_concurrent`` setting) at 32
 clients, to choose that bound and the Gradio queue's ``default_concurrency_limit`` from data.
 Loopback only; all loops bounded in count and time.
 """
@@ -132,16 +132,16 @@ def run(quick: bool = False) -> dict[str, Any]:
     import httpx
 
     from colnato_qa import QAEngine
-    from colnato_qa.web import limits
+    from colnato_qa.settings import load_settings
 
     QAEngine.build()
     per_level = 60 if quick else 200
     cap = 60.0 if quick else 120.0
     result: dict[str, Any] = {"per_level": per_level, "time_cap_s": cap,
-                              "server_defaults": {"API_MAX_CONCURRENT": limits.API_MAX_CONCURRENT,
-                                                  "API_MAX_WAITING": limits.API_MAX_WAITING,
-                                                  "API_WAIT_TIMEOUT_S": limits.API_WAIT_TIMEOUT_S,
-                                                  "CHAT_CONCURRENCY_LIMIT": limits.CHAT_CONCURRENCY_LIMIT}}
+                              # what the server reads too (config file, then COLNATO_QA_<NAME>)
+                              "server_defaults": load_settings().model_dump(include={
+                                  "api_max_concurrent", "api_max_waiting", "api_wait_timeout_s",
+                                  "chat_concurrency_limit"})}
     with running_server() as server:
         log(f"http: server ready in {server.seconds_to_ready:.1f}s (pid {server.pid})")
         # Warm the server (model kernels, Gradio lazy parts) before measuring.

@@ -273,13 +273,20 @@ def _replicas(rep: dict[str, Any]) -> str:
     ])
 
 
+def _server_setting(h: dict[str, Any], name: str) -> Any:
+    """A limit the http benchmark's server ran with (results from before the limits were settings name
+    them in capitals)."""
+    recorded = h.get("server_defaults", {})
+    return recorded.get(name, recorded.get(name.upper()))
+
+
 def _http(h: dict[str, Any]) -> str:
     out = ["## 4. HTTP: /api/ask under load", "",
            f"Real server (`uvicorn colnato_qa.web.server:create_app --factory`, one worker) on 127.0.0.1; clients are "
            f"asyncio tasks on one `httpx.AsyncClient` in the benchmark process (same 2 cores), closed loop, "
            f"{h['per_level']} requests per level, each a different question (no cache hits), time cap {h['time_cap_s']:.0f} s. "
-           f"Server defaults: `API_MAX_CONCURRENT={h['server_defaults']['API_MAX_CONCURRENT']}`, "
-           f"`API_MAX_WAITING={h['server_defaults']['API_MAX_WAITING']}`. Server ready in {h.get('server_ready_s')} s.", "",
+           f"Server settings: `api_max_concurrent={_server_setting(h, 'api_max_concurrent')}`, "
+           f"`api_max_waiting={_server_setting(h, 'api_max_waiting')}`. Server ready in {h.get('server_ready_s')} s.", "",
            "| clients | requests | ok | errors | throughput | p50 | p95 | p99 |", "|---|---|---|---|---|---|---|---|"]
     for lv in h.get("levels", []):
         l = lv["latency_ms"]
@@ -307,7 +314,8 @@ def _http(h: dict[str, Any]) -> str:
         out += ["### Choosing the concurrency bound", "",
                 "All configurations below were up at the same time and measured in rotating order, "
                 f"{rounds} rounds of the same 32-client load (medians), then one client alone. `bound` is the "
-                "server's `/api/ask` limit (`limits.API_MAX_CONCURRENT`); `x 1 torch thread` runs the server with "
+                "server's `/api/ask` limit (the `api_max_concurrent` setting, given to each server as "
+                "`COLNATO_QA_API_MAX_CONCURRENT`); `x 1 torch thread` runs the server with "
                 "`OMP_NUM_THREADS=1` (it limits torch's threads; the default onnx encoder runs one thread per call "
                 "either way); with 2 processes the clients are spread evenly over both "
                 "(round-robin, as a balancer would). Runs are short and seven servers are resident at once, so "
@@ -319,12 +327,13 @@ def _http(h: dict[str, Any]) -> str:
             out.append(f"| {s_['config']} | **{s_['throughput_rps']} req/s** ({runs}) | {s_['p50_ms']} ms | "
                        f"{s_['p95_ms']} ms | {s_['errors']} | {s_['single_client_p50_ms']} ms |")
         rec = h.get("recommendation") or {}
-        out += ["", f"**Recommendation: `API_MAX_CONCURRENT = {rec.get('api_max_concurrent')}` and Gradio "
-                f"`queue(default_concurrency_limit={rec.get('gradio_default_concurrency_limit')})`** "
+        out += ["", f"**Recommendation: `api_max_concurrent = {rec.get('api_max_concurrent')}` and "
+                f"`chat_concurrency_limit = {rec.get('gradio_default_concurrency_limit')}` (Gradio's "
+                "`default_concurrency_limit`)** "
                 f"({rec.get('rule')}). Past about one encoder call per core, more "
                 "engine calls at once share the same CPU: throughput stays flat and each answer waits longer, "
                 "while a small bound keeps latency predictable and leaves bursts to the waiting room (503 + "
-                "`Retry-After` beyond `API_MAX_WAITING`). Both doors, the API and the chat page, feed the same "
+                "`Retry-After` beyond `api_max_waiting`). Both doors, the API and the chat page, feed the same "
                 "engine on the same cores, so they get the same bound."]
         other = rec.get("best_single_threaded")
         if other:

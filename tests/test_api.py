@@ -12,15 +12,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from colnato_qa.errors import ConfigError
 from colnato_qa.request import DEFAULT_MAX_HISTORY_TURNS
-from colnato_qa.web import limits
+from colnato_qa.settings import Settings, default_of
+from colnato_qa.web import server
 from colnato_qa.web.security import (
     OriginError,
     frame_ancestors_policy,
     normalize_origin,
     parse_allowed_origins,
 )
-from colnato_qa.web.server import create_app
+from colnato_qa.web.gradio_gate import GradioGate
+from colnato_qa.web.server import create_app, gradio_app
 from tests.web_fixtures import (  # noqa: F401  (web_engine is a fixture)
     ANSWERABLE,
     ANSWERABLE_FRAGMENT,
@@ -149,7 +152,7 @@ def test_non_json_content_type_is_refused(client):
 
 
 def test_oversized_body_is_refused_before_parsing(client):
-    body = json.dumps({"question": "x" * (limits.API_MAX_BODY_BYTES + 10)})
+    body = json.dumps({"question": "x" * (default_of("max_body_bytes") + 10)})
     response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert "larger than" in response.json()["detail"]
@@ -313,9 +316,11 @@ class SlowEngine:
 
 
 def test_over_capacity_gets_503_with_retry_after(web_engine, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(limits, "API_MAX_CONCURRENT", 1)
-    monkeypatch.setattr(limits, "API_MAX_WAITING", 1)
-    monkeypatch.setattr(limits, "API_WAIT_TIMEOUT_S", 5.0)
+    # The gate's bounds are settings, here from the environment (create_app reads it: load_settings()).
+    monkeypatch.setenv("COLNATO_QA_API_MAX_CONCURRENT", "1")
+    monkeypatch.setenv("COLNATO_QA_API_MAX_WAITING", "1")
+    monkeypatch.setenv("COLNATO_QA_API_WAIT_TIMEOUT_S", "5")
+    monkeypatch.setenv("COLNATO_QA_API_RETRY_AFTER_S", "7")
     app = create_app(SlowEngine(web_engine, 1.0), allowed_origins=[], feedback_path=tmp_path / "f.jsonl")
     with TestClient(app, base_url=LOCAL) as c, ThreadPoolExecutor(max_workers=4) as pool:
         responses = list(pool.map(lambda q: c.post("/api/ask", json={"question": q}), [ANSWERABLE] * 4))
@@ -323,8 +328,98 @@ def test_over_capacity_gets_503_with_retry_after(web_engine, tmp_path, monkeypat
     assert statuses.count(200) >= 2, statuses       # one running, one waiting
     refused = [r for r in responses if r.status_code == 503]
     assert refused, statuses
-    assert all(r.headers["retry-after"] == str(limits.API_RETRY_AFTER_S) for r in refused)
+    assert all(r.headers["retry-after"] == "7" for r in refused)
     assert all("try again" in r.json()["detail"] for r in refused)
+
+
+# -- the server's limits are settings (one place for a replica's configuration) -----------------------
+SERVER_LIMITS = {
+    "chat_concurrency_limit": 4, "chat_queue_max_size": 64, "api_max_concurrent": 4, "api_max_waiting": 64,
+    "api_wait_timeout_s": 10.0, "api_retry_after_s": 2, "max_body_bytes": 65536, "body_read_timeout_s": 10.0,
+    "chat_max_turns": 20, "chat_conversation_max_bytes": 24576, "chat_max_sessions": 1000,
+    "chat_max_unread_events": 8, "chat_unread_deadline_s": 30.0, "chat_unread_sweep_s": 5.0,
+    "chat_max_streams_per_client": 100, "chat_max_streams": 2048, "server_limit_concurrency": 4096,
+    "server_keep_alive_s": 5, "server_header_timeout_s": 10.0, "server_max_header_bytes": 16384,
+    "server_backlog": 2048,
+}
+
+
+def test_every_server_limit_is_a_described_setting_and_no_module_holds_one():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    security = (REPO_ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    for name, value in SERVER_LIMITS.items():
+        assert default_of(name) == value, name
+        assert Settings.model_fields[name].description, name
+        assert f"`{name}`" in readme and f"`{name}`" in security, f"{name} is not in the docs' settings tables"
+    with pytest.raises(ImportError):
+        import colnato_qa.web.limits  # noqa: F401
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"api_max_concurrent": 0}, "api_max_concurrent must be >= 1, got 0"),
+    ({"api_max_waiting": -1}, "api_max_waiting must be >= 0, got -1"),
+    ({"chat_max_turns": 0}, "chat_max_turns must be >= 1, got 0"),
+    ({"body_read_timeout_s": 0}, "body_read_timeout_s must be >= 0.1, got 0"),
+    ({"chat_unread_deadline_s": float("nan")}, "chat_unread_deadline_s must be a finite number >= 1.0"),
+    ({"server_max_header_bytes": 100}, "server_max_header_bytes must be >= 1024, got 100"),
+    ({"max_body_bytes": 4096}, "max_body_bytes (4096) must be at least twice chat_conversation_max_bytes (24576)"),
+])
+def test_a_bad_limit_is_refused_naming_the_setting_and_its_range(values, message):
+    with pytest.raises(ConfigError) as caught:
+        Settings(**values)
+    assert message in str(caught.value)
+
+
+def test_the_body_limits_are_settings(web_engine, tmp_path):  # noqa: F811
+    settings = Settings(max_body_bytes=2048, chat_conversation_max_bytes=1024, feedback=tmp_path / "f.jsonl")
+    app = create_app(web_engine, allowed_origins=[], settings=settings)
+
+    def chunks(size):
+        yield b'{"question": "'
+        yield b"x" * size
+        yield b'"}'
+
+    with TestClient(app, base_url=LOCAL) as c:
+        under = c.post("/api/ask", content=json.dumps({"question": "x" * 1500}),
+                       headers={"Content-Type": "application/json"})
+        declared = c.post("/api/ask", content=json.dumps({"question": "x" * 2100}),
+                          headers={"Content-Type": "application/json"})
+        chunked = c.post("/api/ask", content=chunks(2100), headers={"Content-Type": "application/json"})
+    assert under.status_code == 422 and "the limit is 1000" in under.json()["detail"]   # read, then checked
+    for refused in (declared, chunked):
+        assert refused.status_code == 413 and "larger than 2048 bytes" in refused.json()["detail"], refused.text
+
+
+def test_the_chat_page_and_its_gate_get_their_limits_from_the_settings(web_engine, tmp_path):  # noqa: F811
+    settings = Settings(chat_max_turns=3, chat_conversation_max_bytes=512, chat_max_sessions=7,
+                        chat_queue_max_size=5, chat_concurrency_limit=2, chat_max_unread_events=3,
+                        chat_unread_deadline_s=12, chat_unread_sweep_s=1.5, chat_max_streams_per_client=9,
+                        chat_max_streams=99, feedback=tmp_path / "f.jsonl")
+    app = create_app(web_engine, allowed_origins=[], settings=settings)
+    gate = next(m.kwargs for m in gradio_app(app).user_middleware if m.cls is GradioGate)
+    assert {k: v for k, v in gate.items() if k != "blocks"} == {
+        "max_unread_events": 3, "unread_deadline_s": 12, "unread_sweep_s": 1.5, "max_streams_per_client": 9,
+        "max_streams": 99}
+    blocks = gate["blocks"]
+    assert blocks.state_session_capacity == 7
+    assert (blocks._queue.max_size, blocks._queue.default_concurrency_limit) == (5, 2)
+
+
+def test_serve_runs_uvicorn_with_the_server_limits_of_the_settings(monkeypatch):
+    from fastapi import FastAPI
+
+    ran = {}
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kwargs: ran.update(kwargs))
+    app = FastAPI()
+    app.state.settings = Settings(server_limit_concurrency=300, server_keep_alive_s=3, server_header_timeout_s=2.5,
+                                  server_max_header_bytes=4096, server_backlog=50)
+    server.serve(app, "127.0.0.1", 8000, "warning")
+    assert (ran["limit_concurrency"], ran["timeout_keep_alive"], ran["h11_max_incomplete_event_size"],
+            ran["backlog"]) == (300, 3, 4096, 50)
+    assert (ran["http"].header_timeout_s, ran["http"].max_head_bytes) == (2.5, 4096)
+    given = Settings(server_backlog=60)        # settings passed in win over the app's
+    server.serve(app, "127.0.0.1", 8000, "warning", given)
+    assert ran["backlog"] == 60 and ran["http"].max_head_bytes == default_of("server_max_header_bytes")
 
 
 def test_single_request_latency(client):
@@ -351,7 +446,8 @@ NO_NETWORK_SCRIPT = r"""
 import sys
 calls = []
 sys.addaudithook(lambda event, args: calls.append(repr(args)[:200]) if event == "socket.connect" else None)
-from colnato_qa.web.server import create_app
+from colnato_qa.web.gradio_gate import GradioGate
+from colnato_qa.web.server import create_app, gradio_app
 from fastapi.testclient import TestClient
 app = create_app(feedback_path=sys.argv[1])
 with TestClient(app, base_url="http://localhost") as client:
@@ -383,7 +479,7 @@ def test_file_uploads_are_closed(client):
 def test_chunked_oversized_body_is_refused(client):
     def chunks():
         yield b'{"question": "'
-        for _ in range(limits.API_MAX_BODY_BYTES // 1000 + 2):
+        for _ in range(default_of("max_body_bytes") // 1000 + 2):
             yield b"x" * 1000
         yield b'"}'
 

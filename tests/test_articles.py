@@ -107,7 +107,7 @@ def test_serve_logs_one_line_about_it(monkeypatch, port_ardley, caplog):
     from colnato_qa.web import server
 
     monkeypatch.setattr(common, "load_engine", lambda *a, **k: port_ardley)
-    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level: None)
+    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level, settings: None)
     with caplog.at_level(logging.WARNING, logger="colnato_qa"):
         r = CliRunner().invoke(main, ["serve", "--host", "127.0.0.1", "--corpus", str(PORT_ARDLEY)])
     assert r.exit_code == 0, r.output

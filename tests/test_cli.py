@@ -132,17 +132,20 @@ def test_build_reports_counts_and_no_library_debug_lines(tmp_path):
 
 
 def test_serve_runs_the_app_with_the_settings(monkeypatch, engine):
-    """`colnato-qa serve` (and app.py) builds the app with the one loader and hands it to server.serve."""
+    """`colnato-qa serve` (and app.py) builds the app with the one loader and hands it to server.serve, with
+    the settings (the server's limits among them)."""
     from colnato_qa.cli import common
     from colnato_qa.web import server
 
     served = []
     monkeypatch.setattr(common, "load_engine", lambda *a, **k: engine)
-    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level: served.append((host, port, log_level)))
+    monkeypatch.setattr(server, "serve", lambda app, host, port, log_level, settings: served.append(
+        (host, port, log_level, settings.server_backlog, app.state.settings is settings)))
     monkeypatch.setenv("COLNATO_QA_PORT", "8123")
+    monkeypatch.setenv("COLNATO_QA_SERVER_BACKLOG", "100")
     r = CliRunner().invoke(main, ["serve", "--host", "127.0.0.1", "--log-level", "warning"])
     assert r.exit_code == 0, r.output
-    assert served == [("127.0.0.1", 8123, "warning")]
+    assert served == [("127.0.0.1", 8123, "warning", 100, True)]
 
 
 @pytest.mark.parametrize("args, env, message", [
@@ -151,6 +154,12 @@ def test_serve_runs_the_app_with_the_settings(monkeypatch, engine):
     (["serve"], {"COLNATO_QA_PORT": "eighty"}, "port"),
     (["serve"], {"COLNATO_QA_ALLOWED_HOSTS": "https://chat.example"}, "allowed_hosts"),
     (["serve"], {"COLNATO_QA_FEEDBACK_MAX_BYTES": "100"}, "feedback_max_bytes must be >= 16384"),
+    (["serve"], {"COLNATO_QA_API_MAX_CONCURRENT": "0"}, "api_max_concurrent must be >= 1, got '0'"),
+    (["serve"], {"COLNATO_QA_BODY_READ_TIMEOUT_S": "-5"}, "body_read_timeout_s must be >= 0.1"),
+    (["serve"], {"COLNATO_QA_SERVER_HEADER_TIMEOUT_S": "inf"}, "server_header_timeout_s must be a finite number >= 0.1"),
+    (["serve"], {"COLNATO_QA_MAX_BODY_BYTES": "8192"}, "max_body_bytes (8192) must be at least twice "
+                                                       "chat_conversation_max_bytes (24576)"),
+    (["serve"], {"COLNATO_QA_MAX_BODY_BYTES": "8192"}, "(max_body_bytes from $COLNATO_QA_MAX_BODY_BYTES)"),
 ])
 def test_serve_refuses_bad_settings_before_loading_the_model(monkeypatch, args, env, message):
     from colnato_qa.cli import common

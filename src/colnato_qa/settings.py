@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -166,6 +166,7 @@ class Settings(BaseSettings):
     feedback_max_bytes: int = Field(DEFAULT_FEEDBACK_MAX_BYTES, ge=MIN_FEEDBACK_MAX_BYTES)
     # Rotated feedback files kept (feedback.jsonl.1 ...).
     feedback_backups: int = Field(5, ge=1)
+
     # The answerability model fitted by `colnato-qa fit` (weights, feature schema, what it was fitted on).
     answerability_model: Path = DATA_ROOT / "config" / "answerability.json"
     # The linear map fitted by `colnato-qa fit` that moves questions toward the sentences answering
@@ -186,6 +187,64 @@ class Settings(BaseSettings):
     # Per kind of question, how often the short answer is right (scripts/fit_short_answer_gate.py); the bold
     # phrase is shown only where that is high enough. None: always shown.
     short_answer_gate: Path | None = DATA_ROOT / "config" / "short_answer.json"
+
+    # -- the server's limits (docs/security.md): a replica's whole configuration is here, in the file or in
+    # COLNATO_QA_<NAME>. Read by web/server.create_app (the routes, the door, the chat page) and serve (uvicorn).
+    # The chat page's queue (Gradio).
+    chat_concurrency_limit: int = Field(4, ge=1, description=(
+        "Chat events answered at once (Gradio's default_concurrency_limit; benchmarks/README.md section 4)."))
+    chat_queue_max_size: int = Field(64, ge=1, description=(
+        "Chat events waiting for a turn; beyond it Gradio tells the user the queue is full."))
+    # POST /api/ask.
+    api_max_concurrent: int = Field(4, ge=1, description=(
+        "/api/ask engine calls running at once, in worker threads (benchmarks/README.md section 4)."))
+    api_max_waiting: int = Field(64, ge=0, description=(
+        "/api/ask requests waiting for a slot; beyond it: 503 with Retry-After."))
+    api_wait_timeout_s: float = Field(10.0, ge=0.0, allow_inf_nan=False, description=(
+        "Longest an /api/ask request waits for a slot (seconds); then: 503 with Retry-After."))
+    api_retry_after_s: int = Field(2, ge=1, description=(
+        "The Retry-After (seconds) of an /api/ask refused for capacity."))
+    # Every route (web/door.py).
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description=(
+        "Largest request body on any route (bytes); a larger one gets 413 before the route runs. A chat event "
+        "carries one question and the conversation, so it must hold twice chat_conversation_max_bytes."))
+    body_read_timeout_s: float = Field(10.0, ge=0.1, allow_inf_nan=False, description=(
+        "Time for a whole request body to arrive (seconds); a body trickled slower gets 408."))
+    # The chat page (web/chat_ui.py, web/gradio_gate.py).
+    chat_max_turns: int = Field(20, ge=1, description=(
+        "Turns kept per chat conversation; older ones drop off the top of the chat and out of the history."))
+    chat_conversation_max_bytes: int = Field(24 * 1024, ge=256, description=(
+        "The conversation the browser keeps and sends with each chat event is cut, oldest questions first, to "
+        "this many bytes of JSON, so an event stays far below max_body_bytes."))
+    chat_max_sessions: int = Field(1000, ge=1, description=(
+        "Browser sessions whose rendered replies the server caches (Gradio's state_session_capacity); the least "
+        "recently used is dropped. A full session (20 turns) holds about 500 kB as measured (docs/security.md), "
+        "so 1000 stay under ~0.5 GB."))
+    chat_max_unread_events: int = Field(8, ge=1, description=(
+        "Chat events one session may have joined and not yet read (GET /gradio_api/queue/data delivers them); "
+        "a further join gets 429 until the client reads. An unread answer is held (about 100 kB each)."))
+    chat_unread_deadline_s: float = Field(30.0, ge=1.0, allow_inf_nan=False, description=(
+        "A chat session whose queue nobody reads for this many seconds (no stream open, no join) loses its "
+        "undelivered answers and its running events' results."))
+    chat_unread_sweep_s: float = Field(5.0, ge=0.1, allow_inf_nan=False, description=(
+        "How often unread chat sessions are looked for (seconds; at least twice per chat_unread_deadline_s)."))
+    chat_max_streams_per_client: int = Field(100, ge=1, description=(
+        "Long-lived streams (the session heartbeat, the queue's event stream) open at once per client address; "
+        "beyond it: 429. Behind a proxy every client has the proxy's address (docs/security.md)."))
+    chat_max_streams: int = Field(2048, ge=1, description=(
+        "Long-lived streams open at once in all, so that streams cannot take every connection slot "
+        "(server_limit_concurrency); beyond it: 429."))
+    # The HTTP server (uvicorn; web/server.serve, web/connections.py).
+    server_limit_concurrency: int = Field(4096, ge=1, description=(
+        "Connections plus requests in flight beyond which new requests get 503 at once (uvicorn limit_concurrency)."))
+    server_keep_alive_s: int = Field(5, ge=1, description=(
+        "An idle keep-alive connection is closed after this many seconds (uvicorn timeout_keep_alive)."))
+    server_header_timeout_s: float = Field(10.0, ge=0.1, allow_inf_nan=False, description=(
+        "A request's head must arrive within this many seconds of its first byte (or of the connection "
+        "opening); a slower client is disconnected (the slow-header flood)."))
+    server_max_header_bytes: int = Field(16 * 1024, ge=1024, description=(
+        "Largest request head (request line and headers, bytes): larger ones get 400 or 431."))
+    server_backlog: int = Field(2048, ge=1, description="Connections waiting in the kernel to be accepted.")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -212,6 +271,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a public URL: write it as scheme://host[:port][/path], "
                              "for example https://chat.news.example")
         return f"{parts.scheme}://{parts.netloc.lower()}{parts.path}".rstrip("/")
+
+    @model_validator(mode="after")
+    def _chat_event_fits_a_body(self) -> "Settings":
+        # A chat event carries the conversation as a JSON string inside its JSON body (quotes escaped) and the
+        # question: twice the conversation's bytes is room for both.
+        if self.max_body_bytes < 2 * self.chat_conversation_max_bytes:
+            raise ValueError(f"max_body_bytes ({self.max_body_bytes}) must be at least twice "
+                             f"chat_conversation_max_bytes ({self.chat_conversation_max_bytes}), or the chat's events "
+                             f"would be refused (413): raise "
+                             f"max_body_bytes to {2 * self.chat_conversation_max_bytes} or more, or lower "
+                             f"chat_conversation_max_bytes to {self.max_body_bytes // 2} or less")
+        return self
 
     @field_validator("feedback", mode="before")
     @classmethod
@@ -251,6 +322,12 @@ class _ConfigFileSource(PydanticBaseSettingsSource):
         return read_config(path) if path is not None else {}
 
 
+def default_of(name: str) -> Any:
+    """The default of setting ``name``: what a server gets when neither the config file nor the environment
+    sets it (for code and tests outside a server; a server passes its ``Settings`` on)."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
+
+
 def setting_names() -> list[str]:
     return sorted(Settings.model_fields)
 
@@ -279,7 +356,12 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
         got = err.get("input")
         kind = err.get("type", "")
         where = _source(name, path)
-        if kind == "extra_forbidden":
+        if not err.get("loc"):           # a rule between settings (its message names them, and where they came from)
+            text = str(err.get("msg", "")).removeprefix("Value error, ")
+            named = [n for n in setting_names() if re.search(rf"\b{n}\b", text)]
+            sources = [f"{n} {_source(n, path).strip()[1:-1]}" for n in named if _source(n, path)]
+            messages.append(text + (f" ({'; '.join(sources)})" if sources else ""))
+        elif kind == "extra_forbidden":
             where = f" in {path}" if path is not None else ""
             messages.append(f"Unknown setting {name!r}{where}. Supported settings: {setting_names()}")
         elif kind == "literal_error":
@@ -287,6 +369,8 @@ def describe_errors(exc: ValidationError, path: Path | None = None) -> str:
             messages.append(f"{name} {got!r} is not supported{where}. Supported values: {allowed}")
         elif kind in ("greater_than_equal", "less_than_equal"):
             messages.append(f"{name} must be {_range_text(name)}, got {got!r}{where}")
+        elif kind == "finite_number":
+            messages.append(f"{name} must be a finite number {_range_text(name)}, got {got!r}{where}")
         elif kind == "value_error":
             messages.append(f"{name}: {str(err.get('msg', '')).removeprefix('Value error, ')}{where}")
         else:

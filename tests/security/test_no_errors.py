@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colnato_qa.web import limits
+from colnato_qa.settings import default_of
 from tests.security.conftest import new_session
 from tests.security.tools import ADDRESS_REPR, LogMark, page_events, raw_request
 from tests.web_fixtures import queue_event
@@ -129,7 +129,8 @@ def test_malformed_request_heads_get_400_without_traceback(target):
 
 def test_an_over_long_request_head_is_refused(target):
     with socket.create_connection(("127.0.0.1", target.port), timeout=5) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (limits.SERVER_MAX_HEADER_BYTES + 100))
+        big = b"a" * (default_of("server_max_header_bytes") + 100)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + big)
         time.sleep(0.3)                                  # the server holds an incomplete head over the limit
         try:
             sock.sendall(b"\r\n\r\n")

@@ -7,7 +7,7 @@
 * 4,000 such connections, opened at 1,000 a second, trickling a byte every 1.5 s: /healthz, asked on a new connection five
   times a second, answers within 1 s throughout, and the server closes every flood connection,
   well within the body deadline (slow).
-* Long-lived streams (the session heartbeat) beyond ``CHAT_MAX_STREAMS_PER_CLIENT`` per client
+* Long-lived streams (the session heartbeat) beyond ``chat_max_streams_per_client`` per client
   get 429, so that they cannot take every connection slot.
 
 Raw sockets on 127.0.0.1; every loop bounded in count and time."""
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from colnato_qa.web import limits
+from colnato_qa.settings import default_of
 from tests.security.conftest import new_session
 from tests.security.test_connections import probe_health
 from tests.security.tools import LogMark, raw_request
@@ -72,7 +72,7 @@ def test_a_trickled_body_never_holds_the_connection(target, request_head, length
     """Refused requests are answered at once and closed, their body unread; an accepted one is
     cut off at the body deadline (408) and closed."""
     mark = LogMark(target.server)
-    budget = limits.BODY_READ_TIMEOUT_S + CLOSE_MARGIN_S
+    budget = default_of("body_read_timeout_s") + CLOSE_MARGIN_S
     body = trickle(budget + 5)
     if "chunked" in length:
         body = itertools.chain([b"3e8\r\n"], body)      # a 1000-byte chunk, trickled
@@ -150,12 +150,12 @@ def test_healthz_answers_while_4000_refused_connections_trickle_bytes(target):
     if soft < FLOOD_CONNECTIONS + 200:
         pytest.skip(f"the test process may open only {soft} files")
     mark = LogMark(target.server)
-    seconds = limits.BODY_READ_TIMEOUT_S + 10
+    seconds = default_of("body_read_timeout_s") + 10
     flood = TrickleFlood(target.port, FLOOD_CONNECTIONS, seconds)
     thread = threading.Thread(target=flood.run, daemon=True)
     thread.start()
     time.sleep(0.5)
-    probes = probe_health(target.port, limits.BODY_READ_TIMEOUT_S)   # while the flood opens and trickles
+    probes = probe_health(target.port, default_of("body_read_timeout_s"))   # while the flood opens and trickles
     thread.join(timeout=seconds + 10)
     latencies = sorted(p[0] for p in probes)
     failures = [p for p in probes if p[1] != 200 or p[0] >= 1.0]
@@ -167,12 +167,12 @@ def test_healthz_answers_while_4000_refused_connections_trickle_bytes(target):
     assert flood.opened == FLOOD_CONNECTIONS
     assert len(probes) >= 20 and failures == []
     assert len(closed) == FLOOD_CONNECTIONS
-    assert closed[-1] < limits.BODY_READ_TIMEOUT_S + CLOSE_MARGIN_S + 5   # opening 4,000 takes a few seconds
+    assert closed[-1] < default_of("body_read_timeout_s") + CLOSE_MARGIN_S + 5   # opening 4,000 takes a few seconds
     assert mark.tracebacks() == []
 
 
 def test_heartbeat_streams_beyond_the_per_client_cap_are_refused(target):
-    cap = limits.CHAT_MAX_STREAMS_PER_CLIENT
+    cap = default_of("chat_max_streams_per_client")
     socks = []
     statuses: list[int | None] = []
     try:

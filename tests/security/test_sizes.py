@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from colnato_qa.web import limits
+from colnato_qa.settings import default_of
 from tests.security.conftest import new_session
 from tests.security.tools import MB, LogMark, chunked, post_head, raw_request, repeated, rss_mb
 
@@ -112,7 +112,7 @@ def test_three_bodies_of_200000_messages_do_not_stall_the_server(target, chat, m
 @pytest.mark.parametrize("path", ["/", "/config", "/healthz", "/api/ask", "/gradio_api/queue/join",
                                   "/gradio_api/upload", "/embed/gradio.js", "/no/such/route"])
 def test_every_route_refuses_a_body_over_the_limit(target, path):
-    size = limits.MAX_BODY_BYTES + 1
+    size = default_of("max_body_bytes") + 1
     response = raw_request(target.port, post_head(path, target.port, size), repeated(b"z", size))
     assert response.status == 413, (path, response.head)
     chunked_response = raw_request(target.port, post_head(path, target.port, None),
@@ -124,16 +124,16 @@ def test_every_route_refuses_a_body_over_the_limit(target, path):
 def test_a_body_trickled_slower_than_the_deadline_is_cut_off(target):
     def trickle():
         yield b'{"question": "'
-        deadline = time.monotonic() + limits.BODY_READ_TIMEOUT_S + 5
+        deadline = time.monotonic() + default_of("body_read_timeout_s") + 5
         while time.monotonic() < deadline:
             time.sleep(0.5)
             yield b"x"
 
     started = time.monotonic()
     response = raw_request(target.port, post_head("/api/ask", target.port, 1000), trickle(),
-                           timeout_s=limits.BODY_READ_TIMEOUT_S + 10)
+                           timeout_s=default_of("body_read_timeout_s") + 10)
     assert response.status == 408
-    assert time.monotonic() - started < limits.BODY_READ_TIMEOUT_S + 3
+    assert time.monotonic() - started < default_of("body_read_timeout_s") + 3
 
 
 def test_the_chat_handler_caps_the_question_before_the_engine(target, chat):
@@ -149,7 +149,7 @@ def test_the_chat_handler_caps_the_question_before_the_engine(target, chat):
 
 def test_a_session_keeps_a_bounded_conversation(target, chat):
     session = new_session()
-    for i in range(limits.CHAT_MAX_TURNS + 5):
+    for i in range(default_of("chat_max_turns") + 5):
         messages = chat.ask(session, f"Who wrote the article? ({i})")
-    assert len(messages) == 2 * limits.CHAT_MAX_TURNS
-    assert str(limits.CHAT_MAX_TURNS + 4) in str(messages[-2]["content"])
+    assert len(messages) == 2 * default_of("chat_max_turns")
+    assert str(default_of("chat_max_turns") + 4) in str(messages[-2]["content"])

@@ -1,10 +1,10 @@
 """Item 1 of issue 18: what one session can make the server hold.
 
 A loop of ``POST /gradio_api/queue/join`` (one session, the question box's submit, a 90-character
-question) that never opens the session's event stream: once ``CHAT_MAX_UNREAD_EVENTS`` events
+question) that never opens the session's event stream: once ``chat_max_unread_events`` events
 are unread, further joins get 429, and 10,000 joins add at most 50 MB to the server's RSS (the
 loop stops early, and fails, as soon as they add more). A session nobody reads is dropped from the
-queue after ``CHAT_UNREAD_DEADLINE_S`` (slow). Bounded loops on 127.0.0.1."""
+queue after ``chat_unread_deadline_s`` (slow). Bounded loops on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from colnato_qa.web import limits
+from colnato_qa.settings import default_of
 from tests.security.conftest import new_session
 from tests.security.tools import LogMark, rss_mb
 
@@ -49,8 +49,8 @@ def test_unread_joins_are_capped_and_hold_at_most_50_mb(target, chat):
     print(f"\n{n} unread joins in {time.monotonic() - started:.0f} s: {counts}; RSS {before:.0f} -> {peak:.0f} MB "
           f"(+{peak - before:.1f} MB)")
     assert n == JOINS, f"stopped after {n} joins: RSS +{peak - before:.0f} MB"
-    assert counts.get(200) == limits.CHAT_MAX_UNREAD_EVENTS
-    assert counts.get(429) == JOINS - limits.CHAT_MAX_UNREAD_EVENTS
+    assert counts.get(200) == default_of("chat_max_unread_events")
+    assert counts.get(429) == JOINS - default_of("chat_max_unread_events")
     assert peak - before <= RSS_BUDGET_MB
     assert health == 200
     assert mark.tracebacks() == []
@@ -59,7 +59,7 @@ def test_unread_joins_are_capped_and_hold_at_most_50_mb(target, chat):
 def test_reading_the_stream_lets_the_session_ask_again(target, chat):
     session = new_session()
     with httpx.Client(base_url=target.url, timeout=60) as client:
-        for _ in range(limits.CHAT_MAX_UNREAD_EVENTS):
+        for _ in range(default_of("chat_max_unread_events")):
             assert join(client, chat, session).status_code == 200
         refused = join(client, chat, session)
         assert refused.status_code == 429 and refused.headers.get("retry-after")
@@ -69,7 +69,7 @@ def test_reading_the_stream_lets_the_session_ask_again(target, chat):
             for line in stream.iter_lines():
                 if line.startswith("data:") and '"process_completed"' in line:
                     completed += 1
-    assert completed == limits.CHAT_MAX_UNREAD_EVENTS
+    assert completed == default_of("chat_max_unread_events")
     assert chat.ask(session, "When was it signed?")
 
 
@@ -80,7 +80,7 @@ def test_a_session_nobody_reads_is_dropped_after_the_deadline(target, chat):
     with httpx.Client(base_url=target.url, timeout=30) as client:
         for _ in range(3):
             assert join(client, chat, session).status_code == 200
-        time.sleep(limits.CHAT_UNREAD_DEADLINE_S + 2 * limits.CHAT_UNREAD_SWEEP_S)
+        time.sleep(default_of("chat_unread_deadline_s") + 2 * default_of("chat_unread_sweep_s"))
         stream = client.get("/gradio_api/queue/data", params={"session_hash": session})
         again = join(client, chat, session)
     assert stream.status_code == 404          # nothing is held for it any more

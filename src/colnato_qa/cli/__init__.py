@@ -229,5 +229,5 @@ def serve(host: str | None, port: int | None, log_level: str, corpus: Path | Non
 
     app = create_app(engine, allowed_origins=origins, settings=settings, chat="background")
     log.info("API ready in %.1f s (the chat page is mounted once built)", time.perf_counter() - started)
-    run_server(app, host or settings.host, settings.port if port is None else port, log_level)
+    run_server(app, host or settings.host, settings.port if port is None else port, log_level, settings)
 

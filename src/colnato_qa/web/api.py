@@ -21,7 +21,7 @@ from .. import __version__
 from ..answer_model import AnswerModel, CitationModel, ShortAnswerModel  # noqa: F401 (the API's schema)
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest, describe
-from . import limits
+from ..settings import default_of
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,13 @@ class AskGate:
     """At most ``max_concurrent`` engine calls at once, at most ``max_waiting`` waiting for a
     slot, none waiting longer than ``wait_timeout_s``; the rest are refused (``Overloaded``)."""
 
-    def __init__(self, max_concurrent: int | None = None, max_waiting: int | None = None,
-                 wait_timeout_s: float | None = None) -> None:
-        # Defaults read from `limits` when the gate is made, so they can be tuned at run time.
-        self.max_concurrent = limits.API_MAX_CONCURRENT if max_concurrent is None else max_concurrent
-        self.max_waiting = limits.API_MAX_WAITING if max_waiting is None else max_waiting
-        self.wait_timeout_s = limits.API_WAIT_TIMEOUT_S if wait_timeout_s is None else wait_timeout_s
+    def __init__(self, max_concurrent: int = default_of("api_max_concurrent"),
+                 max_waiting: int = default_of("api_max_waiting"),
+                 wait_timeout_s: float = default_of("api_wait_timeout_s")) -> None:
+        # A server passes its settings' api_max_concurrent, api_max_waiting and api_wait_timeout_s.
+        self.max_concurrent = max_concurrent
+        self.max_waiting = max_waiting
+        self.wait_timeout_s = wait_timeout_s
         if self.max_concurrent < 1 or self.max_waiting < 0 or self.wait_timeout_s < 0:
             raise ValueError("AskGate needs max_concurrent >= 1, max_waiting >= 0 and wait_timeout_s >= 0")
         self.limiter = anyio.CapacityLimiter(self.max_concurrent)
@@ -153,7 +154,11 @@ def _is_json_content_type(value: str | None) -> bool:
     return not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, retry_after_s: int = default_of("api_retry_after_s")) -> None:
+    """Handlers that answer every bad request with a 4xx saying why; an /api/ask refused for capacity
+    gets 503 with ``Retry-After: retry_after_s`` (a server passes its ``api_retry_after_s`` setting)."""
+    retry_after = str(retry_after_s)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type")
@@ -200,5 +205,5 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "Too many questions at once; try again in a moment."},
             status_code=503,
-            headers={"Retry-After": str(limits.API_RETRY_AFTER_S)},
+            headers={"Retry-After": retry_after},
         )

@@ -42,7 +42,8 @@ from ..components.next_questions import NextQuestions
 from ..components.small_talk import SmallTalk
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest
-from . import ids, limits, render
+from ..settings import Settings, default_of
+from . import ids, render
 from .feedback import FeedbackLog, FeedbackRecord, liked_value
 
 log = logging.getLogger(__name__)
@@ -139,10 +140,10 @@ class ChatController:
     ``pending`` while it is being answered. Every method returns new lists and never changes its input.
     """
 
-    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = limits.CHAT_MAX_TURNS,
+    def __init__(self, engine: Any, feedback: FeedbackLog, max_turns: int = default_of("chat_max_turns"),
                  small_talk: SmallTalk | None = None, suggestions: Sequence[str] = EXAMPLE_QUESTIONS,
                  next_questions: NextQuestions | None = None,
-                 max_conversation_bytes: int = limits.CHAT_CONVERSATION_MAX_BYTES) -> None:
+                 max_conversation_bytes: int = default_of("chat_conversation_max_bytes")) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
         self.engine = engine
@@ -369,10 +370,13 @@ def feedback_line(text: str) -> str:
     return render.feedback_ack(text)
 
 
-def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
-    """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app)."""
+def build_chat_ui(engine: Any, feedback: FeedbackLog, settings: Settings) -> gr.Blocks:
+    """The Gradio Blocks of the chat page, queue configured (mount it with gr.mount_gradio_app); its limits
+    are ``settings``' chat_max_turns, chat_conversation_max_bytes, chat_max_sessions, chat_queue_max_size
+    and chat_concurrency_limit."""
     welcome = welcome_questions(engine)
-    controller = ChatController(engine, feedback, suggestions=welcome)
+    controller = ChatController(engine, feedback, suggestions=welcome, max_turns=settings.chat_max_turns,
+                                max_conversation_bytes=settings.chat_conversation_max_bytes)
     documents = _documents(engine)
     title = page_title(documents)
     with gr.Blocks(title=title, fill_width=False) as blocks:
@@ -502,10 +506,10 @@ def build_chat_ui(engine: Any, feedback: FeedbackLog) -> gr.Blocks:
             button.click(give_reason(reason), [turns, rated, conversation], [turns, ack, reasons_row, rated],
                          **private)
 
-    blocks.state_session_capacity = limits.CHAT_MAX_SESSIONS
+    blocks.state_session_capacity = settings.chat_max_sessions
     blocks.queue(
         api_open=False,
-        max_size=limits.CHAT_QUEUE_MAX_SIZE,
-        default_concurrency_limit=limits.CHAT_CONCURRENCY_LIMIT,
+        max_size=settings.chat_queue_max_size,
+        default_concurrency_limit=settings.chat_concurrency_limit,
     )
     return blocks

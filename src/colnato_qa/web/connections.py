@@ -14,6 +14,9 @@
   when it arrives complete in one write (h11's ``max_incomplete_event_size`` only bounds heads
   still incomplete). The raw head is read through h11's public ``Connection.trailing_data``
   each time uvicorn parses events while a head is awaited (``handle_events``).
+* ``strict_head_protocol(header_timeout_s, max_head_bytes)``: that protocol with a server's
+  ``server_header_timeout_s`` and ``server_max_header_bytes`` settings (uvicorn takes a class;
+  the classes above carry the settings' defaults).
 * ``OneLineAcceptErrors``: when the process runs out of descriptors, asyncio logs every failed
   ``accept()`` with a traceback, thousands a second; this logging filter turns them into one
   line a second that counts them.
@@ -33,7 +36,7 @@ import h11
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import limits
+from ..settings import default_of
 
 ACCEPT_ERROR_PREFIX = "socket.accept() out of system resource"
 
@@ -42,7 +45,7 @@ class HeaderDeadlineProtocol(H11Protocol):
     """h11 protocol closing connections whose request head is not complete within
     ``header_timeout_s`` seconds (see the module doc)."""
 
-    header_timeout_s: float = limits.SERVER_HEADER_TIMEOUT_S
+    header_timeout_s: float = default_of("server_header_timeout_s")
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_deadline: asyncio.TimerHandle | None = None
@@ -112,7 +115,7 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
     """``HeaderDeadlineProtocol`` refusing the request heads h11 accepts but HTTP/1.1 servers
     should not (see the module doc): ``400`` (``431`` for size) with ``Connection: close``."""
 
-    max_head_bytes: int = limits.SERVER_MAX_HEADER_BYTES
+    max_head_bytes: int = default_of("server_max_header_bytes")
 
     def handle_events(self) -> None:
         # uvicorn parses events here after new data and after each response (pipelined heads);
@@ -135,6 +138,16 @@ class StrictHeadProtocol(HeaderDeadlineProtocol):
                              b"content-length: %d\r\nconnection: close\r\n\r\n%s"
                              % (status, phrase, len(body), body))
         self.transport.close()
+
+
+def strict_head_protocol(header_timeout_s: float, max_head_bytes: int) -> type[StrictHeadProtocol]:
+    """``StrictHeadProtocol`` with this head deadline and head size limit (uvicorn's ``http=`` takes a class)."""
+    if header_timeout_s <= 0 or max_head_bytes < 1:
+        raise ValueError(f"the request head limits need header_timeout_s > 0 and max_head_bytes >= 1, "
+                         f"got {header_timeout_s}, {max_head_bytes}")
+    return type("StrictHeadProtocol", (StrictHeadProtocol,),
+                {"header_timeout_s": header_timeout_s, "max_head_bytes": max_head_bytes,
+                 "__module__": __name__})
 
 
 class OneLineAcceptErrors(logging.Filter):

@@ -15,7 +15,8 @@
   the tests know of is answered 2xx/4xx before it gets here (tests/security).
 
 Refusals are JSON ``{"detail": "..."}`` like the API's errors, sent with ``Connection: close``
-so the server does not go on reading a body it refused.
+so the server does not go on reading a body it refused. ``max_bytes`` and ``read_timeout_s`` are
+the ``max_body_bytes`` and ``body_read_timeout_s`` settings (``server.create_app`` passes them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import limits
+from ..settings import default_of
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class BodyLimit:
     """Refuses declared over-large and compressed bodies at once, and closes the connection after
     any response sent while the body is unread (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = limits.MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = default_of("max_body_bytes")) -> None:
         _check_limits(max_bytes, 1.0)
         self.app = app
         self.max_bytes = max_bytes
@@ -104,8 +105,8 @@ def too_large(max_bytes: int) -> str:
 class BodyReader:
     """Reads the body whole, bounded in size and time, before the route runs (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = limits.MAX_BODY_BYTES,
-                 read_timeout_s: float = limits.BODY_READ_TIMEOUT_S) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = default_of("max_body_bytes"),
+                 read_timeout_s: float = default_of("body_read_timeout_s")) -> None:
         _check_limits(max_bytes, read_timeout_s)
         self.app = app
         self.max_bytes = max_bytes

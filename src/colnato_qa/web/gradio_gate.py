@@ -22,13 +22,16 @@ Installed as middleware of the mounted Gradio app, so it sees only requests rout
   (Gradio raises inside its event stream and logs a traceback).
 * What a session can make the server hold: Gradio keeps every message of a finished event (its
   answer: the whole chat) until the session's event stream reads it, for ever if nobody reads.
-  A session with ``CHAT_MAX_UNREAD_EVENTS`` events joined and not yet read gets ``429`` on a
-  further join; a session whose queue nobody reads for ``CHAT_UNREAD_DEADLINE_S`` seconds (no
+  A session with ``max_unread_events`` events joined and not yet read gets ``429`` on a
+  further join; a session whose queue nobody reads for ``unread_deadline_s`` seconds (no
   stream open, no join) is dropped from the queue, as Gradio drops it when its stream is cut
   (``Queue.clean_events``, then its message queue and event ids).
 * Long-lived streams (``/gradio_api/heartbeat/<session>``, ``/gradio_api/queue/data``) are counted
-  per client address and in all: beyond ``CHAT_MAX_STREAMS_PER_CLIENT`` or ``CHAT_MAX_STREAMS``
+  per client address and in all: beyond ``max_streams_per_client`` or ``max_streams``
   a new one gets ``429``, so that held streams cannot take every connection slot.
+
+Those limits are the ``chat_max_unread_events``, ``chat_unread_deadline_s``, ``chat_unread_sweep_s``,
+``chat_max_streams_per_client`` and ``chat_max_streams`` settings (``server.build_chat_app`` passes them).
 
 Gradio's queue is private (``blocks._queue``: ``pending_event_ids_session``,
 ``pending_messages_per_session``, ``clean_events``); tests/security/test_unread_events.py checks
@@ -48,12 +51,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import limits
+from ..settings import default_of
 from .door import refuse, replay
 
 log = logging.getLogger(__name__)
 
 SESSION_HASH = r"[A-Za-z0-9_-]{1,64}"
+# Items in one event body: the widest events of the page take three (the question box or the rated turn, the
+# conversation, the rendered turns). A property of the page, not a setting; each event's own input count is
+# checked as well (fn_index).
+CHAT_MAX_EVENT_INPUTS = 4
 _READ = ("GET", "HEAD")
 # (methods, path) pairs the page needs; every other request to the Gradio app gets 404.
 OPEN_ROUTES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
@@ -78,7 +85,7 @@ class EventBody(BaseModel):
     """A ``queue/join`` body as the page sends it."""
 
     model_config = ConfigDict(extra="forbid")
-    data: list[StrictStr | None] = Field(max_length=limits.CHAT_MAX_EVENT_INPUTS)
+    data: list[StrictStr | None] = Field(max_length=CHAT_MAX_EVENT_INPUTS)
     event_data: dict[ShortKey, Scalar | list[Scalar]] | None = Field(default=None, max_length=8)
     fn_index: StrictInt
     trigger_id: StrictInt | None = None
@@ -98,14 +105,16 @@ def describe(error: ValidationError) -> str:
 class GradioGate:
     """ASGI middleware of the mounted Gradio app (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, blocks: Any, max_unread_events: int = limits.CHAT_MAX_UNREAD_EVENTS,
-                 unread_deadline_s: float = limits.CHAT_UNREAD_DEADLINE_S,
-                 max_streams_per_client: int = limits.CHAT_MAX_STREAMS_PER_CLIENT,
-                 max_streams: int = limits.CHAT_MAX_STREAMS) -> None:
+    def __init__(self, app: ASGIApp, blocks: Any, max_unread_events: int = default_of("chat_max_unread_events"),
+                 unread_deadline_s: float = default_of("chat_unread_deadline_s"),
+                 unread_sweep_s: float = default_of("chat_unread_sweep_s"),
+                 max_streams_per_client: int = default_of("chat_max_streams_per_client"),
+                 max_streams: int = default_of("chat_max_streams")) -> None:
         self.app = app
         self.blocks = blocks
         self.max_unread_events = max_unread_events
         self.unread_deadline_s = unread_deadline_s
+        self.unread_sweep_s = unread_sweep_s
         self.max_streams_per_client = max_streams_per_client
         self.max_streams = max_streams
         self._streams_by_client: Counter[str] = Counter()
@@ -179,9 +188,9 @@ class GradioGate:
         return self.blocks._queue
 
     async def _sweep_unread(self) -> None:
-        """Every ``CHAT_UNREAD_SWEEP_S``: drop the sessions nobody has read for the deadline."""
+        """Every ``unread_sweep_s`` (at most half the deadline): drop the sessions nobody has read for the deadline."""
         while True:
-            await asyncio.sleep(min(limits.CHAT_UNREAD_SWEEP_S, self.unread_deadline_s / 2))
+            await asyncio.sleep(min(self.unread_sweep_s, self.unread_deadline_s / 2))
             try:
                 await self.drop_unread(time.monotonic())
             except Exception as exc:   # never let the sweeper die; one line, as OneLineErrors does

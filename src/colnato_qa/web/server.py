@@ -29,7 +29,7 @@ from starlette.routing import Mount
 
 from .. import __version__
 from ..settings import Settings, load_settings
-from . import connections, limits
+from . import connections
 from .api import AskGate, build_router, install_error_handlers
 from .chat_mount import ChatMount
 from .door import BodyLimit, BodyReader, OneLineErrors
@@ -79,7 +79,8 @@ def create_app(
     is the ``feedback_max_bytes`` and ``feedback_backups`` settings).
     ``allowed_hosts``: the ``Host`` allow-list (the ``allowed_hosts`` setting when None; unset:
     localhost names, plus the bind address once ``serve`` starts the server).
-    ``settings``: where those defaults come from (``load_settings()`` when None).
+    ``settings``: where those defaults come from, and every limit of the app (the ``api_*``, ``chat_*``,
+    ``max_body_bytes`` and ``body_read_timeout_s`` settings; ``load_settings()`` when None).
     ``chat``: build the chat page now (Gradio imported here), or in the background once the
     server has started (``"background"``: the API answers first; see ``chat_mount``).
 
@@ -122,16 +123,19 @@ def create_app(
     page = ChatMount(lambda: build_chat_app(app, engine, feedback, settings),
                      warm_up=lambda: engine.ask(WARM_UP_QUESTION))
     app.state.engine = engine
+    app.state.settings = settings    # serve() takes the server's limits from here
     app.state.chat = page
-    install_error_handlers(app)
-    app.include_router(build_router(engine, AskGate(), chat_state=lambda: page.state))
+    install_error_handlers(app, retry_after_s=settings.api_retry_after_s)
+    gate = AskGate(settings.api_max_concurrent, settings.api_max_waiting, settings.api_wait_timeout_s)
+    app.include_router(build_router(engine, gate, chat_state=lambda: page.state))
     app.include_router(build_embed_router(origins))
     app.include_router(build_no_upload_router())
-    app.add_middleware(BodyReader)
+    app.add_middleware(BodyReader, max_bytes=settings.max_body_bytes, read_timeout_s=settings.body_read_timeout_s)
     install_security(app, origins)   # CORS headers on every answer the door gives, refusals included
     install_host_check(app, hosts)
     app.add_middleware(ForwardedHeaders)
-    app.add_middleware(BodyLimit)    # declared sizes first; a refusal that leaves a body unread closes the connection
+    # declared sizes first; a refusal that leaves a body unread closes the connection
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(OneLineErrors)
 
     app.mount("/", page)
@@ -149,7 +153,7 @@ def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog, settings: S
     from . import styles
     from .chat_ui import build_chat_ui
 
-    blocks = build_chat_ui(engine, feedback)
+    blocks = build_chat_ui(engine, feedback, settings)
     holder = FastAPI()
     # Gradio's CORS middleware stands aside when its parent app configures CORS: ``app`` does
     # (web/security.py), so the holder shows Gradio ``app``'s middleware.
@@ -172,7 +176,10 @@ def build_chat_app(app: FastAPI, engine: Any, feedback: FeedbackLog, settings: S
         head=styles.head(),
     )
     chat = gradio_app(holder)
-    chat.add_middleware(GradioGate, blocks=blocks)
+    chat.add_middleware(GradioGate, blocks=blocks, max_unread_events=settings.chat_max_unread_events,
+                        unread_deadline_s=settings.chat_unread_deadline_s, unread_sweep_s=settings.chat_unread_sweep_s,
+                        max_streams_per_client=settings.chat_max_streams_per_client,
+                        max_streams=settings.chat_max_streams)
     log.info("chat page built in %.1f s", time.perf_counter() - started)
     return holder, chat
 
@@ -198,11 +205,15 @@ def build_no_upload_router() -> APIRouter:
     return router
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
+def serve(app: FastAPI, host: str, port: int, log_level: str, settings: Settings | None = None) -> None:
     """Run ``app`` under uvicorn with the server's limits (docs/security.md): connections and
     in-flight requests, keep-alive, the request-head deadline and size, the accept backlog,
-    one log line per refused connection (every uvicorn setting is here). Adds the bind address
-    to the Host allow-list when the ``allowed_hosts`` setting is not set."""
+    one log line per refused connection (every uvicorn setting is here). The limits are the
+    ``server_*`` settings of ``settings``, else of those ``create_app`` made ``app`` with. Adds the
+    bind address to the Host allow-list when the ``allowed_hosts`` setting is not set."""
+    settings = settings or getattr(app.state, "settings", None)
+    if not isinstance(settings, Settings):
+        raise ValueError("serve() needs the settings: pass settings=, or an app made by create_app")
     allowed = getattr(app.state, "allowed_hosts", None)
     if isinstance(allowed, HostAllowList):
         allowed.allow_bind(host)
@@ -214,11 +225,11 @@ def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
         port=port,
         log_level=log_level,
         log_config=connections.log_config(),
-        http=connections.StrictHeadProtocol,
+        http=connections.strict_head_protocol(settings.server_header_timeout_s, settings.server_max_header_bytes),
         proxy_headers=False,     # X-Forwarded-For/-Proto never change the client or the URLs the page is built with
-        limit_concurrency=limits.SERVER_LIMIT_CONCURRENCY,
-        timeout_keep_alive=limits.SERVER_KEEP_ALIVE_S,
-        h11_max_incomplete_event_size=limits.SERVER_MAX_HEADER_BYTES,
-        backlog=limits.SERVER_BACKLOG,
+        limit_concurrency=settings.server_limit_concurrency,
+        timeout_keep_alive=settings.server_keep_alive_s,
+        h11_max_incomplete_event_size=settings.server_max_header_bytes,
+        backlog=settings.server_backlog,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
