@@ -36,6 +36,7 @@ from colnato_qa.evaluation.calibration import best_accuracy_threshold, records_f
 from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
 from colnato_qa.evaluation.fitting import (  # noqa: E402
     FitRow,
+    HeldOutAdapters,
     bank_entries,
     crossfit_feature_rows,
     feature_rows,
@@ -57,11 +58,14 @@ class Ablation:
     engine: Callable[[Any], Any]                # base engine -> variant
     dropped: tuple[str, ...] = ()               # answerability features held at 0
     bank: bool = True                           # the question bank made from the training questions
+    crossfit_adapter: bool = True               # the adapter's features cross-fitted (when the row keeps it)
 
 
 def ablations(base: Any) -> list[Ablation]:
     s = base.settings
-    out = [Ablation("full pipeline", "as shipped", lambda e: e)]
+    out = [Ablation("full pipeline", "as shipped", lambda e: e),
+           Ablation("adapter features not cross-fitted", "the answerability model fitted on features from the adapter "
+                    "fitted on the same questions (before issue 17's third round)", lambda e: e, crossfit_adapter=False)]
     for name in FEATURES:
         out.append(Ablation(f"without feature {name}", "the answerability model refitted without it",
                             lambda e: e, (name,)))
@@ -96,14 +100,16 @@ def ablations(base: Any) -> list[Ablation]:
 
 
 def measure(engine: Any, train: Sequence[Any], dev: Sequence[Any], dropped: Sequence[str],
-            bank: bool = True) -> dict[str, Any]:
+            bank: bool = True, adapters: HeldOutAdapters | None = None) -> dict[str, Any]:
     """Fit on ``train``, calibrate on all of ``dev``, and the metrics of each dev set at that threshold. With
-    ``bank``, the question bank is made from ``train`` and its features cross-fitted, as ``colnato-qa fit`` does."""
+    ``bank``, the question bank is made from ``train`` and its features cross-fitted, as ``colnato-qa fit`` does,
+    and with ``adapters`` (when the row keeps the committed adapter) the adapter's features too."""
     items = [it for gold_set in train for it in gold_set.items]
     if bank:
         entries = bank_entries(engine, items)
         made = make_question_bank(entries, {})
-        rows = crossfit_feature_rows(engine, items, made, entries)
+        rows = crossfit_feature_rows(engine, items, made, entries,
+                                     adapter_without=adapters.run if adapters is not None else None)
         engine = engine.variant(question_bank=made)
     else:
         engine = engine.variant(question_bank=QuestionBank.empty())
@@ -175,11 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.chdir(ROOT)
     engine = load_engine(answerability=AnswerabilityModel.neutral())
     train, dev = read_gold_sets(TRAIN), read_gold_sets(DEV)
+    adapters = HeldOutAdapters(engine.variant(query_adapter=QueryAdapter.identity()),
+                               [it for gold_set in train for it in gold_set.items])
     results = []
     for ab in ablations(engine):
         if args.only and not any(part in ab.label for part in args.only.split(",")):
             continue
-        res = measure(ab.engine(engine), train, dev, ab.dropped, ab.bank)
+        variant = ab.engine(engine)
+        keeps_adapter = variant.fitted_artefacts["query_adapter"] and ab.crossfit_adapter
+        res = measure(variant, train, dev, ab.dropped, ab.bank, adapters if keeps_adapter else None)
         print(f"{ab.label}: " + ", ".join(f"{k}={v:.3f}" for k, v in res["sets"][dev[0].label].items()
                                            if k in FIGURES and v is not None), file=sys.stderr, flush=True)
         results.append((ab, res))

@@ -87,6 +87,8 @@ TITLE_WORDS = frozenset({"the", "port", "of", "ardley", "and", "its", "bet", "on
     ("Who wrote the article?", "author"),
     ("hey so who wrote the uh the article about the port", "author"),     # fillers and the article's subject
     ("author port ardley article", "author"),
+    ("who's the auther of this peice", "author"),                           # one slip in a word about articles
+    ("What is the tittle of the article?", "title"),
     ("summary of the piece on the sea bet", "about"),
     ("What is the port about?", None),                                     # about the port, not the article
     ("Who wrote about the ferry timetable?", None),                       # someone who wrote about something

@@ -143,3 +143,4 @@ class ReadQuestion:
     context: str = ""           # words brought in from earlier turns (weigh less when choosing the sentence)
     kind: str = OTHER           # the kind of answer asked for (answer_type)
     unresolved: str | None = None  # a pronoun with nothing to refer to ("it" in a first "When was it signed?")
+    typed: str = ""             # the question as typed, before typo repair

@@ -17,8 +17,7 @@ from ..evaluation.fitting import (
     ADAPTER_STEPS,
     ADAPTER_TEMPERATURE,
     FitRow,
-    AdapterExample,
-    asked_on_their_own,
+    HeldOutAdapters,
     bank_entries,
     crossfit_feature_rows,
     make_question_bank,
@@ -85,15 +84,10 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
     adapter = QueryAdapter.identity()
     adapter_without = None
     if not no_adapter:
-        asked = [(item.id, AdapterExample(vector, tuple(rows)))
-                 for gold_set in sets for item, vector, rows in asked_on_their_own(engine, gold_set.items)]
-        examples = [e for _, e in asked]
-        matrices = engine.sentence_matrices()
-        fitted_adapter = fit_query_adapter(examples, *matrices)
-
-        def adapter_without(held_out: frozenset[str]) -> QueryAdapter:
-            fold = fit_query_adapter([e for item_id, e in asked if item_id not in held_out], *matrices)
-            return QueryAdapter(fold.matrix, null_vector=fold.null_vector, null_bias=fold.null_bias)
+        held_out = HeldOutAdapters(engine, [it for gold_set in sets for it in gold_set.items])
+        examples = held_out.examples
+        fitted_adapter = fit_query_adapter(examples, *held_out.matrices)
+        adapter_without = held_out.run
 
         manifest = engine.manifest
         adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,

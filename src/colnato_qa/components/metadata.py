@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from .. import question as qmod
 from ..lexicon import FILLERS, STOPWORDS
 from ..text import words
@@ -58,8 +61,10 @@ class MetadataAnswerer:
 
     def run(self, question: str, title_words: frozenset[str] = frozenset()) -> MetaMatch | None:
         """The metadata intent of the sentence of ``question`` that asks it, or None. ``title_words``: the
-        words of the corpus's titles (lower case)."""
+        words of the corpus's titles (lower case). A slip in a word about articles ("who's the auther of this
+        peice") is read as that word."""
         best: MetaMatch | None = None
+        question = _WORD_RE.sub(_repaired, question)
         for sentence in _SENTENCE_RE.findall(question) or [question]:
             intent = _intent(sentence)
             if intent is None:
@@ -76,6 +81,21 @@ class MetadataAnswerer:
             if best is None or share > best.confidence:
                 best = MetaMatch(intent, round(share, 4))
         return best if best is not None and best.confidence >= self.min_confidence else None
+
+
+_WORD_RE = re.compile(r"[A-Za-z]+")
+# Words of a question about an article long enough that one slip (an edit or a swap) cannot make another word.
+_REPAIRABLE = sorted(w for w in _ARTICLE_WORDS if len(w) >= 5 and w.isalpha())
+MIN_REPAIR_CHARS = 5
+
+
+def _repaired(m: re.Match[str]) -> str:
+    word = m.group(0)
+    low = word.lower()
+    if len(low) < MIN_REPAIR_CHARS or low in _ARTICLE_WORDS or low in STOPWORDS:
+        return word
+    found = process.extractOne(low, _REPAIRABLE, scorer=OSA.distance, score_cutoff=1)
+    return found[0] if found is not None else word
 
 
 def _intent(sentence: str) -> str | None:

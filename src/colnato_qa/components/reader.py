@@ -67,8 +67,8 @@ class QuestionReader:
             # worded apart from it): asking "which one?" there lost more right answers than it saved on dev.
             first = not any(t.role == "user" for t in turns)
             return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text),
-                                unresolved=self._dangling_pronoun(text, context) if first else None)
-        return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text))
+                                unresolved=self._dangling_pronoun(text, context) if first else None, typed=question)
+        return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text), typed=question)
 
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
         if not self.turns_used or not any(t.role == "user" for t in turns):

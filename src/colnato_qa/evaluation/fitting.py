@@ -158,6 +158,29 @@ def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.n
                          float(bias.detach()))
 
 
+class HeldOutAdapters:
+    """Query adapters each fitted without some training questions (``colnato-qa fit`` cross-fits the adapter's
+    features with them): ``run(held_out_ids) -> QueryAdapter``, fitted once per set of ids."""
+
+    def __init__(self, engine: Any, items: Sequence[GoldItem]) -> None:
+        self.asked = [(item.id, AdapterExample(vector, tuple(rows)))
+                      for item, vector, rows in asked_on_their_own(engine, items)]
+        self.matrices = engine.sentence_matrices()
+        self._fitted: dict[frozenset[str], Any] = {}
+
+    @property
+    def examples(self) -> list[AdapterExample]:
+        return [e for _, e in self.asked]
+
+    def run(self, held_out: frozenset[str]) -> Any:
+        from ..components.query_adapter import QueryAdapter
+
+        if held_out not in self._fitted:
+            fold = fit_query_adapter([e for item_id, e in self.asked if item_id not in held_out], *self.matrices)
+            self._fitted[held_out] = QueryAdapter(fold.matrix, null_vector=fold.null_vector, null_bias=fold.null_bias)
+        return self._fitted[held_out]
+
+
 def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExample]:
     """Questions asked on their own: answerable ones whose evidence lies in the corpus's sentences
     (with the rows of those sentences) and unanswerable ones (no rows), each with the engine's
