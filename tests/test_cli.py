@@ -95,6 +95,7 @@ def test_batch_errors_name_the_line(run, tmp_path, content, message):
     (["ask", "x" * 1001], "the limit is 1000"),
     (["ask", "what\x01now"], "control characters"),
     (["ask"], "Give a QUESTION or --batch FILE"),
+    (["fit", "corpus/gold/natural/train.jsonl", "--adapter-features", "both"], "'cross-fitted', 'in-sample'"),
 ])
 def test_bad_questions(run, args, message):
     r = run(*args)

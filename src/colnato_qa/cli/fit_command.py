@@ -42,6 +42,10 @@ from .common import Command, engine_options, refuse_unused
 @click.option("--no-bank", is_flag=True, help="Make no question bank: sentences are chosen without matching training questions.")
 @click.option("--bank-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the question bank (default: the question_bank setting, config/question_bank.npz).")
+@click.option("--adapter-features", type=click.Choice(["cross-fitted", "in-sample"]), default="cross-fitted",
+              show_default=True,
+              help="How the answerability model sees the adapter's features on the training questions: from an "
+                   "adapter fitted without each question's fold (as on new questions), or from the adapter itself.")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
               help="Cross-validation folds for choosing the regularisation strength.")
 @click.option("--write", is_flag=True,
@@ -49,7 +53,8 @@ from .common import Command, engine_options, refuse_unused
 @engine_options
 @click.pass_context
 def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, adapter_out: Path | None,
-                no_adapter: bool, no_bank: bool, bank_out: Path | None, folds: int, write: bool, corpus: Path | None,
+                no_adapter: bool, no_bank: bool, bank_out: Path | None, adapter_features: str, folds: int, write: bool,
+                corpus: Path | None,
                 index: Path | None, config: Path | None) -> None:
     """Fit the query adapter and the answerability model on gold questions; print the model, and with
     --write write them to config/ (or --out, --adapter-out, --bank-out).
@@ -87,7 +92,7 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
         held_out = HeldOutAdapters(engine, [it for gold_set in sets for it in gold_set.items])
         examples = held_out.examples
         fitted_adapter = fit_query_adapter(examples, *held_out.matrices)
-        adapter_without = held_out.run
+        adapter_without = held_out.run if adapter_features == "cross-fitted" else None
 
         manifest = engine.manifest
         adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
@@ -116,6 +121,8 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
     fitted = fit_answerability(rows, folds=folds)
     fitted["fitted_on"] = fitted_on
     fitted["query_adapter"] = not no_adapter
+    if not no_adapter:
+        fitted["adapter_features"] = adapter_features
     fitted["question_bank"] = not no_bank
     fitted["date"] = _dt.date.today().isoformat()
     target = out or engine.settings.answerability_model
