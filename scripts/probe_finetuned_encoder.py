@@ -61,21 +61,23 @@ DEV = {
     "port-ardley": ("corpus/articles/port-ardley", "index/port-ardley", ["corpus/articles/port-ardley/gold/dev.jsonl"]),
 }
 ALLOWED_SPLITS = ("train.jsonl", "dev.jsonl")
+REFUSED_FOLDERS = ("test", "languages")   # corpus/gold/languages is held out too
 
 RIDGE_ALPHA, BLEND_WEIGHT = 0.1, 0.5
 LEARNING_RATE, EPOCHS, BATCH_SIZE, WARMUP, WEIGHT_DECAY, CLIP, SEED, THREADS = 5e-5, 3, 32, 0.1, 0.01, 1.0, 0, 2
 
 
-class TestSplitRefused(ValueError):
+class SplitRefused(ValueError):
     """A gold file that is not a train or dev split was asked for."""
 
 
 def checked_gold_path(relative: str) -> Path:
     """The gold file's path, refusing anything but a train or dev split: the probe never reads a test set."""
-    name = Path(relative).name
-    if name not in ALLOWED_SPLITS or "test" in Path(relative).parts:
-        raise TestSplitRefused(f"{relative}: the probe reads only train and dev splits ({', '.join(ALLOWED_SPLITS)}), "
-                               "never a test set; name a train or dev file.")
+    parts = Path(relative).parts
+    if not parts or parts[-1] not in ALLOWED_SPLITS or any(p in REFUSED_FOLDERS for p in parts):
+        raise SplitRefused(f"{relative}: the probe reads only train and dev splits ({', '.join(ALLOWED_SPLITS)}), "
+                               f"never a test set nor anything under {', '.join(REFUSED_FOLDERS)}; name a train or "
+                               "dev file.")
     return ROOT / relative
 
 
