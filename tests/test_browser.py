@@ -447,6 +447,9 @@ def test_phone_width_layout(browser, server):
 def axe_problems(page) -> list[str]:
     """axe-core's serious and critical violations on the page (axe-core from node_modules, put in the page)."""
     assert AXE_JS.is_file(), f"{AXE_JS} is missing: run `make install` (it runs `npm ci`)"
+    # Colours are judged as they settle: a marked sentence fades its background in (0.4 s), and axe run mid-fade
+    # measures a colour the reader only glimpses.
+    page.wait_for_function("document.getAnimations().every(a => !(a instanceof CSSTransition))", timeout=5000)
     page.add_script_tag(path=str(AXE_JS))
     violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
         .violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
