@@ -3,6 +3,7 @@
     python scripts/probe_finetuned_encoder.py                     # full run, prints a markdown table (~10-20 min)
     python scripts/probe_finetuned_encoder.py --out /tmp/probe.md  # and writes the table there
     python scripts/probe_finetuned_encoder.py --quick              # 1 epoch instead of 3: a smoke check
+    python scripts/probe_finetuned_encoder.py --save /tmp/ft-model # only train C (no hard negatives), keep it there
 
 Sentence choice for questions asked on their own (follow-ups left out), three ways:
 
@@ -27,7 +28,7 @@ best sentence's cosine as a score for "the article answers it" (all questions). 
 Sentences are the engine's (``QAEngine.sentence_texts``; the indexes are built under index/ when missing),
 questions are read with ``load_gold``, and a question's evidence sentences are found by
 ``asked_on_their_own`` (answerable questions whose evidence is in no sentence are left out).
-Nothing tracked is written.
+Nothing tracked is written (``--save`` writes the model where it is told).
 """
 
 from __future__ import annotations
@@ -260,8 +261,13 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 epoch instead of 3 (a smoke check, not the figures)")
     parser.add_argument("--out", metavar="FILE", help="also write the markdown table to FILE")
+    parser.add_argument("--save", metavar="DIR",
+                        help="only fine-tune C (no hard negatives) and save it in DIR (a new folder), to try it in the "
+                             'whole pipeline with a config {"model": DIR} (docs/ablation.md)')
     args = parser.parse_args(argv)
     epochs = 1 if args.quick else EPOCHS
+    if args.save and Path(args.save).exists():
+        parser.error(f"{args.save} exists: give a new folder")
 
     import torch
 
@@ -272,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     from colnato_qa.encoders.model_files import packaged_model_path
 
     train = {name: load_article(*spec) for name, spec in TRAIN.items()}
+    if args.save:
+        model, seconds, pairs = fine_tune(train, hard_negatives=False, epochs=epochs)
+        model.eval()
+        model.save(args.save)
+        print(f"saved the fine-tuned encoder in {args.save} ({pairs} pairs, {seconds:.0f} s)")
+        return 0
     dev = {name: load_article(*spec) for name, spec in DEV.items()}
     base = SentenceTransformer(str(packaged_model_path()), device="cpu")
     base.eval()

@@ -249,15 +249,27 @@ def test_unknown_encoder_setting_names_the_valid_ones():
     assert Settings().encoder == "onnx"
 
 
-def test_model_with_other_pooling_is_refused_with_the_fix(tmp_path):
-    model = tmp_path / "cls-model"
-    (model / "1_Pooling").mkdir(parents=True)
-    (model / "modules.json").write_text(json.dumps([
+def _model_with_pooling(where, pooling: dict):
+    (where / "1_Pooling").mkdir(parents=True)
+    (where / "modules.json").write_text(json.dumps([
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
-    (model / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
-    (model / "tokenizer.json").write_text("{}")
+    (where / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    (where / "tokenizer.json").write_text("{}")
+    return where
+
+
+@pytest.mark.parametrize("pooling", [{"pooling_mode_cls_token": True}, {"pooling_mode": "cls"}])
+def test_model_with_other_pooling_is_refused_with_the_fix(tmp_path, pooling):
+    model = _model_with_pooling(tmp_path / "cls-model", pooling)
     with pytest.raises(ColnatoError, match='"encoder": "torch"'):
         onnx_export.model_layout(str(model))
     with pytest.raises(ColnatoError, match='"encoder": "torch"'):
         onnx_export.model_layout(str(tmp_path / "no-such-model"))
+
+
+@pytest.mark.parametrize("pooling", [{"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False},
+                                     {"pooling_mode": "mean", "include_prompt": True}])   # sentence-transformers 5+
+def test_mean_pooling_is_read_in_either_format(tmp_path, pooling):
+    layout = onnx_export.model_layout(str(_model_with_pooling(tmp_path / "mean-model", pooling)))
+    assert layout["transformer_dir"] == str(tmp_path / "mean-model")

@@ -25,7 +25,13 @@ def _probe():
 def test_help_names_the_options():
     done = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "--quick" in done.stdout and "--out" in done.stdout
+    assert "--quick" in done.stdout and "--out" in done.stdout and "--save" in done.stdout
+
+
+def test_save_refuses_a_folder_that_exists(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--save", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "give a new folder" in done.stderr
 
 
 @pytest.mark.parametrize("path", ["corpus/gold/natural/test.jsonl", "corpus/articles/port-ardley/gold/test.jsonl",

@@ -106,8 +106,11 @@ def model_layout(model_location: str) -> dict[str, Any]:
         for m in modules:
             if str(m.get("type", "")).endswith("Pooling"):
                 pooling = _read_json(root / str(m.get("path", "")) / "config.json")
-                modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
-                if modes != ["pooling_mode_mean_tokens"]:
+                # sentence-transformers 5+ writes {"pooling_mode": "mean"}; earlier versions a flag per mode.
+                named = pooling.get("pooling_mode")
+                modes = [named] if isinstance(named, str) else sorted(
+                    k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
+                if modes not in (["mean"], ["pooling_mode_mean_tokens"]):
                     raise ColnatoError(
                         f"The onnx encoder reproduces mean pooling only; {model_location} pools with {modes}. "
                         'Set "encoder": "torch" to use it.'
