@@ -189,15 +189,18 @@ class AnsweringPipeline:
 
     def needs_encoding(self, read: ReadQuestion, state: IndexState) -> bool:
         """Whether answering ``read`` runs the encoder (not for a question about the article itself)."""
-        return self.article_intent(read, state) is None
+        return self.article_intent(read, state)[0] is None
 
-    def article_intent(self, read: ReadQuestion, state: IndexState) -> metadata.MetaMatch | None:
-        """What a question as read asks about the article itself, or None. Read as typed too when the reading
-        only repaired typos: the corpus's words are not the words about articles ("peice" is not "peace")."""
+    def article_intent(self, read: ReadQuestion, state: IndexState) -> tuple[metadata.MetaMatch | None, ReadQuestion]:
+        """What a question as read asks about the article itself (or None), and the reading that asks it. Read
+        as typed too when the reading only repaired typos: the corpus's words are not the words about articles
+        ("peice" is not "peace"); then the reading is the question as typed."""
         found = self.about_the_article(read.text, state)
         if found is None and not read.context and read.typed and read.typed != read.text:
             found = self.about_the_article(read.typed, state)
-        return found
+            if found is not None:
+                return found, replace(read, text=read.typed, interpreted_as=None)
+        return found, read
 
     def triaged(self, q: str, state: IndexState, read: ReadQuestion) -> Answer | None:
         """A reply that quotes nothing, when one is due: a question not in English (the engine reads
@@ -209,7 +212,7 @@ class AnsweringPipeline:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
                           reply=english_only_reply(guess.code), suggestions=self.suggested_questions,
                           trace=Trace(route="other_language", read=_read_stage(read, guess.code)))
-        if read.unresolved is None or self.article_intent(read, state) is not None:
+        if read.unresolved is None or self.article_intent(read, state)[0] is not None:
             return None
         return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",
                       reply=f"Which one do you mean by “{read.unresolved}”? Ask again with its name, for example:",
@@ -241,9 +244,7 @@ class AnsweringPipeline:
     def _answer(self, q: str, read: ReadQuestion, state: IndexState, q_vec: np.ndarray | None = None) -> Answer:
         s = self.settings
         t0 = time.perf_counter()
-        meta = self.article_intent(read, state)
-        if meta is not None and self.about_the_article(read.text, state) is None:
-            read = replace(read, text=read.typed, interpreted_as=None)   # about the article as typed
+        meta, read = self.article_intent(read, state)
         if meta is not None:
             return self._meta_answer(q, read, meta, state)
         raw = self.embedder.encode_one(read.text) if q_vec is None else q_vec

@@ -93,7 +93,6 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
         examples = held_out.examples
         fitted_adapter = fit_query_adapter(examples, *held_out.matrices)
         adapter_without = held_out.run if adapter_features == "cross-fitted" else None
-
         manifest = engine.manifest
         adapter = QueryAdapter(fitted_adapter.matrix, null_vector=fitted_adapter.null_vector,
                                null_bias=fitted_adapter.null_bias, meta={

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -62,25 +63,31 @@ class MetadataAnswerer:
     def run(self, question: str, title_words: frozenset[str] = frozenset()) -> MetaMatch | None:
         """The metadata intent of the sentence of ``question`` that asks it, or None. ``title_words``: the
         words of the corpus's titles (lower case). A slip in a word about articles ("who's the auther of this
-        peice") is read as that word."""
-        best: MetaMatch | None = None
-        question = _WORD_RE.sub(_repaired, question)
-        for sentence in _SENTENCE_RE.findall(question) or [question]:
-            intent = _intent(sentence)
-            if intent is None:
-                continue
-            toks = [w.strip("'’") for w in words(sentence)]
-            content = [w for w in toks if w not in STOPWORDS and w not in FILLERS]
-            if not content and intent != "about":
-                continue
-            # "what is it about?": nothing but the intent's own words.
-            # The title's words describe the article only beside a word for it ("the article about the port");
-            # "what is NATO about?" asks about NATO.
-            described = title_words if _NAMES_A_TEXT.search(sentence) else frozenset()
-            share = sum(1 for w in content if w in _ARTICLE_WORDS or w in described) / len(content) if content else 1.0
-            if best is None or share > best.confidence:
-                best = MetaMatch(intent, round(share, 4))
-        return best if best is not None and best.confidence >= self.min_confidence else None
+        peice") is read as that word. The pipeline asks this of one question at several stages: the answer
+        is kept for the latest questions."""
+        return _match(question, title_words, self.min_confidence)
+
+
+@lru_cache(maxsize=4096)
+def _match(question: str, title_words: frozenset[str], min_confidence: float) -> MetaMatch | None:
+    best: MetaMatch | None = None
+    question = _WORD_RE.sub(_repaired, question)
+    for sentence in _SENTENCE_RE.findall(question) or [question]:
+        intent = _intent(sentence)
+        if intent is None:
+            continue
+        toks = [w.strip("'’") for w in words(sentence)]
+        content = [w for w in toks if w not in STOPWORDS and w not in FILLERS]
+        if not content and intent != "about":
+            continue
+        # "what is it about?": nothing but the intent's own words.
+        # The title's words describe the article only beside a word for it ("the article about the port");
+        # "what is NATO about?" asks about NATO.
+        described = title_words if _NAMES_A_TEXT.search(sentence) else frozenset()
+        share = sum(1 for w in content if w in _ARTICLE_WORDS or w in described) / len(content) if content else 1.0
+        if best is None or share > best.confidence:
+            best = MetaMatch(intent, round(share, 4))
+    return best if best is not None and best.confidence >= min_confidence else None
 
 
 _WORD_RE = re.compile(r"[A-Za-z]+")

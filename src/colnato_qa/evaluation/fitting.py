@@ -181,13 +181,6 @@ class HeldOutAdapters:
         return self._fitted[held_out]
 
 
-def adapter_examples(engine: Any, items: Sequence[GoldItem]) -> list[AdapterExample]:
-    """Questions asked on their own: answerable ones whose evidence lies in the corpus's sentences
-    (with the rows of those sentences) and unanswerable ones (no rows), each with the engine's
-    encoder vector of the question as read (typos repaired), not adapted."""
-    return [AdapterExample(vector, tuple(rows)) for _, vector, rows in asked_on_their_own(engine, items)]
-
-
 def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[tuple[GoldItem, np.ndarray, list[int]]]:
     """The training questions asked on their own (no history), each with its encoder vector as read (typos
     repaired, not adapted) and the rows of the corpus sentences its evidence lies in (none for an unanswerable
