@@ -43,10 +43,11 @@ def _cut_tables(languages: Sequence[str]) -> tuple[dict[str, np.ndarray], list[s
     from py3langid.modelio import load_model
 
     ptc, pc, classes, nextmove, row, out = load_model(langid.MODEL_DIR / langid.MODEL_FILE)
-    unknown = set(languages) - set(classes)
+    wanted = set(languages)
+    unknown = wanted - set(classes)
     if unknown:
         raise ValueError(f"py3langid does not know {sorted(unknown)}; it knows {sorted(set(classes))}")
-    columns = [i for i, c in enumerate(classes) if c in set(languages)]
+    columns = [i for i, c in enumerate(classes) if c in wanted]
     tables = {
         "ptc": np.ascontiguousarray(np.asarray(ptc)[:, columns]),
         "pc": np.asarray(pc)[columns],
