@@ -18,6 +18,10 @@ BUNDLED = {
 }
 
 
+# The shipped fine-tuned encoder (models/<name>/, with its subfolders): every file, paths kept.
+BUNDLED_TREES = ("models",)
+
+
 class BuildPyWithBundle(build_py):
     """``build_py`` that also copies ``BUNDLED`` into ``colnato_qa/_bundled/`` (not for an
     editable install, which runs from the checkout and reads its folders directly)."""
@@ -31,6 +35,12 @@ class BuildPyWithBundle(build_py):
             self.mkpath(str(target))
             for name in names:
                 self.copy_file(str(ROOT / folder / name), str(target / name))
+        for folder in BUNDLED_TREES:
+            for path in sorted((ROOT / folder).rglob("*")):
+                if path.is_file():
+                    target = Path(self.build_lib) / "colnato_qa" / "_bundled" / path.relative_to(ROOT)
+                    self.mkpath(str(target.parent))
+                    self.copy_file(str(path), str(target))
 
 
 setup(cmdclass={"build_py": BuildPyWithBundle})

@@ -4,7 +4,9 @@
     python scripts/fit_general_answerability.py --write    # and write config/answerability_general.json
 
 Fitted on several articles (FIT: each a corpus folder with training questions), with the engine as it runs
-on an article nobody fitted for: the identity adapter, no question bank. Its threshold is chosen on the dev
+on an article nobody fitted for: the identity adapter, no question bank; each fold of a training file is read
+with an encoder fine-tuned without it (evaluation/encoder_folds.py) when the shipped encoder was fine-tuned on
+that file. Its threshold is chosen on the dev
 questions of the articles fitted on (CALIBRATE), by best answer/abstain accuracy. No question of the
 cross-article test article (corpus/articles/port-ardley) is used: its test split measures this model.
 """
@@ -28,7 +30,8 @@ from colnato_qa.components.query_adapter import QueryAdapter  # noqa: E402
 from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
 from colnato_qa.engine import QAEngine  # noqa: E402
 from colnato_qa.evaluation.calibration import calibrate, records_from_results  # noqa: E402
-from colnato_qa.evaluation.fitting import feature_rows, file_sha256, fit_answerability  # noqa: E402
+from colnato_qa.evaluation.encoder_folds import HeldOutEncoders, training_record  # noqa: E402
+from colnato_qa.evaluation.fitting import crossfit_feature_rows, file_sha256, fit_answerability  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 from colnato_qa.evaluation.runner import run_items  # noqa: E402
 
@@ -45,10 +48,19 @@ def main(write: bool) -> None:
     for corpus, index, train, dev in FIT:
         engine = QAEngine.load(ROOT / corpus, ROOT / index, answerability=AnswerabilityModel.neutral(),
                                query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
+        # Each fold read with an encoder fine-tuned without it (when the encoder was fine-tuned on these
+        # questions, as the shipped one was), as the questions of an article nobody fitted for are read.
+        # The article's files are cross-fitted together, in the folds `colnato-qa fit` uses (the same fold
+        # encoders serve both).
+        held_out = HeldOutEncoders(engine, ROOT) if training_record(engine.embedder.model_location) else None
+        items = []
         for path in train:
-            items = load_gold(ROOT / path)
-            rows.extend(feature_rows(engine, items))
-            fitted_on.append({"corpus": corpus, "gold": path, "sha256": file_sha256(ROOT / path), "questions": len(items)})
+            file_items = load_gold(ROOT / path)
+            items.extend(file_items)
+            fitted_on.append({"corpus": corpus, "gold": path, "sha256": file_sha256(ROOT / path),
+                              "questions": len(file_items)})
+        rows.extend(crossfit_feature_rows(engine, items, QuestionBank.empty(), [], adapter=False,
+                                          encoder_without=held_out.run if held_out else None))
     model = fit_answerability(rows)
     for corpus, index, _, dev in FIT:
         if not dev:

@@ -4,7 +4,7 @@
 
 Reads corpus/gold/writers/forms/*.jsonl (each written by an independent writer who saw only the
 article and one brief; corpus/gold/writers/PROVENANCE.json says which) and writes, deterministically:
-  corpus/gold/forms/train.jsonl      train_forms_r1 + train_forms_r2 (brief R), split "train"
+  corpus/gold/forms/train.jsonl      train_forms_r1, _r2, _r6, _r7, _r8 (brief R, five writers), split "train"
   corpus/gold/forms/dev.jsonl        dev_forms_d1 (brief R, another writer), split "dev"
   corpus/gold/forms/test.jsonl       test_forms_colnato (brief T, a writer who never saw brief R), split "test"
   corpus/gold/languages/dev.jsonl    languages_dev (brief L)
@@ -32,7 +32,8 @@ GOLD = ROOT / "corpus" / "gold"
 KEYS = ("id", "question", "answers", "evidence", "history", "type", "verdict", "contradicted_by", "language")
 
 SETS = {
-    "forms/train.jsonl": (("train_forms_r1.jsonl", "train_forms_r2.jsonl"), "train"),
+    "forms/train.jsonl": (("train_forms_r1.jsonl", "train_forms_r2.jsonl", "train_forms_r6.jsonl",
+                           "train_forms_r7.jsonl", "train_forms_r8.jsonl"), "train"),
     "forms/dev.jsonl": (("dev_forms_d1.jsonl",), "dev"),
     "forms/test.jsonl": (("test_forms_colnato.jsonl",), "test"),
     "languages/dev.jsonl": (("languages_dev.jsonl",), None),

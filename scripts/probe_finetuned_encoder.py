@@ -15,9 +15,8 @@ Sentence choice for questions asked on their own (follow-ups left out), three wa
 * **C**: the encoder fine-tuned with sentence-transformers' ``MultipleNegativesRankingLoss`` on (question,
   evidence sentence) pairs, with and without a hard negative (another sentence of the same paragraph):
   lr 5e-5, 3 epochs, batch 32 with no positive twice in a batch, AdamW (weight decay 0.01), 10% linear
-  warm-up then linear decay, gradient clipping 1.0, seed 0, deterministic torch on 2 threads. The loop is
-  written here because the sentence-transformers trainer needs ``accelerate`` and ``datasets``, which the
-  project does not install. The model is saved to a temporary directory, read back, measured, and deleted.
+  warm-up then linear decay, gradient clipping 1.0, seed 0, deterministic torch on 2 threads (``encoders/training.py``, the
+  loop that also makes the shipped encoder, scripts/train_encoder.py). The model is saved to a temporary directory, read back, measured, and deleted.
 
 Fitted (B and C) on the training questions of two articles: Colombia (corpus/gold/natural/train.jsonl and
 corpus/gold/forms/train.jsonl) and open-columns (corpus/articles/open-columns/gold/train.jsonl). Measured on
@@ -25,21 +24,18 @@ the Colombia dev sets (natural + forms) and on port-ardley's dev set, an article
 (the evidence sentence ranked first / in the first three, over answerable questions) and the ROC AUC of the
 best sentence's cosine as a score for "the article answers it" (all questions). No test split is read.
 
-Sentences are the engine's (``QAEngine.sentence_texts``; the indexes are built under index/ when missing),
-questions are read with ``load_gold``, and a question's evidence sentences are found by
-``asked_on_their_own`` (answerable questions whose evidence is in no sentence are left out).
+Sentences are cut as the index cuts them and questions read with ``load_gold``; a question's evidence
+sentences are found by ``encoders.training.load_training_article`` (answerable questions whose evidence is in
+no sentence are left out).
 Nothing tracked is written (``--save`` writes the model where it is told).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,38 +78,15 @@ def checked_gold_path(relative: str) -> Path:
     return ROOT / relative
 
 
-@dataclass
-class Article:
-    """An article's sentences (the engine's, in index order), the paragraph of each, and its questions:
-    (question text, rows of its evidence sentences; empty when the article does not answer it)."""
-
-    sentences: list[str]
-    paragraph: list[int]
-    questions: list[tuple[str, list[int]]]
-
-    @property
-    def answerable(self) -> int:
-        return sum(1 for _, rows in self.questions if rows)
-
-
-def load_article(corpus: str, index: str, gold_files: list[str]) -> Article:
-    from colnato_qa.components.answerability import AnswerabilityModel
-    from colnato_qa.components.query_adapter import QueryAdapter
-    from colnato_qa.components.question_bank import QuestionBank
-    from colnato_qa.engine import QAEngine
-    from colnato_qa.evaluation.fitting import asked_on_their_own
-    from colnato_qa.evaluation.gold import load_gold
+def load_article(corpus: str, index: str, gold_files: list[str]):
+    """The article's sentences and its questions asked on their own (``encoders.training``); sentences are
+    cut as the index cuts them, with the packaged base encoder's tokenizer (``index`` is not read)."""
+    from colnato_qa.encoders.model_files import PACKAGED_MODEL_NAME
+    from colnato_qa.encoders.torch import TorchEncoder
+    from colnato_qa.encoders.training import load_training_article
 
     paths = [checked_gold_path(g) for g in gold_files]
-    engine = QAEngine.load(ROOT / corpus, ROOT / index, answerability=AnswerabilityModel.neutral(),
-                           query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
-    sentences = engine.sentence_texts()
-    paragraph = [p for p, passage in enumerate(q for q in engine.passages if q.searchable)
-                 for _ in passage.sentence_texts()]
-    if len(paragraph) != len(sentences):
-        raise RuntimeError("the searchable passages' sentences do not line up with engine.sentence_texts()")
-    questions = [(item.question, rows) for path in paths for item, _, rows in asked_on_their_own(engine, load_gold(path))]
-    return Article(sentences, paragraph, questions)
+    return load_training_article(corpus, ROOT / corpus, paths, TorchEncoder(PACKAGED_MODEL_NAME))
 
 
 # ------------------------------------------------------------------ measuring
@@ -122,7 +95,7 @@ def encode(model, texts: list[str]) -> np.ndarray:
                         show_progress_bar=False)
 
 
-def scores(q: np.ndarray, s: np.ndarray, article: Article) -> dict[str, float]:
+def scores(q: np.ndarray, s: np.ndarray, article) -> dict[str, float]:
     """top-1, top-3 (answerable questions) and the AUC of the best cosine for answerable vs not (all)."""
     from sklearn.metrics import roc_auc_score
 
@@ -136,7 +109,7 @@ def scores(q: np.ndarray, s: np.ndarray, article: Article) -> dict[str, float]:
             "auc": float(roc_auc_score(labels, sims.max(axis=1)))}
 
 
-def measure(model, dev: dict[str, Article], adapt=None) -> dict[str, dict[str, float]]:
+def measure(model, dev: dict, adapt=None) -> dict[str, dict[str, float]]:
     out = {}
     for name, article in dev.items():
         q = encode(model, [text for text, _ in article.questions])
@@ -145,7 +118,7 @@ def measure(model, dev: dict[str, Article], adapt=None) -> dict[str, dict[str, f
 
 
 # ------------------------------------------------------------------ B: ridge query adapter
-def ridge_blend(model, train: dict[str, Article]):
+def ridge_blend(model, train: dict):
     from sklearn.linear_model import Ridge
 
     x, y = [], []
@@ -159,75 +132,17 @@ def ridge_blend(model, train: dict[str, Article]):
 
 
 # ------------------------------------------------------------------ C: fine-tuning
-def training_examples(train: dict[str, Article], rng: random.Random) -> list[tuple[str, str, str | None, tuple]]:
-    """(question, its first evidence sentence, another sentence of that paragraph (else a neighbour), key)."""
-    out = []
-    for name, article in train.items():
-        s = article.sentences
-        for text, rows in article.questions:
-            if not rows:
-                continue
-            g = rows[0]
-            others = [i for i in range(len(s)) if article.paragraph[i] == article.paragraph[g] and i not in rows]
-            if not others:
-                others = [i for i in (g - 1, g + 1) if 0 <= i < len(s) and i not in rows]
-            out.append((text, s[g], s[rng.choice(others)] if others else None, (name, g)))
-    return out
-
-
-def no_duplicate_batches(examples: list, rng: random.Random) -> list[list]:
-    """Shuffled batches in which no evidence sentence is the positive twice (no false in-batch negatives)."""
-    pool, out = examples[:], []
-    rng.shuffle(pool)
-    while pool:
-        batch, seen, rest = [], set(), []
-        for e in pool:
-            if len(batch) < BATCH_SIZE and e[3] not in seen:
-                batch.append(e)
-                seen.add(e[3])
-            else:
-                rest.append(e)
-        out.append(batch)
-        pool = rest
-    return out
-
-
-def fine_tune(train: dict[str, Article], hard_negatives: bool, epochs: int):
-    """The fine-tuned model (in training mode), its training seconds and the number of pairs."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-    from transformers import get_linear_schedule_with_warmup
-
+def fine_tune(train: dict, hard_negatives: bool, epochs: int):
+    """The fine-tuned model (``encoders.training.fine_tune`` with the probe's recipe), its seconds and pairs."""
     from colnato_qa.encoders.model_files import packaged_model_path
+    from colnato_qa.encoders.training import Recipe
+    from colnato_qa.encoders.training import fine_tune as train_encoder
 
-    rng = random.Random(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    model = SentenceTransformer(str(packaged_model_path()), device="cpu")
-    examples = training_examples(train, rng)
-    if hard_negatives:
-        examples = [e for e in examples if e[2] is not None]
-    plan = [no_duplicate_batches(examples, rng) for _ in range(epochs)]
-    steps = sum(len(batches) for batches in plan)
-    loss = MultipleNegativesRankingLoss(model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(WARMUP * steps), steps)
-    model.train()
-    started = time.perf_counter()
-    for epoch, batches in enumerate(plan, 1):
-        total = 0.0
-        for batch in batches:
-            columns = [[e[0] for e in batch], [e[1] for e in batch]] + ([[e[2] for e in batch]] if hard_negatives else [])
-            value = loss([model.preprocess(c) for c in columns], None)
-            optimizer.zero_grad()
-            value.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-            optimizer.step()
-            schedule.step()
-            total += value.item()
-        print(f"  epoch {epoch}: loss {total:.3f}, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    return model, time.perf_counter() - started, len(examples)
+    recipe = Recipe(learning_rate=LEARNING_RATE, epochs=epochs, batch_size=BATCH_SIZE, warmup=WARMUP,
+                    weight_decay=WEIGHT_DECAY, clip=CLIP, seed=SEED, threads=THREADS, hard_negatives=hard_negatives)
+    model, run = train_encoder(packaged_model_path(), list(train.values()), recipe,
+                               progress=lambda m: print("  " + m, file=sys.stderr, flush=True))
+    return model, run.seconds, run.pairs
 
 
 def measure_fine_tuned(train, dev, hard_negatives: bool, epochs: int):
@@ -244,7 +159,7 @@ def measure_fine_tuned(train, dev, hard_negatives: bool, epochs: int):
 
 
 # ------------------------------------------------------------------ table
-def table(rows: list[tuple[str, dict, float | None]], dev: dict[str, Article], notes: list[str]) -> str:
+def table(rows: list[tuple[str, dict, float | None]], dev: dict, notes: list[str]) -> str:
     names = list(dev)
     head = ["config"] + [f"{n} {m}" for n in names for m in ("top1", "top3", "AUC max")] + ["train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

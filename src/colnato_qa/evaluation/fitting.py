@@ -185,6 +185,7 @@ def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[tuple[Gol
     """The training questions asked on their own (no history), each with its encoder vector as read (typos
     repaired, not adapted) and the rows of the corpus sentences its evidence lies in (none for an unanswerable
     question); answerable questions whose evidence is not in the corpus are left out."""
+    from ..encoders.training import evidence_rows
     from ..text import fold
 
     folded = [fold(t) for t in engine.sentence_texts()]
@@ -194,8 +195,7 @@ def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[tuple[Gol
             continue
         rows: list[int] = []
         if item.answerable:
-            ev = fold(item.evidence or "")
-            rows = [i for i, t in enumerate(folded) if ev and (ev in t or (len(t) > 20 and t in ev))]
+            rows = evidence_rows(folded, item.evidence)
             if not rows:
                 continue
         out.append((item, engine.encode_question(item.question, adapted=False), rows))
@@ -236,24 +236,41 @@ def make_question_bank(entries: Sequence[BankEntry], meta: dict[str, Any]) -> An
 
 
 def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, entries: Sequence[BankEntry],
-                          folds: int = 5, seed: int = 0,
-                          adapter_without: Callable[[frozenset[str]], Any] | None = None) -> list[FitRow]:
+                          folds: int = 5, adapter_without: Callable[[frozenset[str]], Any] | None = None,
+                          encoder_without: Callable[[frozenset[str]], Any] | None = None,
+                          adapter: bool = True) -> list[FitRow]:
     """``feature_rows`` where each question is answered with a bank that holds none of its own fold's
     questions, so that the bank features look as they will on questions never seen. With ``adapter_without``
     (item ids -> a query adapter fitted without those questions) the adapter is cross-fitted the same way:
     an adapter fitted on a question maps it onto its sentence far better than it maps a new wording, and an
-    answerability model fitted on such features learns to trust them more than new questions bear out."""
-    import random
+    answerability model fitted on such features learns to trust them more than new questions bear out.
 
-    ids = sorted({it.id for it in items})
-    random.Random(seed).shuffle(ids)
-    fold_of = {i: n % folds for n, i in enumerate(ids)}
-    entry_fold = np.array([fold_of.get(e.item_id, -1) for e in entries])
+    With ``encoder_without`` (item ids -> an engine whose encoder was fine-tuned without those questions,
+    ``HeldOutEncoders.run``) the encoder is cross-fitted too: each fold is read with its own encoder, and the
+    bank and (when ``adapter``) the adapter are made again from that encoder's vectors without the fold.
+    Folds are ``stable_fold`` of the ids, the same in every fit."""
+    from .encoder_folds import stable_fold
+
+    fold_of = {it.id: stable_fold(it.id, folds) for it in items}
     rows: list[FitRow] = []
     for k in range(folds):
         part = [it for it in items if fold_of[it.id] == k]
-        variant = {"question_bank": bank.without(entry_fold != k)}
-        if adapter_without is not None:
-            variant["query_adapter"] = adapter_without(frozenset(it.id for it in part))
-        rows.extend(feature_rows(engine.variant(**variant), part))
+        if not part:
+            continue
+        held_out = frozenset(it.id for it in part)
+        fold_engine, fold_entries, fold_bank, fold_adapters = engine, entries, bank, adapter_without
+        if encoder_without is not None:
+            from ..components.question_bank import QuestionBank
+
+            fold_engine = encoder_without(held_out)
+            fold_entries = bank_entries(fold_engine, items) if not bank.is_empty else []
+            fold_bank = (QuestionBank(np.array([e.vector for e in fold_entries], np.float32),
+                                      np.array([e.row for e in fold_entries]), bank.meta)
+                         if fold_entries else bank)
+            fold_adapters = HeldOutAdapters(fold_engine, items).run if adapter else None
+        entry_fold = np.array([fold_of.get(e.item_id, -1) for e in fold_entries])
+        variant = {"question_bank": fold_bank.without(entry_fold != k) if len(fold_entries) else fold_bank}
+        if fold_adapters is not None:
+            variant["query_adapter"] = fold_adapters(held_out)
+        rows.extend(feature_rows(fold_engine.variant(**variant), part))
     return rows
