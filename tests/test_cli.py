@@ -128,7 +128,7 @@ def test_index_path_is_a_file(tmp_path):
 def test_build_reports_counts_and_no_library_debug_lines(tmp_path):
     r = CliRunner().invoke(main, ["build", "--corpus", str(CORPUS_DIR), "--index", str(tmp_path / "index")])
     assert r.exit_code == 0, r.output
-    assert "passages" in r.output and "all-MiniLM-L6-v2" in r.output
+    assert "passages" in r.output and "colnato-MiniLM-L6-qa" in r.output      # the shipped fine-tuned encoder
     assert "DEBUG" not in r.output and "INFO" not in r.output, r.output   # e.g. bm25s's "Building index"
 
 

@@ -28,7 +28,7 @@ def test_manifest_fields(engine):
     for key in ("format_version", "model", "dimension", "corpus_hash", "chunker_version", "counts", "built_at",
                 "files", "index_type"):
         assert key in m
-    assert m["model"] == "all-MiniLM-L6-v2" and m["dimension"] == 384 and m["index_type"] == "flat"
+    assert m["model"] == "colnato-MiniLM-L6-qa" and m["dimension"] == 384 and m["index_type"] == "flat"
     assert m["counts"]["passages"] == len(engine.passages)
 
 

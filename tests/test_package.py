@@ -25,7 +25,7 @@ import pytest
 from tests.web_fixtures import REPO_ROOT, free_port
 
 # What the build needs from the checkout (MANIFEST.in and setup.py pick the files from these).
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "config", "corpus")
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "config", "corpus", "models")
 BUNDLED = ("colnato_qa/_bundled/config/colnato_qa.json", "colnato_qa/_bundled/config/answerability.json",
            "colnato_qa/_bundled/config/query_adapter.npz", "colnato_qa/_bundled/config/suggestions.jsonl",
            "colnato_qa/_bundled/corpus/colombia-path-to-nato-partnership.md",

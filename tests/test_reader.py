@@ -122,3 +122,31 @@ def test_after_a_which_question_it_is_the_thing_the_answer_named():
     # After a question that names its subject, "it" stays that subject even when the answer names another.
     answers = {"What does the treaty protect?": "It protects the river and the ABC."}
     assert read("When was it signed?", ["What does the treaty protect?"], answers).text == "When was the treaty signed?"
+
+
+@pytest.mark.parametrize("question", ["uh so like who wrote this colombia nato thing", "who wrote this piece",
+                                      "is this nato article any good"])
+def test_this_with_a_word_for_a_text_points_at_the_article_not_back(question):
+    """"this ... thing/article" is what the reader has in front of them, even after a turn that named its words."""
+    earlier = "When did Colombia become a NATO global partner? Colombia became NATO's global partner in 2017."
+    assert needs_context(question, earlier, None) is None
+
+
+def test_that_with_a_noun_the_turn_named_still_refers_back():
+    assert needs_context("what does that status mean", "the status of global partner", None).demonstrative_noun == "status"
+
+
+@pytest.mark.parametrize("text, found", [
+    ("why is cyber defence so important", ["cyber defence"]),     # British spelling, the corpus's American one
+    ("why is Cyber Defence so important", ["Cyber Defence"]),     # the mention keeps the question's own text
+    ("what did they organise", []),
+])
+def test_gazetteer_finds_british_spellings_of_american_mentions(text, found):
+    g = Gazetteer({"cyber defense": THING, "nato": THING})
+    assert [m.text for m in g.find(text, from_answer=False)] == found
+
+
+def test_a_question_with_a_british_spelled_subject_is_not_elliptical():
+    g = Gazetteer({"cyber defense": THING})
+    find = lambda text: g.find(text, from_answer=False)  # noqa: E731
+    assert needs_context("why is cyber defence so important according to the article", "ITPP was signed", find) is None

@@ -55,6 +55,11 @@ throughout to toward towards under until upon with within without""".split())
 
 DEMONSTRATIVES = {"this", "that", "these", "those"}
 
+# Nouns for a text ("the article", "this piece", "op-ed"); with "this", "thing" too ("who wrote this nato
+# thing"): what is in front of the reader.
+TEXT_NOUNS = ("article", "piece", "story", "text", "report", "essay", "post", "op-ed", "oped", "editorial")
+THIS_TEXT_NOUNS = frozenset(TEXT_NOUNS + ("thing", "stuff"))
+
 # A preposition that opens the question before its question word, or ends it ("... come with what?").
 QUESTION_PREPOSITIONS = (
     "about", "across", "after", "against", "among", "around", "at", "before", "behind", "between", "by",

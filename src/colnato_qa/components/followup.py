@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..lexicon import DEMONSTRATIVES, FUNCTION_WORDS, PREPOSITIONS
+from ..lexicon import DEMONSTRATIVES, FUNCTION_WORDS, PREPOSITIONS, THIS_TEXT_NOUNS
 
 PERSON, THING, GROUP = "person", "thing", "group"
 
@@ -105,6 +105,19 @@ def _noun_after(question: str, m: re.Match[str]) -> str | None:
     return word
 
 
+def _phrase_after(question: str, m: re.Match[str]) -> list[str]:
+    """The words after a determiner up to the next function word or punctuation, and a noun for a text that
+    ends them ("this colombia nato thing")."""
+    out = []
+    for word in re.match(r"[\sA-Za-zÀ-ÿ’'-]*", question[m.end():]).group(0).lower().split():
+        if word in THIS_TEXT_NOUNS:
+            return out + [word]
+        if word in FUNCTION_WORDS:
+            break
+        out.append(word)
+    return out
+
+
 # A question that names this many things of its own is read as it stands, whatever its pronouns.
 SELF_CONTAINED_WORDS = 6
 _CLAUSE_BOUNDARY_RE = re.compile(
@@ -135,8 +148,9 @@ def needs_context(question: str, earlier_text: str | None = "",
         kind, possessive = _PRONOUNS[word]
         if word in ("it", "this", "that") and _is_expletive(question, m):
             continue
-        if word == "this" and _noun_after(question, m) is None:
-            continue   # a bare "this" points at what is in front of the reader (the article), not back
+        if word == "this" and (_noun_after(question, m) is None
+                               or THIS_TEXT_NOUNS & set(_phrase_after(question, m))):
+            continue   # a bare "this", or "this (nato) thing/article", points at the article in front of the reader
         if word in DEMONSTRATIVES:
             noun = _noun_after(question, m)
             if noun is not None:

@@ -18,6 +18,7 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from ..lexicon import FUNCTION_WORDS
+from ..text import americanize
 from .followup import GROUP, PERSON, THING, Mention
 
 # spaCy entity labels -> the kind of pronoun that can refer to them. Dates, numbers, money: none.
@@ -28,6 +29,7 @@ ENTITY_KINDS = {
     "LAW": THING, "WORK_OF_ART": THING, "LANGUAGE": THING,
 }
 _TOKEN_RE = re.compile(r"[A-Za-zÀ-ÿ0-9][A-Za-zÀ-ÿ0-9’'.-]*")
+_WORD_RE = re.compile(r"[A-Za-z]+")
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Gazetteer:
         tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
         out: list[Mention] = []
         seen: set[str] = set()
-        for hit in self.pattern.finditer(text):
+        for hit in self.pattern.finditer(_spelled_as_american(text)):
             kind = self.kinds[hit.group(0).lower()]
             phrase = _widen(text, tokens, hit.start(), hit.end(), self.phrase_words)
             key = phrase.lower()
@@ -73,6 +75,19 @@ class Gazetteer:
             seen.add(key)
             out.append(Mention(phrase, kind, from_answer))
         return out
+
+
+def _spelled_as_american(text: str) -> str:
+    """``text`` with British spellings made American where that keeps each word's length ("cyber defence"
+    finds the corpus's "cyber defense"), so the mentions' offsets stay those of ``text``."""
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        american = americanize(word.lower())
+        if len(american) != len(word) or american == word.lower():
+            return word
+        return "".join(a.upper() if w.isupper() else a for w, a in zip(word, american))
+
+    return _WORD_RE.sub(fix, text)
 
 
 def _widen(text: str, tokens: list[tuple[int, int, str]], start: int, end: int, phrase_words: frozenset[str]) -> str:

@@ -20,7 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .. import question as qmod
-from ..lexicon import FILLERS, STOPWORDS
+from ..lexicon import FILLERS, STOPWORDS, TEXT_NOUNS
 from ..text import words
 from ..types import Passage, Span
 
@@ -43,7 +43,7 @@ organization organisation online put out i need know want cite citation bibliogr
 takeaways key point points idea message overview nutshell explain briefly short quick line sentence basically overall
 subject whole
 """.split())
-_NAMES_A_TEXT = re.compile(r"\b(article|piece|story|text|report|essay|post|op-?ed|editorial)s?\b", re.I)
+_NAMES_A_TEXT = re.compile(r"\b(" + "|".join(re.escape(n) for n in TEXT_NOUNS) + r")s?\b", re.I)
 _DATE_RE = re.compile(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", re.I)
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
 # Below this share the question is about something else that merely mentions an author or a title.
