@@ -31,7 +31,8 @@ from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
 from colnato_qa.engine import QAEngine  # noqa: E402
 from colnato_qa.evaluation.calibration import calibrate, records_from_results  # noqa: E402
 from colnato_qa.evaluation.encoder_folds import HeldOutEncoders, training_record  # noqa: E402
-from colnato_qa.evaluation.fitting import crossfit_feature_rows, file_sha256, fit_answerability  # noqa: E402
+from colnato_qa.evaluation.fitting import crossfit_feature_rows, fit_answerability  # noqa: E402
+from colnato_qa.files import file_sha256  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 from colnato_qa.evaluation.runner import run_items  # noqa: E402
 

@@ -27,7 +27,7 @@ pin_offline_environment()
 
 from colnato_qa.components.short_answer_gate import FEATURES, GATE_SCHEMA  # noqa: E402
 from colnato_qa.engine import QAEngine  # noqa: E402
-from colnato_qa.evaluation.fitting import file_sha256  # noqa: E402
+from colnato_qa.files import file_sha256  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 from colnato_qa.evaluation.metrics import contains_answer, get_tokens  # noqa: E402
 

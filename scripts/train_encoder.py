@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  packaged_model_path)
     from colnato_qa.encoders.torch import TorchEncoder
     from colnato_qa.encoders.training import Recipe, fine_tune, recipe_record, save_half_precision
-    from colnato_qa.evaluation.fitting import file_sha256
+    from colnato_qa.files import file_sha256
 
     base = TorchEncoder(PACKAGED_MODEL_NAME)
     articles = training_articles(base)

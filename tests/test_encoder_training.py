@@ -10,9 +10,10 @@ import pytest
 
 from colnato_qa.encoders import model_files
 from colnato_qa.encoders.model_files import (PACKAGED_MODEL_NAME, TUNED_MODEL_DIR, TUNED_MODEL_NAME, resolve_model)
-from colnato_qa.encoders.training import (TRAINING_RECORD, Recipe, TrainingArticle, evidence_rows, file_sha256,
+from colnato_qa.encoders.training import (TRAINING_RECORD, Recipe, TrainingArticle, evidence_rows,
                                           no_duplicate_batches, training_examples)
 from colnato_qa.errors import ColnatoError
+from colnato_qa.files import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / TUNED_MODEL_DIR

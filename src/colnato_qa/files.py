@@ -1,7 +1,8 @@
-"""Writing a file so that a reader sees either the old content or the new, never half of it."""
+"""Writing a file so that a reader sees either the old content or the new, never half of it; a file's sha256."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -30,3 +31,9 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file's bytes, read in blocks (the index's files, the ONNX export, weights, gold files)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

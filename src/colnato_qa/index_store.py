@@ -21,7 +21,6 @@ file of the generation with its size and checksum, and the files must load; any 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -35,7 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from .errors import IndexStoreError
-from .files import write_text_atomic
+from .files import file_sha256, write_text_atomic
 from .retrieval.bm25 import load_bm25, save_bm25
 from .types import Passage
 
@@ -109,18 +108,10 @@ def validate_manifest(manifest: dict[str, Any]) -> Manifest:
         raise StaleIndex(f"manifest does not match its schema ({where}: {first.get('msg')})") from None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _file_table(gen_dir: Path) -> dict[str, dict[str, Any]]:
     table = {}
     for f in sorted(p for p in gen_dir.rglob("*") if p.is_file()):
-        table[str(f.relative_to(gen_dir))] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+        table[str(f.relative_to(gen_dir))] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
     return table
 
 
@@ -242,7 +233,7 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
             f = gen_dir / name
             if not f.is_file():
                 raise StaleIndex(f"{name} missing")
-            if f.stat().st_size != meta.bytes or _sha256(f) != meta.sha256:
+            if f.stat().st_size != meta.bytes or file_sha256(f) != meta.sha256:
                 raise StaleIndex(f"{name} is truncated or corrupted (checksum mismatch)")
     except OSError as exc:
         raise StaleIndex(f"index files unreadable ({exc})") from exc

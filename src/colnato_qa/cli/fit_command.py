@@ -18,17 +18,17 @@ from ..evaluation.fitting import (
     ADAPTER_TEMPERATURE,
     FitRow,
     HeldOutAdapters,
+    asked_on_their_own,
     bank_entries,
     crossfit_feature_rows,
     make_question_bank,
     feature_rows,
-    file_sha256,
     fit_answerability,
     fit_query_adapter,
 )
 from ..evaluation.encoder_folds import HeldOutEncoders, training_record
 from ..evaluation.gold import check_evidence, read_gold_sets
-from ..files import write_text_atomic
+from ..files import file_sha256, write_text_atomic
 from ..settings import PROJECT_ROOT
 from . import common
 from .common import Command, engine_options, refuse_unused
@@ -95,10 +95,13 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
         check_evidence(gold_set.items, [d.text for d in engine.documents])
     fitted_on = [{"gold": spec, "sha256": file_sha256(gold_set.path), "questions": len(gold_set.items)}
                  for spec, gold_set in zip(gold, sets)]
+    items = [it for gold_set in sets for it in gold_set.items]
+    # The training questions' encoder vectors, read once for the adapter and the bank.
+    asked = asked_on_their_own(engine, items) if not (no_adapter and no_bank) else None
     adapter = QueryAdapter.identity()
     adapter_without = None
     if not no_adapter:
-        held_out = HeldOutAdapters(engine, [it for gold_set in sets for it in gold_set.items])
+        held_out = HeldOutAdapters(engine, items, asked)
         examples = held_out.examples
         fitted_adapter = fit_query_adapter(examples, *held_out.matrices)
         adapter_without = held_out.run if adapter_features == "cross-fitted" else None
@@ -112,7 +115,6 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             "steps": ADAPTER_STEPS, "learning_rate": ADAPTER_LEARNING_RATE,
             "date": _dt.date.today().isoformat()})
         click.echo(f"query adapter: fitted on {len(examples)} questions", err=True)
-    items = [it for gold_set in sets for it in gold_set.items]
     encoder_without, trained_on_them = None, False
     if training_record(engine.embedder.model_location) is not None:
         held_out_encoders = HeldOutEncoders(engine, PROJECT_ROOT or Path.cwd())
@@ -128,7 +130,7 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
         rows = crossfit_feature_rows(engine, items, bank, [], folds=folds, encoder_without=encoder_without,
                                      adapter=not no_adapter)
     else:
-        entries = bank_entries(engine, items)
+        entries = bank_entries(engine, items, asked)
         manifest = engine.manifest
         bank = make_question_bank(entries, {
             "corpus_hash": manifest.get("corpus_hash"), "model_fingerprint": manifest.get("model_fingerprint"),

@@ -14,7 +14,6 @@ with other ways of choosing sentences. Build time only: torch is imported inside
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Collection, Sequence
 
 import numpy as np
+
+from ..files import file_sha256
 
 # The file beside the weights that says how they were made; part of the model's fingerprint.
 TRAINING_RECORD = "training.json"
@@ -198,14 +199,6 @@ def fine_tune(base_location: str, articles: Sequence[TrainingArticle], recipe: R
             progress(f"epoch {epoch}: loss {total:.3f}, {time.perf_counter() - started:.0f} s")
     model.eval()
     return model, TrainingRun(len(examples), tuple(losses), round(time.perf_counter() - started, 1))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def save_half_precision(model, out_dir: Path, record: dict) -> dict:

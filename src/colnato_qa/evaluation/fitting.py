@@ -8,10 +8,8 @@ cross-validation on log-loss, then it is refitted on all rows. Deterministic: sa
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,10 +27,6 @@ C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 class FitRow:
     features: dict[str, float]
     label: bool
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def fit_answerability(rows: Sequence[FitRow], folds: int = 5, seed: int = 0) -> dict[str, Any]:
@@ -158,13 +152,18 @@ def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.n
                          float(bias.detach()))
 
 
+# A training question asked on its own: the item, its encoder vector (not adapted), its evidence sentences' rows.
+Asked = tuple[GoldItem, np.ndarray, list[int]]
+
+
 class HeldOutAdapters:
     """Query adapters each fitted without some training questions (``colnato-qa fit`` cross-fits the adapter's
-    features with them): ``run(held_out_ids) -> QueryAdapter``, fitted once per set of ids."""
+    features with them): ``run(held_out_ids) -> QueryAdapter``, fitted once per set of ids. ``asked``:
+    ``asked_on_their_own(engine, items)`` when the caller has it already."""
 
-    def __init__(self, engine: Any, items: Sequence[GoldItem]) -> None:
-        self.asked = [(item.id, AdapterExample(vector, tuple(rows)))
-                      for item, vector, rows in asked_on_their_own(engine, items)]
+    def __init__(self, engine: Any, items: Sequence[GoldItem], asked: Sequence[Asked] | None = None) -> None:
+        asked = asked_on_their_own(engine, items) if asked is None else asked
+        self.asked = [(item.id, AdapterExample(vector, tuple(rows))) for item, vector, rows in asked]
         self.matrices = engine.sentence_matrices()
         self._fitted: dict[frozenset[str], Any] = {}
 
@@ -181,7 +180,7 @@ class HeldOutAdapters:
         return self._fitted[held_out]
 
 
-def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[tuple[GoldItem, np.ndarray, list[int]]]:
+def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[Asked]:
     """The training questions asked on their own (no history), each with its encoder vector as read (typos
     repaired, not adapted) and the rows of the corpus sentences its evidence lies in (none for an unanswerable
     question); answerable questions whose evidence is not in the corpus are left out."""
@@ -213,14 +212,15 @@ class BankEntry:
     row: int
 
 
-def bank_entries(engine: Any, items: Sequence[GoldItem]) -> list[BankEntry]:
+def bank_entries(engine: Any, items: Sequence[GoldItem], asked: Sequence[Asked] | None = None) -> list[BankEntry]:
     """One entry per (question, evidence sentence) of the answerable questions whose evidence lies in the
     corpus's sentences, and one per unanswerable question; follow-ups (with history) are left out: their
-    wording means nothing without the conversation."""
+    wording means nothing without the conversation. ``asked``: ``asked_on_their_own(engine, items)`` when
+    the caller has it already."""
     from ..components.question_bank import UNANSWERABLE
 
     out = []
-    for item, vector, rows in asked_on_their_own(engine, items):
+    for item, vector, rows in (asked_on_their_own(engine, items) if asked is None else asked):
         out.extend(BankEntry(item.id, vector, r) for r in (rows or [UNANSWERABLE]))
     return out
 
@@ -263,11 +263,13 @@ def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, ent
             from ..components.question_bank import QuestionBank
 
             fold_engine = encoder_without(held_out)
-            fold_entries = bank_entries(fold_engine, items) if not bank.is_empty else []
+            # The fold encoder's vectors of the training questions, read once for the bank and the adapters.
+            asked = asked_on_their_own(fold_engine, items) if adapter or not bank.is_empty else []
+            fold_entries = bank_entries(fold_engine, items, asked) if not bank.is_empty else []
             fold_bank = (QuestionBank(np.array([e.vector for e in fold_entries], np.float32),
                                       np.array([e.row for e in fold_entries]), bank.meta)
                          if fold_entries else bank)
-            fold_adapters = HeldOutAdapters(fold_engine, items).run if adapter else None
+            fold_adapters = HeldOutAdapters(fold_engine, items, asked).run if adapter else None
         entry_fold = np.array([fold_of.get(e.item_id, -1) for e in fold_entries])
         variant = {"question_bank": fold_bank.without(entry_fold != k) if len(fold_entries) else fold_bank}
         if fold_adapters is not None:
