@@ -318,7 +318,9 @@ class QAEngine:
             text = answered.answer
             if confident and i + 1 < len(turns) and turns[i + 1].role == "assistant" and turns[i + 1].content:
                 text = turns[i + 1].content
-            out.append(EarlierTurn(answered.interpreted_as or content, text if confident else None))
+            # The turn as read (a follow-up with what it was read with, without the "(following up on: ...)" note).
+            read = answered.trace.read.text if answered.trace is not None and answered.trace.read is not None else None
+            out.append(EarlierTurn(read or answered.interpreted_as or content, text if confident else None))
         return tuple(out)
 
 

@@ -144,3 +144,4 @@ class ReadQuestion:
     kind: str = OTHER           # the kind of answer asked for (answer_type)
     unresolved: str | None = None  # a pronoun with nothing to refer to ("it" in a first "When was it signed?")
     typed: str = ""             # the question as typed, before typo repair
+    refers_back: bool = False   # a pronoun or "that ..." of the question stands for something of an earlier turn

@@ -9,9 +9,10 @@ A question is read as it stands unless it needs the conversation:
 * or it is elliptical: it opens with "and", "so", "what about", "anything about" ... ("and what does
   NATO get?", "how so").
 
-The pronoun is replaced only by an antecedent that fits it: a person for he/she/him/his/her, a thing
-(not a person) for it/its/this/that, a group or plural for they/them/their/these/those. The
-antecedents come from the previous answered turn (its question and its answer); a declined or
+What a follow-up is read with (components/reader.py): a person's pronoun (he/she/him/his/her) is replaced by a
+person that turn names, a demonstrative phrase by the phrase it points back to (``choose_antecedent``); a
+pronoun that stands for a thing or a group, like an elliptical question, is read together with the earlier
+question. The antecedents come from the previous answered turn (its question and its answer); a declined or
 off-topic turn gives none. Everything here is closed-class English (pronouns, determiners,
 conjunctions), never words of the article.
 """
@@ -166,7 +167,8 @@ def needs_context(question: str, earlier_text: str | None = "",
     if found:
         first = found[0]
         return FollowUp(first.pronoun, first.kind, first.possessive, first.demonstrative_noun, tuple(found[1:]))
-    if elliptical or not own:
+    # "since when": no subject of its own (a preposition names none).
+    if elliptical or not [w for w in own if w not in PREPOSITIONS]:
         return FollowUp(None, THING)
     return None
 
@@ -223,39 +225,18 @@ def fits(mention: Mention, kind: str) -> bool:
 
 
 def choose_antecedent(mentions: Sequence[Mention], follow: FollowUp, question: str = "",
-                      frequency: Callable[[str], int] | None = None,
-                      earlier_question: str = "") -> tuple[FollowUp, Mention] | None:
-    """The pronoun to replace and the mention it refers to, or None when nothing fits.
+                      frequency: Callable[[str], int] | None = None) -> Mention | None:
+    """The earlier mention that a person's pronoun or a demonstrative phrase stands for, or None when nothing
+    fits. (A pronoun that stands for a thing is not replaced: the reader reads the question with the earlier
+    one, components/reader.py.)
 
-    For a demonstrative phrase, the earlier phrase with its noun. Otherwise a mention that fits the
-    pronoun and that the question does not already name: for a person the earlier answer's first
-    (it says who), for a thing or group the earlier question's most specific one (the rarest in the
-    corpus, by ``frequency``: what was asked about, rather than the country every sentence names), unless
-    the earlier question asked which one ("which scheme ...?": the answer names it, and "it" is that).
-    Of several pronouns, the first whose kind an earlier mention matches exactly is replaced.
+    A demonstrative phrase ("those governments"): the governments of what the earlier question asked about
+    (its rarest mention in the corpus, by ``frequency``), else the earlier phrase with its noun. A person:
+    the earlier answer's first person (it says who), else the earlier question's, unless the question names
+    that person already.
     """
-    options = (follow,) + follow.others
-    identified = bool(_WHICH_RE.match(earlier_question))
-    exact = [(f, _antecedent_for(mentions, f, question, frequency, True, identified)) for f in options]
-    for f, mention in exact:
-        if mention is not None:
-            return f, mention
-    for f in options:
-        mention = _antecedent_for(mentions, f, question, frequency, False, identified)
-        if mention is not None:
-            return f, mention
-    return None
-
-
-# "Which scheme ...?", "so which one was it": the question asks the answer to name one thing.
-_WHICH_RE = re.compile(r"^\W*(?:[A-Za-z’']+\W+){0,3}?which\b", re.I)
-
-
-def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str,
-                    frequency: Callable[[str], int] | None, exact: bool, identified: bool = False) -> Mention | None:
     asked = set(_words(question))
     if follow.demonstrative_noun is not None:
-        # "those governments" after "What was the pink tide?": the governments of what was asked about.
         noun = follow.demonstrative_noun
         stem = noun.rstrip("s")
         asked_about = [mt for mt in mentions if not mt.from_answer and mt.kind != PERSON
@@ -266,17 +247,11 @@ def _antecedent_for(mentions: Sequence[Mention], follow: FollowUp, question: str
                            topic.from_answer)
         with_noun = [mt for mt in mentions if any(w.rstrip("s") == stem for w in _words(mt.text))]
         return max(with_noun, key=lambda mt: len(mt.text), default=None)
-    fitting = [mt for mt in mentions if (mt.kind == follow.kind if exact else fits(mt, follow.kind))
-               and not set(_words(mt.text)) <= asked]
-    if not fitting:
+    if follow.kind != PERSON:
         return None
-    if follow.kind == PERSON or identified:
-        from_answer = [mt for mt in fitting if mt.from_answer]
-        return (from_answer or fitting)[0]
-    from_question = [mt for mt in fitting if not mt.from_answer] or fitting
-    if frequency is None:
-        return from_question[0]
-    return min(from_question, key=lambda mt: frequency(mt.text))
+    people = [mt for mt in mentions if mt.kind == PERSON and not set(_words(mt.text)) <= asked]
+    from_answer = [mt for mt in people if mt.from_answer]
+    return (from_answer or people or [None])[0]
 
 
 def possessive_of(phrase: str) -> str:

@@ -5,7 +5,8 @@ ships in the wheel) ranks the languages of ``CANDIDATES`` on the question with t
 acronyms taken out ("Santos y la OTAN" is judged on "y la"; "Santos and NATO" on "and"): names are the same in
 every language and tip short questions either way. A question is taken as not English only when both
 signals agree: py3langid gives English less than ``max_english`` and fewer than ``min_corpus_share`` of its
-remaining words are words of the (English) corpus. Both thresholds were chosen on
+remaining words are English words the engine knows: the (English) corpus's, and English's closed-class words and
+chat fillers (lexicon.py: a lone "how" or "hi" is English, whatever py3langid makes of two letters). Both thresholds were chosen on
 corpus/gold/languages/dev.jsonl (scripts/measure_languages.py prints the figures).
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from ..lexicon import FILLERS, FUNCTION_WORDS, STOPWORDS
 from .language_model import load_identifier
 
 #: The languages told apart (ISO 639-1); the engine answers in English and replies in the others.
@@ -70,7 +72,7 @@ class LanguageIdentifier:
 
     def __init__(self, corpus_words: Iterable[str], names: Iterable[str], max_english: float = MAX_ENGLISH,
                  min_corpus_share: float = MIN_CORPUS_SHARE) -> None:
-        self.corpus_words = frozenset(fold_accents(w) for w in corpus_words)
+        self.corpus_words = frozenset(fold_accents(w) for w in corpus_words) | STOPWORDS | FUNCTION_WORDS | FILLERS
         self.names = frozenset(names)
         self.max_english = max_english
         self.min_corpus_share = min_corpus_share

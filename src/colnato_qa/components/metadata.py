@@ -41,7 +41,7 @@ outlet magazine website site media appeared ran run title headline called named 
 about topic main by in on is was the of did does do its s whats what's exact full give me tell please company
 organization organisation online put out i need know want cite citation bibliography reference summarize summarise summarized summary sum up gist tldr tl dr takeaway
 takeaways key point points idea message overview nutshell explain briefly short quick line sentence basically overall
-subject whole
+subject whole even actually really just exactly
 """.split())
 _NAMES_A_TEXT = re.compile(r"\b(" + "|".join(re.escape(n) for n in TEXT_NOUNS) + r")s?\b", re.I)
 _DATE_RE = re.compile(r"\b(publish\w*|written|wrote|appear\w*|come out|date)\b", re.I)

@@ -3,10 +3,12 @@
 ``QuestionReader(turns_used).run(question, turns, context) -> ReadQuestion``:
 
 1. typo repair (``context.spell``: words the corpus lacks that are one slip from a corpus word);
-2. follow-up resolution, only when the question needs it (``followup.needs_context``): a pronoun is
-   replaced by an earlier mention that fits it, from the last answered turn; an elliptical question
-   ("how so", "and what does NATO get?") is read together with that turn's question. A declined
-   turn gives no antecedent, and a question with its own subject is read as it stands;
+2. follow-up resolution, only when the question needs it (``followup.needs_context``), against the last
+   answered turn: an elliptical question ("how so", "and what does NATO get?") and a pronoun that stands for
+   a thing ("did it work?") are read together with that turn's question; a person's pronoun ("he") is
+   replaced by the person the turn names, and a demonstrative phrase ("those governments") by the phrase it
+   points back to. A declined turn gives no antecedent, and a question with its own subject is read as it
+   stands;
 3. the kind of answer asked for (``question.answer_type``).
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
-from .followup import choose_antecedent, needs_context, rewrite
+from .followup import PERSON, choose_antecedent, needs_context, rewrite
 from .mentions import Gazetteer
 
 # How many earlier user turns are searched for the last answered one.
@@ -68,7 +70,8 @@ class QuestionReader:
             first = not any(t.role == "user" for t in turns)
             return ReadQuestion(text, text if typo_fixed else None, "", answer_type(text),
                                 unresolved=self._dangling_pronoun(text, context) if first else None, typed=question)
-        return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text), typed=question)
+        return ReadQuestion(read.text, read.interpreted_as, read.context, answer_type(read.text), typed=question,
+                            refers_back=read.refers_back)
 
     def _resolve(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion | None:
         if not self.turns_used or not any(t.role == "user" for t in turns):
@@ -82,18 +85,24 @@ class QuestionReader:
         follow = needs_context(question, f"{earlier.question} {earlier.answer}", find)
         if follow is None:
             return None
-        if follow.pronoun is None and follow.demonstrative_noun is None:
-            # Elliptical ("how so?"): read with the earlier question, whose words weigh less.
-            return ReadQuestion(f"{question} {earlier.question}", f"{question} (following up on: {earlier.question})",
-                                earlier.question)
-        mentions = context.gazetteer.find(earlier.question, from_answer=False) + \
-            context.gazetteer.find(earlier.answer or "", from_answer=True)
-        chosen = choose_antecedent(mentions, follow, question, context.frequency, earlier.question)
-        if chosen is None:
-            return None   # a pronoun with nothing that fits it: read as it stands
-        which, mention = chosen
-        text = rewrite(question, which, mention)
-        return ReadQuestion(text, text, mention.text)
+        # Read with the earlier question: an elliptical question ("how so?"), and a pronoun that stands for a
+        # thing ("did it work?"), whose antecedent the earlier question's words locate without naming it: a
+        # named thing drew the answer to the sentence that names it, often the answer just given.
+        refers_back = follow.pronoun is not None or follow.demonstrative_noun is not None
+        joined = ReadQuestion(f"{question} {earlier.question}", f"{question} (following up on: {earlier.question})",
+                              earlier.question, refers_back=refers_back)
+        if follow.kind != PERSON and follow.demonstrative_noun is None:
+            return joined
+        # A person ("when was he president?"): the latest answered turn that names one (its answer says who). A
+        # demonstrative phrase ("those governments"): the earlier phrase with its noun.
+        for turn in (self._answered(context) if follow.kind == PERSON else [earlier]):
+            mentions = context.gazetteer.find(turn.question, from_answer=False) + \
+                context.gazetteer.find(turn.answer or "", from_answer=True)
+            mention = choose_antecedent(mentions, follow, question, context.frequency)
+            if mention is not None:
+                text = rewrite(question, follow, mention)
+                return ReadQuestion(text, text, mention.text, refers_back=True)
+        return joined
 
     @staticmethod
     def _dangling_pronoun(question: str, context: ReadingContext) -> str | None:
@@ -104,9 +113,10 @@ class QuestionReader:
             return None
         return follow.pronoun.group(0)
 
+    def _answered(self, context: ReadingContext) -> list[EarlierTurn]:
+        """The last ``TURNS_SEARCHED`` earlier turns that were answered with confidence, latest first."""
+        return [t for t in reversed(list(context.earlier)[-self.turns_used:][-TURNS_SEARCHED:]) if t.answer]
+
     def _last_answered(self, context: ReadingContext) -> EarlierTurn | None:
         """The latest of the last ``TURNS_SEARCHED`` earlier turns that was answered with confidence."""
-        for earlier in reversed(list(context.earlier)[-self.turns_used:][-TURNS_SEARCHED:]):
-            if earlier.answer:
-                return earlier
-        return None
+        return next(iter(self._answered(context)), None)
