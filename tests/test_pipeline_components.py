@@ -89,7 +89,7 @@ TITLE_WORDS = frozenset({"the", "port", "of", "ardley", "and", "its", "bet", "on
     ("author port ardley article", "author"),
     ("who's the auther of this peice", "author"),                           # one slip in a word about articles
     ("What is the tittle of the article?", "title"),
-    ("summary of the piece on the sea bet", "about"),
+    ("summary of the piece on the sea bet", "summary"),
     ("whats this article even about", "about"),                            # a discourse adverb
     ("What is the port about?", None),                                     # about the port, not the article
     ("Who wrote about the ferry timetable?", None),                       # someone who wrote about something

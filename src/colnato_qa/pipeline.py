@@ -298,8 +298,8 @@ class AnsweringPipeline:
 
     def _meta_answer(self, q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: IndexState) -> Answer:
         """A question about the article itself, answered from its byline and front matter; "what is it
-        about?" and "summarize it" from its conclusion's opening and its lead."""
-        if meta.intent == "about":
+        about?" from its lead and "summarize it" from its conclusion."""
+        if meta.intent in metadata.ABOUT_THE_WHOLE:
             summary = self._summary(q, read, meta, state)
             if summary is not None:
                 return summary
@@ -315,15 +315,18 @@ class AnsweringPipeline:
 
     @staticmethod
     def _summary(q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: IndexState) -> Answer | None:
-        """The article summed up by its own words: the opening two sentences of its last paragraph (where
-        an analysis states its conclusion), citing that paragraph and the lead."""
+        """The article by its own words, the opening two sentences of one paragraph, citing its lead and its last
+        paragraph: "what is it about?" quotes the lead (a news article states its subject first); "summarize it",
+        "the main takeaway" the last paragraph (where an analysis states its conclusion). Chosen on the training
+        questions of both kinds (docs/ablation.md, "Follow-up chains")."""
         body = [state.data.passages[i] for i in state.data.searchable if state.data.passages[i].sentences]
         if not body:
             return None
-        last, lead = body[-1], body[0]
-        span = Span(last.sentences[0].start, last.sentences[min(1, len(last.sentences) - 1)].end)
-        citations = (Citation(last, 1.0, span),) + ((Citation(lead, 1.0),) if lead is not last else ())
-        return Answer(q, last.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
+        lead, last = body[0], body[-1]
+        quoted, other = (lead, last) if meta.intent == "about" else (last, lead)
+        span = Span(quoted.sentences[0].start, quoted.sentences[min(1, len(quoted.sentences) - 1)].end)
+        citations = (Citation(quoted, 1.0, span),) + ((Citation(other, 1.0),) if other is not quoted else ())
+        return Answer(q, quoted.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
                       trace=Trace(route="summary", read=_read_stage(read), meta_intent=meta.intent))
 
     @staticmethod

@@ -28,10 +28,13 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("author", re.compile(r"\b(who (wrote|writes|authored|penned|is behind)|author|writer|written by|byline|journalist|reporter)\b", re.I)),
     ("publisher", re.compile(r"\b(publish\w*|publication|newspaper|outlet|magazine|news ?paper|news site|website|media outlet|which paper|what paper|appeared in|put (it|this) out|ran (it|this|the))\b", re.I)),
     ("title", re.compile(r"\b(title|headline|heading)\b", re.I)),
-    ("about", re.compile(r"\b(what is|what's|whats|what)\s+(this|the|it|this\s+\w+)\s+(?:\w+\s+){0,2}about\b|\b(main )?topic of (this|the) (article|piece|story)\b"
-                         r"|\bsumm?ar[iy]\w*|\bsum (it|this|that|the \w+) up\b|\bsum up\b|\btl;? ?dr\b|\bgist\b|\bin a nutshell\b"
-                         r"|\b(main|key|big) (point|takeaway|idea|message|argument)s?\b|\btakeaways?\b|\boverview\b", re.I)),
+    # What it is about (its topic: the lead says it) before a summary (its conclusion says it).
+    ("about", re.compile(r"\b(what is|what's|whats|what)\s+(this|the|it|this\s+\w+)\s+(?:\w+\s+){0,2}about\b|\b(main )?topic of (this|the) (article|piece|story)\b", re.I)),
+    ("summary", re.compile(r"\bsumm?ar[iy]\w*|\bsum (it|this|that|the \w+) up\b|\bsum up\b|\btl;? ?dr\b|\bgist\b|\bin a nutshell\b"
+                           r"|\b(main|key|big) (point|takeaway|idea|message|argument)s?\b|\btakeaways?\b|\boverview\b", re.I)),
 ]
+# Intents answered from the article's own text (its lead and its conclusion), not from its front matter.
+ABOUT_THE_WHOLE = ("about", "summary")
 # Words a question about an article is made of, besides its intent words: general English, no
 # word of any one article.
 _ARTICLE_WORDS = frozenset("""
@@ -78,7 +81,7 @@ def _match(question: str, title_words: frozenset[str], min_confidence: float) ->
             continue
         toks = [w.strip("'’") for w in words(sentence)]
         content = [w for w in toks if w not in STOPWORDS and w not in FILLERS]
-        if not content and intent != "about":
+        if not content and intent not in ABOUT_THE_WHOLE:
             continue
         # "what is it about?": nothing but the intent's own words.
         # The title's words describe the article only beside a word for it ("the article about the port");
@@ -122,7 +125,7 @@ def answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[str, s
     by_kind: dict[str, Passage] = {}
     for p in passages:
         by_kind.setdefault(p.kind, p)
-    if intent in ("title", "about"):
+    if intent == "title" or intent in ABOUT_THE_WHOLE:
         p = by_kind.get("title")
         return (p, Span(0, len(p.text))) if p is not None and p.text.strip() else None
     key = {"author": "author", "publisher": "publisher", "date": "date"}.get(intent)
