@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +235,11 @@ class QAEngine:
         """A passage's build-time parse, as the short-answer extractor reads it."""
         return self._state.parse(passage)
 
-    def encode_question(self, question: str, adapted: bool = True) -> np.ndarray:
-        """The vector a question (asked on its own) is searched with; ``adapted=False``: the encoder's own."""
-        read = self._pipeline.read(question, [], self._state)
+    def encode_question(self, question: str, adapted: bool = True, history: Sequence[str] = ()) -> np.ndarray:
+        """The vector a question is searched with, asked on its own or after the user turns ``history`` (a follow-up
+        read with them); ``adapted=False``: the encoder's own."""
+        read = self._read(question, [HistoryTurn("user", h) for h in history], self._state) if history else \
+            self._pipeline.read(question, [], self._state)
         vector = self.embedder.encode_one(read.text)
         return self._pipeline.adapter.run(vector) if adapted else vector
 

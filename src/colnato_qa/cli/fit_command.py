@@ -18,7 +18,7 @@ from ..evaluation.fitting import (
     ADAPTER_TEMPERATURE,
     FitRow,
     HeldOutAdapters,
-    asked_on_their_own,
+    asked_as_read,
     bank_entries,
     crossfit_feature_rows,
     make_question_bank,
@@ -97,7 +97,7 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
                  for spec, gold_set in zip(gold, sets)]
     items = [it for gold_set in sets for it in gold_set.items]
     # The training questions' encoder vectors, read once for the adapter and the bank.
-    asked = asked_on_their_own(engine, items) if not (no_adapter and no_bank) else None
+    asked = asked_as_read(engine, items) if not (no_adapter and no_bank) else None
     adapter = QueryAdapter.identity()
     adapter_without = None
     if not no_adapter:

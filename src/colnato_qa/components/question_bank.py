@@ -4,7 +4,7 @@
 ``QuestionBank(vectors, rows).run(vector, n_sentences) -> BankMatch``: for every sentence of the index,
 the best cosine between the question and a bank question answered by that sentence; and the best cosine
 to any answerable and to any unanswerable bank question. The bank is written by ``colnato-qa fit`` from
-training questions (asked on their own) and belongs to one corpus and one encoder, like the query
+training questions (a follow-up as read with its earlier question) and belongs to one corpus and one encoder, like the query
 adapter: a bank fitted for another corpus or model is not used (the empty bank is, with a warning).
 Vectors are the encoder's own (not adapted): two wordings of one question are close there.
 """

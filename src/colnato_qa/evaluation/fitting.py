@@ -152,17 +152,17 @@ def fit_query_adapter(examples: Sequence[AdapterExample], sentence_vectors: np.n
                          float(bias.detach()))
 
 
-# A training question asked on its own: the item, its encoder vector (not adapted), its evidence sentences' rows.
+# A training question as the engine reads it: the item, its encoder vector (not adapted), its evidence sentences' rows.
 Asked = tuple[GoldItem, np.ndarray, list[int]]
 
 
 class HeldOutAdapters:
     """Query adapters each fitted without some training questions (``colnato-qa fit`` cross-fits the adapter's
     features with them): ``run(held_out_ids) -> QueryAdapter``, fitted once per set of ids. ``asked``:
-    ``asked_on_their_own(engine, items)`` when the caller has it already."""
+    ``asked_as_read(engine, items)`` when the caller has it already."""
 
     def __init__(self, engine: Any, items: Sequence[GoldItem], asked: Sequence[Asked] | None = None) -> None:
-        asked = asked_on_their_own(engine, items) if asked is None else asked
+        asked = asked_as_read(engine, items) if asked is None else asked
         self.asked = [(item.id, AdapterExample(vector, tuple(rows))) for item, vector, rows in asked]
         self.matrices = engine.sentence_matrices()
         self._fitted: dict[frozenset[str], Any] = {}
@@ -180,31 +180,31 @@ class HeldOutAdapters:
         return self._fitted[held_out]
 
 
-def asked_on_their_own(engine: Any, items: Sequence[GoldItem]) -> list[Asked]:
-    """The training questions asked on their own (no history), each with its encoder vector as read (typos
-    repaired, not adapted) and the rows of the corpus sentences its evidence lies in (none for an unanswerable
-    question); answerable questions whose evidence is not in the corpus are left out."""
+def asked_as_read(engine: Any, items: Sequence[GoldItem]) -> list[Asked]:
+    """The training questions, each with its encoder vector as the engine reads it (typos repaired, a follow-up
+    read with its conversation's earlier questions; not adapted) and the rows of the corpus sentences its
+    evidence lies in (none for an unanswerable question); answerable questions whose evidence is not in the
+    corpus are left out. Follow-ups count since they are read with the question before them (forms/dev
+    follow-ups 17 -> 18 of 20, citation@1 0.923 -> 0.933; docs/ablation.md, "Follow-up chains")."""
     from ..encoders.training import evidence_rows
     from ..text import fold
 
     folded = [fold(t) for t in engine.sentence_texts()]
     out = []
     for item in items:
-        if item.history:
-            continue
         rows: list[int] = []
         if item.answerable:
             rows = evidence_rows(folded, item.evidence)
             if not rows:
                 continue
-        out.append((item, engine.encode_question(item.question, adapted=False), rows))
+        out.append((item, engine.encode_question(item.question, adapted=False, history=item.history), rows))
     return out
 
 
 # ------------------------------------------------------------------ the question bank
 @dataclass(frozen=True)
 class BankEntry:
-    """A training question asked on its own: its id, its encoder vector (not adapted) and the row of a
+    """A training question as read: its id, its encoder vector (not adapted) and the row of a
     sentence answering it (``UNANSWERABLE`` when the article does not say)."""
 
     item_id: str
@@ -214,13 +214,12 @@ class BankEntry:
 
 def bank_entries(engine: Any, items: Sequence[GoldItem], asked: Sequence[Asked] | None = None) -> list[BankEntry]:
     """One entry per (question, evidence sentence) of the answerable questions whose evidence lies in the
-    corpus's sentences, and one per unanswerable question; follow-ups (with history) are left out: their
-    wording means nothing without the conversation. ``asked``: ``asked_on_their_own(engine, items)`` when
-    the caller has it already."""
+    corpus's sentences, and one per unanswerable question; a follow-up's vector is that of its reading with the
+    earlier question. ``asked``: ``asked_as_read(engine, items)`` when the caller has it already."""
     from ..components.question_bank import UNANSWERABLE
 
     out = []
-    for item, vector, rows in (asked_on_their_own(engine, items) if asked is None else asked):
+    for item, vector, rows in (asked_as_read(engine, items) if asked is None else asked):
         out.extend(BankEntry(item.id, vector, r) for r in (rows or [UNANSWERABLE]))
     return out
 
@@ -229,7 +228,7 @@ def make_question_bank(entries: Sequence[BankEntry], meta: dict[str, Any]) -> An
     from ..components.question_bank import BANK_SCHEMA, QuestionBank
 
     if not entries:
-        raise ColnatoError("The question bank needs training questions asked on their own.")
+        raise ColnatoError("The question bank needs training questions.")
     return QuestionBank(np.array([e.vector for e in entries], np.float32), np.array([e.row for e in entries]),
                         dict(meta, schema=BANK_SCHEMA, questions=len({e.item_id for e in entries}),
                              unanswerable=sum(1 for e in entries if e.row < 0)))
@@ -264,7 +263,7 @@ def crossfit_feature_rows(engine: Any, items: Sequence[GoldItem], bank: Any, ent
 
             fold_engine = encoder_without(held_out)
             # The fold encoder's vectors of the training questions, read once for the bank and the adapters.
-            asked = asked_on_their_own(fold_engine, items) if adapter or not bank.is_empty else []
+            asked = asked_as_read(fold_engine, items) if adapter or not bank.is_empty else []
             fold_entries = bank_entries(fold_engine, items, asked) if not bank.is_empty else []
             fold_bank = (QuestionBank(np.array([e.vector for e in fold_entries], np.float32),
                                       np.array([e.row for e in fold_entries]), bank.meta)
