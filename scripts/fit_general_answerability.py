@@ -30,7 +30,7 @@ from colnato_qa.components.query_adapter import QueryAdapter  # noqa: E402
 from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
 from colnato_qa.engine import QAEngine  # noqa: E402
 from colnato_qa.evaluation.calibration import calibrate, records_from_results  # noqa: E402
-from colnato_qa.evaluation.encoder_folds import HeldOutEncoders, training_record  # noqa: E402
+from colnato_qa.evaluation.encoder_folds import FOLDS_SUBDIR, HeldOutEncoders, training_record  # noqa: E402
 from colnato_qa.evaluation.fitting import crossfit_feature_rows, fit_answerability  # noqa: E402
 from colnato_qa.files import file_sha256  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
@@ -41,6 +41,7 @@ FIT = [
     ("corpus", "index", ["corpus/gold/natural/train.jsonl", "corpus/gold/forms/train.jsonl"],
      ["corpus/gold/natural/dev.jsonl", "corpus/gold/forms/dev.jsonl"]),
     ("corpus/articles/open-columns", "index/open-columns", ["corpus/articles/open-columns/gold/train.jsonl"], []),
+    ("corpus/articles/upland-fibre", "index/upland-fibre", ["corpus/articles/upland-fibre/gold/train.jsonl"], []),
 ]
 
 
@@ -53,7 +54,8 @@ def main(write: bool) -> None:
         # questions, as the shipped one was), as the questions of an article nobody fitted for are read.
         # The article's files are cross-fitted together, in the folds `colnato-qa fit` uses (the same fold
         # encoders serve both).
-        held_out = HeldOutEncoders(engine, ROOT) if training_record(engine.embedder.model_location) else None
+        held_out = (HeldOutEncoders(engine, ROOT, cache_dir=ROOT / "index" / FOLDS_SUBDIR)
+                    if training_record(engine.embedder.model_location) else None)
         items = []
         for path in train:
             file_items = load_gold(ROOT / path)

@@ -4,7 +4,7 @@
 
 Reads corpus/gold/writers/forms/*.jsonl (each written by an independent writer who saw only the
 article and one brief; corpus/gold/writers/PROVENANCE.json says which) and writes, deterministically:
-  corpus/gold/forms/train.jsonl      train_forms_r1, _r2, _r6, _r7, _r8 (brief R, five writers), split "train"
+  corpus/gold/forms/train.jsonl      train_forms_r1, _r2, _r6 to _r11 (brief R, eight writers), split "train"
   corpus/gold/forms/dev.jsonl        dev_forms_d1 (brief R, another writer), split "dev"
   corpus/gold/forms/test.jsonl       test_forms_colnato (brief T, a writer who never saw brief R), split "test"
   corpus/gold/languages/dev.jsonl    languages_dev (brief L)
@@ -13,7 +13,8 @@ and, for the cross-article tests (issue 22), on articles kept in their own corpu
   corpus/articles/port-ardley/gold/train.jsonl   train_forms_article2 (brief R), split "train"
   corpus/articles/port-ardley/gold/dev.jsonl     dev_forms_article2 (brief R, the same writer), split "dev"
   corpus/articles/port-ardley/gold/test.jsonl    test_forms_article2 (brief T, a writer who never saw brief R), split "test"
-  corpus/articles/open-columns/gold/train.jsonl  train_forms_article3 (brief R), split "train"
+  corpus/articles/open-columns/gold/train.jsonl  train_forms_article3, _article3_r12 (brief R, two writers), split "train"
+  corpus/articles/upland-fibre/gold/train.jsonl  train_forms_article4 (brief R), split "train"
 The writers quoted the article body (title and byline included); nothing is rewritten but the split,
 except the few evidence strings in FIXES: the writers of the new articles saw the whole file, front
 matter included, and quoted three lines the engine never reads as text (a "publisher:" line and the
@@ -33,7 +34,8 @@ KEYS = ("id", "question", "answers", "evidence", "history", "type", "verdict", "
 
 SETS = {
     "forms/train.jsonl": (("train_forms_r1.jsonl", "train_forms_r2.jsonl", "train_forms_r6.jsonl",
-                           "train_forms_r7.jsonl", "train_forms_r8.jsonl"), "train"),
+                           "train_forms_r7.jsonl", "train_forms_r8.jsonl", "train_forms_r9.jsonl",
+                           "train_forms_r10.jsonl", "train_forms_r11.jsonl"), "train"),
     "forms/dev.jsonl": (("dev_forms_d1.jsonl",), "dev"),
     "forms/test.jsonl": (("test_forms_colnato.jsonl",), "test"),
     "languages/dev.jsonl": (("languages_dev.jsonl",), None),
@@ -41,7 +43,8 @@ SETS = {
     "../articles/port-ardley/gold/train.jsonl": (("train_forms_article2.jsonl",), "train"),
     "../articles/port-ardley/gold/dev.jsonl": (("dev_forms_article2.jsonl",), "dev"),
     "../articles/port-ardley/gold/test.jsonl": (("test_forms_article2.jsonl",), "test"),
-    "../articles/open-columns/gold/train.jsonl": (("train_forms_article3.jsonl",), "train"),
+    "../articles/open-columns/gold/train.jsonl": (("train_forms_article3.jsonl", "train_forms_article3_r12.jsonl"), "train"),
+    "../articles/upland-fibre/gold/train.jsonl": (("train_forms_article4.jsonl",), "train"),
 }
 
 # Evidence that quotes the article file's front matter or Markdown, which the corpus loader does not

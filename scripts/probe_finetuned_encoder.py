@@ -86,7 +86,7 @@ def load_article(corpus: str, index: str, gold_files: list[str]):
     from colnato_qa.encoders.training import load_training_article
 
     paths = [checked_gold_path(g) for g in gold_files]
-    return load_training_article(corpus, ROOT / corpus, paths, TorchEncoder(PACKAGED_MODEL_NAME))
+    return load_training_article(corpus, ROOT / corpus, paths, TorchEncoder(PACKAGED_MODEL_NAME), follow_ups=False)
 
 
 # ------------------------------------------------------------------ measuring

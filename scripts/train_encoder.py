@@ -6,8 +6,9 @@
 
 The recipe is ``encoders.training.Recipe()`` (MultipleNegativesRankingLoss, lr 5e-5, 3 epochs, batch 32, seed
 0, deterministic torch on 2 threads; ~1 minute on 2 cores). The questions: the training splits of the
-Colombia article (natural and question forms) and of the open-columns article (TRAIN below); no dev or test
-split, and nothing of port-ardley, the article kept unseen. The weights are stored in float16 (45 MB) with
+Colombia article (natural and question forms), of the open-columns and the upland-fibre articles (TRAIN below),
+follow-ups read with the question before them; no dev or test split, and nothing of port-ardley, the article
+kept unseen. The weights are stored in float16 (45 MB) with
 ``training.json``: the recipe, the gold files and their sha256, the base model, the library versions and the
 weights' sha256.
 
@@ -36,13 +37,14 @@ pin_offline_environment()
 TRAIN = {
     "colombia": ("corpus", ["corpus/gold/natural/train.jsonl", "corpus/gold/forms/train.jsonl"]),
     "open-columns": ("corpus/articles/open-columns", ["corpus/articles/open-columns/gold/train.jsonl"]),
+    "upland-fibre": ("corpus/articles/upland-fibre", ["corpus/articles/upland-fibre/gold/train.jsonl"]),
 }
 
 
-def training_articles(encoder):
+def training_articles(encoder, follow_ups: bool = True):
     from colnato_qa.encoders.training import load_training_article
 
-    return [load_training_article(name, ROOT / corpus, [ROOT / g for g in gold], encoder)
+    return [load_training_article(name, ROOT / corpus, [ROOT / g for g in gold], encoder, follow_ups)
             for name, (corpus, gold) in TRAIN.items()]
 
 
@@ -68,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     from colnato_qa.files import file_sha256
 
     base = TorchEncoder(PACKAGED_MODEL_NAME)
-    articles = training_articles(base)
     recipe = Recipe()
+    articles = training_articles(base, recipe.follow_ups)
     model, run = fine_tune(base.model_location, articles, recipe, progress=lambda m: print("  " + m, file=sys.stderr))
     print(f"trained on {run.pairs} pairs ({', '.join(f'{a.name} {a.answerable}' for a in articles)}) in "
           f"{run.seconds:.0f} s; loss by epoch {list(run.epoch_losses)}")

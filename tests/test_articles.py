@@ -28,6 +28,7 @@ GOLD_FILES = {  # gold file -> (its corpus folder, its split)
     "port-ardley/gold/dev.jsonl": (PORT_ARDLEY, "dev"),
     "port-ardley/gold/test.jsonl": (PORT_ARDLEY, "test"),
     "open-columns/gold/train.jsonl": (OPEN_COLUMNS, "train"),
+    "upland-fibre/gold/train.jsonl": (ARTICLES / "upland-fibre", "train"),
 }
 
 
@@ -76,7 +77,7 @@ def test_the_splits_file_holds_the_second_article_out_and_the_others_in():
     splits = json.loads((ROOT / "corpus" / "gold" / "splits.json").read_text(encoding="utf-8"))
     assert "corpus/articles/port-ardley/gold/test.jsonl" in splits["held_out"]
     assert {"corpus/articles/port-ardley/gold/train.jsonl", "corpus/articles/port-ardley/gold/dev.jsonl",
-            "corpus/articles/open-columns/gold/train.jsonl"} <= set(splits["seen"])
+            "corpus/articles/open-columns/gold/train.jsonl", "corpus/articles/upland-fibre/gold/train.jsonl"} <= set(splits["seen"])
 
 
 # -- honest signals for an article with no fitted adapter (issue 22, item 4) -----------------------

@@ -81,3 +81,18 @@ def test_crossfit_reads_each_fold_with_the_engine_made_without_it(engine):
     for ids in asked:
         assert len({stable_fold(i, 3) for i in ids}) == 1
     assert 0 < len(rows) <= len(items)
+
+
+def test_one_fold_encoder_serves_every_article(tmp_path):
+    """The questions left out are those of the asked ids' folds in every training article: `fit` on one article and
+    the general model's fit on another ask for the same encoder."""
+    record = {"trained_on": {"a": {"corpus": "corpus", "gold": {}}}, "recipe": {},
+              "base_model": {"name": "all-MiniLM-L6-v2"}}
+    (tmp_path / "training.json").write_text(json.dumps(record))
+    held = HeldOutEncoders(_fake_engine(tmp_path), tmp_path, cache_dir=tmp_path / "cache", folds=3)
+    ids = [f"a{n}" for n in range(12)] + [f"b{n}" for n in range(12)]
+    held._articles = [SimpleNamespace(question_ids=ids[:12]), SimpleNamespace(question_ids=ids[12:])]
+    a_fold = frozenset(i for i in ids[:12] if stable_fold(i, 3) == 1)
+    b_fold = frozenset(i for i in ids[12:] if stable_fold(i, 3) == 1)
+    assert held.whole_folds(a_fold) == held.whole_folds(b_fold) == a_fold | b_fold
+    assert held.whole_folds(frozenset({"new"})) == frozenset()

@@ -139,3 +139,24 @@ def test_fine_tuning_is_deterministic_and_moves_the_weights():
 
     base = SentenceTransformer(packaged_model_path(), device="cpu")
     assert not all(np.array_equal(a, p.detach().numpy()) for a, p in zip(weights[0], base.parameters()))
+
+
+def test_follow_ups_are_trained_as_the_reader_reads_them(tmp_path):
+    """A follow-up is a training question read with the question before it, as the engine reads "did it work?";
+    ``follow_ups=False`` (the probe's standalone questions) leaves it out."""
+    from colnato_qa.encoders.torch import TorchEncoder
+    from colnato_qa.encoders.training import load_training_article
+
+    (tmp_path / "a.md").write_text("---\ndoc_id: a\ntitle: A Bridge\n---\n\n# A Bridge\n\nThe bridge opened in 2019. "
+                                   "It cut the trip to ten minutes.\n", encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    rows = [{"id": "q1", "question": "when did the bridge open", "answers": ["2019"],
+             "evidence": "The bridge opened in 2019."},
+            {"id": "q2", "question": "did it help", "answers": ["ten minutes"], "history": ["when did the bridge open"],
+             "evidence": "It cut the trip to ten minutes."}]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    encoder = TorchEncoder(PACKAGED_MODEL_NAME)
+    article = load_training_article("a", tmp_path, [gold], encoder)
+    assert [q for q, _ in article.questions] == ["when did the bridge open", "did it help when did the bridge open"]
+    assert article.question_ids == ["q1", "q2"]
+    assert load_training_article("a", tmp_path, [gold], encoder, follow_ups=False).question_ids == ["q1"]

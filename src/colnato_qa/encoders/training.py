@@ -42,6 +42,7 @@ class Recipe:
     seed: int = 0
     threads: int = 2               # torch threads: the sums' order, hence the exact weights, depend on it
     hard_negatives: bool = False   # add another sentence of the same paragraph as a negative
+    follow_ups: bool = True        # train on follow-ups too, each read with the question before it (as the engine reads it)
 
 
 @dataclass
@@ -90,8 +91,11 @@ def article_sentences(corpus_dir: str | Path, encoder) -> tuple[list[str], list[
     return sentences, paragraph
 
 
-def load_training_article(name: str, corpus_dir: str | Path, gold_files: Sequence[str | Path], encoder) -> TrainingArticle:
-    """The article's questions asked on their own (follow-ups left out) with their evidence rows; answerable
+def load_training_article(name: str, corpus_dir: str | Path, gold_files: Sequence[str | Path], encoder,
+                          follow_ups: bool = True) -> TrainingArticle:
+    """The article's questions with their evidence rows, a follow-up read with the question before it (the
+    reader's reading of a pronoun that stands for a thing, components/reader.py; left out with
+    ``follow_ups=False``); answerable
     questions whose evidence is in no sentence are left out."""
     from ..evaluation.gold import load_gold
     from ..text import fold
@@ -101,12 +105,12 @@ def load_training_article(name: str, corpus_dir: str | Path, gold_files: Sequenc
     article = TrainingArticle(name, sentences, paragraph)
     for path in gold_files:
         for item in load_gold(path):
-            if item.history:
+            if item.history and not follow_ups:
                 continue
             rows = evidence_rows(folded, item.evidence) if item.answerable else []
             if item.answerable and not rows:
                 continue
-            article.questions.append((item.question, rows))
+            article.questions.append((f"{item.question} {item.history[-1]}" if item.history else item.question, rows))
             article.question_ids.append(item.id)
     return article
 

@@ -4,8 +4,9 @@ The shipped encoder (models/colnato-minilm-l6-qa/) was fine-tuned on the very tr
 ``colnato-qa fit`` fits the answerability model on. Its cosine between a training question and that question's
 own sentence is higher than a new wording will ever get, and a model fitted on such features trusts the cosine
 more than new questions bear out (as with the query adapter: docs/ablation.md). ``HeldOutEncoders.run(ids)``
-gives an engine on an encoder made by the same recipe from the same training files, less the questions
-``ids``: the features of those questions, read with it, are out of sample.
+gives an engine on an encoder made by the same recipe from the same training files, less the questions of
+``ids``'s folds (``stable_fold``, every article's questions of those folds): the features of those questions,
+read with it, are out of sample.
 
 Fold encoders are kept in ``<cache>/<key>/`` (the key: the recipe, the training files' sha256, the torch
 version and the ids left out), so ``fit`` and ``scripts/fit_general_answerability.py`` train each one once.
@@ -48,12 +49,13 @@ class HeldOutEncoders:
     so, when the encoder never trained on any of those questions). ``root``: where the training record's
     paths are (the source checkout)."""
 
-    def __init__(self, engine: Any, root: str | Path, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, engine: Any, root: str | Path, cache_dir: str | Path | None = None, folds: int = 5) -> None:
         record = training_record(engine.embedder.model_location)
         if record is None:
             raise ColnatoError(f"The encoder {engine.embedder.model_name} was not fine-tuned here (it has no "
                                "training.json): there is nothing to cross-fit. Use --encoder-features in-sample.")
         self.engine = engine
+        self.folds = folds
         self.root = Path(root)
         self.record = record
         self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(engine.index_dir) / FOLDS_SUBDIR
@@ -73,14 +75,22 @@ class HeldOutEncoders:
             from ..encoders.training import load_training_article
 
             base = TorchEncoder(self.record["base_model"]["name"])
+            follow_ups = bool(self.record["recipe"].get("follow_ups", False))
             self._articles = [load_training_article(name, self.root / spec["corpus"],
-                                                    [self.root / g for g in spec["gold"]], base)
+                                                    [self.root / g for g in spec["gold"]], base, follow_ups)
                               for name, spec in self.record["trained_on"].items()]
         return self._articles
 
     @property
     def trained_ids(self) -> frozenset[str]:
         return frozenset(i for a in self.articles for i in a.question_ids)
+
+    def whole_folds(self, held_out: frozenset[str]) -> frozenset[str]:
+        """Every trained question (of any article) in the folds of ``held_out``'s trained questions: one encoder
+        per fold serves every article's fit (`fit` and scripts/fit_general_answerability.py), ``folds``
+        encoders in all rather than one per fold and article."""
+        folds = {stable_fold(i, self.folds) for i in held_out if i in self.trained_ids}
+        return frozenset(i for i in self.trained_ids if stable_fold(i, self.folds) in folds)
 
     def _key(self, held_out: frozenset[str]) -> str:
         import torch
@@ -115,7 +125,7 @@ class HeldOutEncoders:
         from ..components.question_bank import QuestionBank
         from ..engine import QAEngine
 
-        held_out = frozenset(held_out) & self.trained_ids
+        held_out = self.whole_folds(held_out)
         if not held_out:
             return self.engine
         if held_out not in self._engines:
