@@ -68,6 +68,10 @@ def test_person_pronoun_needs_a_person_from_the_answer():
     assert read("Did Ana Torres say he was right?", ["Who led the city?"], answers).interpreted_as is None
 
 
+def test_a_first_question_whose_demonstrative_is_its_subject_asks_which_one():
+    assert read("when was that signed", [], {}).unresolved == "that"
+
+
 def test_person_pronoun_finds_the_person_of_a_turn_before_the_last():
     answers = {"Who led the city?": "The city was led by Ana Torres for a decade.",
                "Why was the ABC signed?": "The ABC was signed to protect the river."}
@@ -111,6 +115,10 @@ def test_a_turn_read_with_an_earlier_one_is_handed_on_as_read():
     ("and what does the city get?", True),                      # elliptical
     ("why?", True),
     ("since when?", True),                                      # a preposition names no subject
+    ("what did that lead to?", True),                           # "that" is the subject, "lead" its verb
+    ("why was that needed for the city?", True),
+    ("was that", True),
+    ("was that river important?", False),                       # "that river": a phrase of its own
     ("What did Ana Torres say about the treaty?", False),
     ("Does the city have to defend the river if it floods?", False),
 ])

@@ -55,6 +55,10 @@ throughout to toward towards under until upon with within without""".split())
 
 DEMONSTRATIVES = {"this", "that", "these", "those"}
 
+# Auxiliaries that open an inverted question ("did that lead to ...?", "is it ...?"), with their negations.
+AUXILIARIES = tuple("""is are was were am do does did has have had can could will would should shall may might must
+isn't aren't wasn't weren't don't doesn't didn't hasn't haven't can't won't""".split())
+
 # Nouns for a text ("the article", "this piece", "op-ed"); with "this", "thing" too ("who wrote this nato
 # thing"): what is in front of the reader.
 TEXT_NOUNS = ("article", "piece", "story", "text", "report", "essay", "post", "op-ed", "oped", "editorial")

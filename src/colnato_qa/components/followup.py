@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..lexicon import DEMONSTRATIVES, FUNCTION_WORDS, PREPOSITIONS, THIS_TEXT_NOUNS
+from ..lexicon import AUXILIARIES, DEMONSTRATIVES, FUNCTION_WORDS, PREPOSITIONS, THIS_TEXT_NOUNS
 
 PERSON, THING, GROUP = "person", "thing", "group"
 
@@ -152,7 +152,8 @@ def needs_context(question: str, earlier_text: str | None = "",
         if word == "this" and (_noun_after(question, m) is None
                                or THIS_TEXT_NOUNS & set(_phrase_after(question, m))):
             continue   # a bare "this", or "this (nato) thing/article", points at the article in front of the reader
-        if word in DEMONSTRATIVES:
+        # "did that lead to ...?", "why was that needed?": the demonstrative is the question's subject, a pronoun.
+        if word in DEMONSTRATIVES and not _verb_after_subject(question, m):
             noun = _noun_after(question, m)
             if noun is not None:
                 stem = noun.rstrip("s")
@@ -171,6 +172,19 @@ def needs_context(question: str, earlier_text: str | None = "",
     if elliptical or not [w for w in own if w not in PREPOSITIONS]:
         return FollowUp(None, THING)
     return None
+
+
+def _verb_after_subject(question: str, m: re.Match[str]) -> bool:
+    """Whether a singular demonstrative is the subject of an inverted question and the word after it its verb:
+    an auxiliary before it, and after that word the question ends or a preposition follows ("did that lead to
+    ...", "was that needed?"; not "did that program work", "was that status important")."""
+    if m.group(0).lower() not in ("this", "that"):
+        return False
+    before = _words(question[:m.start()])
+    after = _words(question[m.end():])
+    if not before or before[-1] not in AUXILIARIES or not after:
+        return False
+    return len(after) == 1 or after[1] in PREPOSITIONS
 
 
 def _has_antecedent_inside(question: str, m: re.Match[str]) -> bool:

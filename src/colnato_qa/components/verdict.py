@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 
+from ..lexicon import AUXILIARIES
 from ..text import content_terms
 
-_AUX = ("is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must|"
-        "isn'?t|aren'?t|wasn'?t|weren'?t|don'?t|doesn'?t|didn'?t|hasn'?t|haven'?t|can'?t|won'?t")
+_AUX = "|".join(a.replace("'", "'?") for a in AUXILIARIES)
 # A yes/no question: an auxiliary opens the asking sentence (after an optional "so", "ok", "and" ...).
 _YES_NO_RE = re.compile(rf"^\s*(?:(?:so|ok|okay|and|but|hey|also|quick question|just wondering)[,:]?\s+)*(?:{_AUX})\b",
                         re.I)
