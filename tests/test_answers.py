@@ -188,7 +188,10 @@ def test_ask_many_matches_ask(engine):
           ("When was the ITPP sigend?", None)]
     many = engine.variant(cache_size=0).ask_many(qs)
     one = [engine.variant(cache_size=0).ask(q, h) for q, h in qs]
-    assert [a.to_dict() for a in many] == [a.to_dict() for a in one]
+    # A batch is encoded with other padding than one question: the vectors agree to float rounding, and so do the
+    # confidences (to the last of their six decimals); everything else is the same.
+    assert [a.confidence for a in many] == pytest.approx([a.confidence for a in one], abs=2e-6)
+    assert [dict(a.to_dict(), confidence=None) for a in many] == [dict(a.to_dict(), confidence=None) for a in one]
 
 
 def test_acronym_expansion_quotes_the_sentence_that_spells_it_out(engine):

@@ -35,7 +35,7 @@ def test_ask_json(run):
     r = run("ask", "--json", "When was it signed?", "--history", "What is the ITPP?")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["interpreted_as"] == "When was the ITPP signed?"
+    assert d["interpreted_as"] == "When was it signed? (following up on: What is the ITPP?)"
     c = d["citations"][0]
     assert c["text"][c["answer_start"]:c["answer_end"]] == d["answer"]
 

@@ -268,7 +268,7 @@ class AnsweringPipeline:
         lexical_share = sum(w for t, w in weights.items() if dfs[t] > 0) / total if total > 0 else 0.0
         rows = self.retriever.run(read.text, q_vec, Rankers(state.dense, state.bm25, state.sentences), lexical_share)
         records = [state.record(r, q_vec, bank) for r in rows]
-        related = tuple(Citation(rec.passage, rec.cosine) for rec in records)
+        related = tuple(Citation(rec.passage, rec.cosine) for rec in records)[:s.cited_k]
         trace = Trace(read=_read_stage(read),
                       retrieval=RetrievalStage(tuple(terms), tuple(rows), lexical_share, encode_ms))
         if not rows:
@@ -292,7 +292,7 @@ class AnsweringPipeline:
             return Answer(q, None, True, conf, related, read.interpreted_as, trace=trace)
         span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span
         first = Citation(best.passage, next(rec.cosine for rec in records if rec.row == best.row), span)
-        rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)
+        rest = tuple(c for c in related if c.passage.passage_id != best.passage.passage_id)[:s.cited_k - 1]
         return Answer(q, best.passage.text[span.start:span.end], False, conf, (first,) + rest,
                       read.interpreted_as, trace=trace)
 
