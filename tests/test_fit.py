@@ -55,8 +55,10 @@ def test_committed_model_records_what_it_was_fitted_on():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_refit_from_committed_data_gives_the_committed_weights(engine, tmp_path):
-    """`colnato-qa fit` on the files the committed model names reproduces its weights and the query adapter."""
+    """`colnato-qa fit` on the files the committed model names reproduces its weights and the query adapter. From a
+    clean clone this trains the five fold encoders (about 2.5 minutes each on 2 cores), hence its own timeout."""
     import numpy as np
     from click.testing import CliRunner
 
