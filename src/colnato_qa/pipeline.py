@@ -54,7 +54,7 @@ _WORD_RE = re.compile(r"[A-Za-z]+")
 
 # In a follow-up, words that came from earlier turns locate the passage but count this much in choosing the
 # answer sentence: none, so that the follow-up's own words choose it (forms/dev follow-ups 13 -> 17 of 20 with
-# the joined reading; docs/ablation.md, "Follow-up chains").
+# the joined reading; docs/ablation.md, "Issue 17, fifth round").
 CARRIED_TERM_WEIGHT = 0.0
 
 
@@ -318,7 +318,7 @@ class AnsweringPipeline:
         """The article by its own words, the opening two sentences of one paragraph, citing its lead and its last
         paragraph: "what is it about?" quotes the lead (a news article states its subject first); "summarize it",
         "the main takeaway" the last paragraph (where an analysis states its conclusion). Chosen on the training
-        questions of both kinds (docs/ablation.md, "Follow-up chains")."""
+        questions of both kinds (docs/ablation.md, "Issue 17, fifth round")."""
         body = [state.data.passages[i] for i in state.data.searchable if state.data.passages[i].sentences]
         if not body:
             return None

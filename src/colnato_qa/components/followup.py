@@ -268,6 +268,12 @@ def choose_antecedent(mentions: Sequence[Mention], follow: FollowUp, question: s
     return (from_answer or people or [None])[0]
 
 
+def read_with(question: str, earlier_question: str) -> str:
+    """A follow-up as it is searched when read with the earlier question (an elliptical question, a pronoun that
+    stands for a thing): the reader's reading, and the encoder's training text for a follow-up."""
+    return f"{question} {earlier_question}"
+
+
 def possessive_of(phrase: str) -> str:
     return phrase + ("’" if phrase.endswith("s") else "’s")
 

@@ -72,7 +72,7 @@ class LanguageIdentifier:
 
     def __init__(self, corpus_words: Iterable[str], names: Iterable[str], max_english: float = MAX_ENGLISH,
                  min_corpus_share: float = MIN_CORPUS_SHARE) -> None:
-        self.corpus_words = frozenset(fold_accents(w) for w in corpus_words) | STOPWORDS | FUNCTION_WORDS | FILLERS
+        self.english_words = frozenset(fold_accents(w) for w in corpus_words) | STOPWORDS | FUNCTION_WORDS | FILLERS
         self.names = frozenset(names)
         self.max_english = max_english
         self.min_corpus_share = min_corpus_share
@@ -84,7 +84,7 @@ class LanguageIdentifier:
             return LanguageGuess("en", 1.0)      # only names and numbers: nothing says it is not English
         ranks = dict(_identifier().rank(" ".join(words)))
         english = float(ranks.get("en", 0.0))
-        share = sum(fold_accents(w) in self.corpus_words for w in words) / len(words)
+        share = sum(fold_accents(w) in self.english_words for w in words) / len(words)
         if english >= self.max_english or share >= self.min_corpus_share:
             return LanguageGuess("en", english)
         code = max((c for c in CANDIDATES if c != "en"), key=lambda c: ranks.get(c, 0.0))

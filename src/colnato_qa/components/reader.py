@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
-from .followup import PERSON, choose_antecedent, needs_context, rewrite
+from .followup import PERSON, choose_antecedent, needs_context, read_with, rewrite
 from .mentions import Gazetteer
 
 # How many earlier user turns are searched for the last answered one.
@@ -89,7 +89,7 @@ class QuestionReader:
         # thing ("did it work?"), whose antecedent the earlier question's words locate without naming it: a
         # named thing drew the answer to the sentence that names it, often the answer just given.
         refers_back = follow.pronoun is not None or follow.demonstrative_noun is not None
-        joined = ReadQuestion(f"{question} {earlier.question}", f"{question} (following up on: {earlier.question})",
+        joined = ReadQuestion(read_with(question, earlier.question), f"{question} (following up on: {earlier.question})",
                               earlier.question, refers_back=refers_back)
         if follow.kind != PERSON and follow.demonstrative_noun is None:
             return joined

@@ -97,6 +97,7 @@ def load_training_article(name: str, corpus_dir: str | Path, gold_files: Sequenc
     reader's reading of a pronoun that stands for a thing, components/reader.py; left out with
     ``follow_ups=False``); answerable
     questions whose evidence is in no sentence are left out."""
+    from ..components.followup import read_with
     from ..evaluation.gold import load_gold
     from ..text import fold
 
@@ -110,7 +111,7 @@ def load_training_article(name: str, corpus_dir: str | Path, gold_files: Sequenc
             rows = evidence_rows(folded, item.evidence) if item.answerable else []
             if item.answerable and not rows:
                 continue
-            article.questions.append((f"{item.question} {item.history[-1]}" if item.history else item.question, rows))
+            article.questions.append((read_with(item.question, item.history[-1]) if item.history else item.question, rows))
             article.question_ids.append(item.id)
     return article
 

@@ -185,7 +185,7 @@ def asked_as_read(engine: Any, items: Sequence[GoldItem]) -> list[Asked]:
     read with its conversation's earlier questions; not adapted) and the rows of the corpus sentences its
     evidence lies in (none for an unanswerable question); answerable questions whose evidence is not in the
     corpus are left out. Follow-ups count since they are read with the question before them (forms/dev
-    follow-ups 17 -> 18 of 20, citation@1 0.923 -> 0.933; docs/ablation.md, "Follow-up chains")."""
+    follow-ups 17 -> 18 of 20, citation@1 0.923 -> 0.933; docs/ablation.md, "Issue 17, fifth round")."""
     from ..encoders.training import evidence_rows
     from ..text import fold
 
