@@ -74,3 +74,15 @@ def test_a_damaged_cache_is_written_again(cache_home):
 def test_unknown_languages_are_named():
     with pytest.raises(ValueError, match="does not know"):
         language_model.load_identifier(("en", "xx"))
+
+
+@pytest.mark.parametrize("word", ["the", "la", "Rôle", "definition", "Partnerschaft", "qwzx"])
+def test_cached_word_frequencies_are_wordfreqs(cache_home, word):
+    from wordfreq import zipf_frequency
+
+    first = language_model.load_word_frequencies(CANDIDATES)     # builds and writes the table
+    again = language_model.load_word_frequencies(CANDIDATES)     # maps it
+    assert language_model.cache_dir(CANDIDATES, "wordfreq").is_relative_to(cache_home)
+    assert _mapped(again._words) and _mapped(again._zipf)
+    expected = {code: zipf_frequency(word, code, wordlist=language_model.WORD_LIST) for code in CANDIDATES}
+    assert first.zipf(word) == pytest.approx(expected, abs=0.006) == again.zipf(word)

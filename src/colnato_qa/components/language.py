@@ -1,13 +1,21 @@
 """Which language a question is written in: the engine reads English only, and says so in the asker's language.
 
-``LanguageIdentifier(corpus_words, names).run(question) -> LanguageGuess(code, english)``. py3langid (its model
-ships in the wheel) ranks the languages of ``CANDIDATES`` on the question with the corpus's proper names and
-acronyms taken out ("Santos y la OTAN" is judged on "y la"; "Santos and NATO" on "and"): names are the same in
-every language and tip short questions either way. A question is taken as not English only when both
-signals agree: py3langid gives English less than ``max_english`` and fewer than ``min_corpus_share`` of its
-remaining words are English words the engine knows: the (English) corpus's, and English's closed-class words and
-chat fillers (lexicon.py: a lone "how" or "hi" is English, whatever py3langid makes of two letters). Both thresholds were chosen on
-corpus/gold/languages/dev.jsonl (scripts/measure_languages.py prints the figures).
+``LanguageIdentifier(corpus_words, names).run(question) -> LanguageGuess(code, english)``. The corpus's proper
+names and acronyms are taken out first ("Santos y la OTAN" is judged on "y la"; "Santos and NATO" on "and"):
+names are the same in every language and tip short questions either way. Two signals then weigh the words left:
+
+- how common each word is in English and in the other candidate languages (wordfreq's word lists, shipped in its
+  wheel, kept memory-mapped: language_model.py): the question's *lean* is the mean, over its words, of the word's frequency in its likeliest other
+  language minus its frequency in English (Zipf scale). The corpus's (English) words and English's closed-class
+  words and chat fillers (lexicon.py) lean no further than 0. "colombia nato future role" leans English, whatever
+  a character model makes of "future role"; "y la" leans Spanish;
+- py3langid's probability of English (its model ships in the wheel), which reads spelling ("ção", "¿").
+
+A question is taken as not English when it leans clearly foreign (``STRONG_LEAN``), or when py3langid gives English
+less than ``MAX_ENGLISH`` and it leans foreign at all (``WEAK_LEAN``). Which language: the one whose words are the
+most common (mean Zipf), plus ``LANGID_WEIGHT`` times py3langid's probability for it. The thresholds were chosen
+on corpus/gold/languages/dev.jsonl and the English training and dev questions (scripts/measure_languages.py
+prints the figures; docs/ablation.md, "Issue 17, sixth round").
 """
 
 from __future__ import annotations
@@ -21,14 +29,19 @@ from functools import lru_cache
 from importlib import resources
 
 from ..lexicon import FILLERS, FUNCTION_WORDS, STOPWORDS
-from .language_model import load_identifier
+from .language_model import load_identifier, load_word_frequencies
 
 #: The languages told apart (ISO 639-1); the engine answers in English and replies in the others.
 CANDIDATES = ("en", "es", "pt", "fr", "de", "it", "nl")
 MAX_ENGLISH = 0.3           # py3langid's normalised probability of English below which a question may be foreign
-MIN_CORPUS_SHARE = 0.67     # ... and the share of its words (names out) that are corpus words below which it is
+STRONG_LEAN = 0.5           # a lean (Zipf points) above which a question is foreign whatever py3langid says
+WEAK_LEAN = 0.0             # ... and above which it is, when py3langid gives English less than MAX_ENGLISH
+LANGID_WEIGHT = 2.0         # Zipf points one unit of py3langid's probability is worth, in naming the language
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# An elided article or preposition before a word ("d'Uribe", "l'OTAN", "qu'est"): read as two words, so that the
+# name after it is still a name. English's contractions elide after the word ("it's", "don't") and stay whole.
+_ELISION = re.compile(r"^([^\W\d_]{1,2}|qu)['’]([^\W\d_]{3,})$", re.IGNORECASE)
 
 
 def fold_accents(word: str) -> str:
@@ -51,10 +64,18 @@ def _identifier():
     return load_identifier(CANDIDATES)
 
 
+@lru_cache(maxsize=1)
+def _frequencies():
+    # wordfreq's lists for the candidate languages, memory-mapped from the user cache (language_model.py).
+    return load_word_frequencies(CANDIDATES)
+
+
 def preload() -> None:
-    """Load the language identifier now (a few ms once its tables are cached; otherwise on the first question):
-    ``colnato-qa serve`` loads it beside the engine so that the first question does not wait for it."""
+    """Load the language identifier and the word lists now (a few ms once their tables are cached; otherwise on
+    the first question): ``colnato-qa serve`` loads them beside the engine so that the first question does not
+    wait for them."""
     _identifier()
+    _frequencies()
 
 
 def proper_names(texts: Iterable[str]) -> frozenset[str]:
@@ -67,27 +88,55 @@ def proper_names(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(capitalised - lower)
 
 
+def words_of(question: str) -> list[str]:
+    """The question's words, an elided article or preposition split from the word it precedes."""
+    words: list[str] = []
+    for w in _WORD.findall(question):
+        elided = _ELISION.match(w)
+        words.extend(elided.groups() if elided else (w,))
+    return words
+
+
+def foreign_lean(word: str) -> float:
+    """How much more common ``word`` is in its likeliest other language than in English (Zipf points; < 0: it
+    is more common in English). Words too rare for the word lists count 0 in every language.
+
+        >>> foreign_lean("la") > 2 > 0 > foreign_lean("future")
+        True
+    """
+    zipf = _frequencies().zipf(word)
+    return max(zipf[code] for code in CANDIDATES[1:]) - zipf["en"]
+
+
 class LanguageIdentifier:
     """Settings (the corpus's words and names, the thresholds) in ``__init__``, a question in ``run``."""
 
     def __init__(self, corpus_words: Iterable[str], names: Iterable[str], max_english: float = MAX_ENGLISH,
-                 min_corpus_share: float = MIN_CORPUS_SHARE) -> None:
+                 strong_lean: float = STRONG_LEAN, weak_lean: float = WEAK_LEAN) -> None:
         self.english_words = frozenset(fold_accents(w) for w in corpus_words) | STOPWORDS | FUNCTION_WORDS | FILLERS
         self.names = frozenset(names)
         self.max_english = max_english
-        self.min_corpus_share = min_corpus_share
+        self.strong_lean = strong_lean
+        self.weak_lean = weak_lean
+
+    def lean(self, words: list[str]) -> float:
+        """The words' mean foreign lean, the English words the engine knows counted at most 0."""
+        return sum(min(foreign_lean(w), 0.0) if fold_accents(w) in self.english_words else foreign_lean(w)
+                   for w in words) / len(words)
 
     def run(self, question: str) -> LanguageGuess:
-        words = [w for w in _WORD.findall(question)
+        words = [w for w in words_of(question)
                  if fold_accents(w) not in self.names and not (w.isupper() and len(w) > 1)]
         if not words:
             return LanguageGuess("en", 1.0)      # only names and numbers: nothing says it is not English
         ranks = dict(_identifier().rank(" ".join(words)))
         english = float(ranks.get("en", 0.0))
-        share = sum(fold_accents(w) in self.english_words for w in words) / len(words)
-        if english >= self.max_english or share >= self.min_corpus_share:
+        lean = self.lean(words)
+        if not (lean > self.strong_lean or (english < self.max_english and lean > self.weak_lean)):
             return LanguageGuess("en", english)
-        code = max((c for c in CANDIDATES if c != "en"), key=lambda c: ranks.get(c, 0.0))
+        zipf = [_frequencies().zipf(w) for w in words]
+        code = max(CANDIDATES[1:],
+                   key=lambda c: sum(z[c] for z in zipf) / len(words) + LANGID_WEIGHT * ranks.get(c, 0.0))
         return LanguageGuess(code, english)
 
 
