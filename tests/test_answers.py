@@ -248,3 +248,17 @@ def test_standalone_questions_answered_the_same_after_other_turns(engine):
         differ += [(a.question, b.interpreted_as) for a, b in zip(alone, after)
                    if (a.answer, a.abstained) != (b.answer, b.abstained)]
     assert not differ, f"{len(differ)} of {2 * len(standalone)} read differently, e.g. {differ[:5]}"
+
+
+def test_the_questions_offered_as_examples_are_answered(engine):
+    # The engine offers them with every reply that quotes nothing ("I only read English", "which one?").
+    for question in engine.suggested_questions:
+        a = engine.ask(question)
+        assert not a.abstained and a.citations[0].answer_span is not None, question
+
+
+def test_a_follow_up_gets_no_yes_or_no_from_the_question_before_it(engine):
+    # "and in 2019?" after a question the quote answers Yes does not ask that question again.
+    earlier = "Did Colombia sign the ITPP in 2021?"
+    assert engine.ask(earlier).verdict == "yes"
+    assert engine.ask("and in 2019?", [earlier]).verdict is None

@@ -46,6 +46,17 @@ def test_ask_abstains_in_text(run):
     assert "The article doesn't say" in r.output
 
 
+@pytest.mark.parametrize("question, said", [
+    ("¿En qué año firmó Colombia su acuerdo con la alianza?", "inglés"),      # not English: said in Spanish
+    ("When was it signed?", "Which one do you mean"),                          # a pronoun with nothing before it
+])
+def test_ask_prints_the_engines_reply_in_text(run, question, said):
+    r = run("ask", question)
+    assert r.exit_code == 0, r.output
+    assert said in r.output and "The article doesn't say" not in r.output
+    assert r.output.count("\n  - ") >= 2          # the questions it suggests
+
+
 def test_batch(run, tmp_path):
     f = tmp_path / "q.jsonl"
     f.write_text("\n".join([

@@ -40,6 +40,11 @@ def test_foreign_lean_compares_frequencies():
     ("nato program purpose results", "en"),
     ("Santos and the OTAN", "en"),
     ("Santos", "en"),                             # only names: nothing says it is not English
+    ("U.S. role", "en"),                          # initials are set aside like acronyms
+    # English's own closed-class words make it English, whatever it quotes.
+    ("What did the Fuerzas Armadas de Colombia do?", "en"),
+    ("is the deal a fait accompli for Santos", "en"),
+    ("QUIÉN FIRMÓ EL ACUERDO CON LA ALIANZA", "es"),   # typed in capitals: the words still count
     # Other languages, however short.
     ("Uribe y la OTAN", "es"),
     ("¿Quién fue Santos?", "es"),
@@ -54,3 +59,9 @@ def test_language_of_short_questions(identifier, question, code):
 def test_english_guess_reports_the_english_probability(identifier):
     guess = identifier.run("what role did the partnership play")
     assert guess.english and 0.0 <= guess.english_probability <= 1.0
+
+
+def test_the_byline_is_a_name(engine):
+    # The author's name is not a French or German phrase.
+    author = engine.documents[0].metadata["author"]
+    assert engine.ask(author.lower()).language == "en"

@@ -229,10 +229,13 @@ class AnsweringPipeline:
         if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
             return answer
         trace = answer.trace or Trace()
-        if is_yes_no(read.text):
+        # A follow-up read with the question before it is judged Yes or No on its own words: "and in 2019?"
+        # after "Was the ITPP signed in 2021?" does not ask whether it was signed in 2021.
+        asked = read.typed if read.context and read.typed else read.text
+        if is_yes_no(read.text) or is_yes_no(asked):
             # The Yes/No is the short answer of a yes/no question, given only where the quote settles it;
             # a phrase in bold would promise more than the quote does.
-            verdict = self.verdict.run(read.text, answer.answer or "", answer.confidence)
+            verdict = self.verdict.run(asked, answer.answer or "", answer.confidence)
             return replace(answer, verdict=verdict, trace=replace(trace, verdict=verdict))
         first = answer.citations[0]
         t0 = time.perf_counter()

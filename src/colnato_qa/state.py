@@ -90,7 +90,10 @@ class IndexState:
         """Tells English questions from others, judged without the corpus's names; built on first use."""
         if self._languages is None:
             texts = [self.data.passages[i].text for i in self.data.searchable]
-            self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts))
+            # The byline's and the publisher's names are names too ("ferdinand miracle" is not French).
+            credits = [value for d in self.documents for key, value in d.metadata.items()
+                       if key in ("title", "author", "publisher")]
+            self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts + credits))
         return self._languages
 
     @property

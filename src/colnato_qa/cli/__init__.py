@@ -72,6 +72,11 @@ def _format_answer(d: dict) -> str:
     lines = []
     if d.get("interpreted_as"):
         lines.append(f"(read as: {d['interpreted_as']})")
+    if d["abstained"] and d.get("reply"):
+        # The engine's own reply (a question not in English: said in its language; "which one do you mean?").
+        lines.append(d["reply"])
+        lines.extend(f"  - {s}" for s in d.get("suggestions") or ())
+        return "\n".join(lines)
     if d["abstained"]:
         lines.append(f"The article doesn't say. (confidence {d['confidence']:.2f})")
         if d["citations"]:

@@ -5,17 +5,18 @@ names and acronyms are taken out first ("Santos y la OTAN" is judged on "y la"; 
 names are the same in every language and tip short questions either way. Two signals then weigh the words left:
 
 - how common each word is in English and in the other candidate languages (wordfreq's word lists, shipped in its
-  wheel, kept memory-mapped: language_model.py): the question's *lean* is the mean, over its words, of the word's frequency in its likeliest other
-  language minus its frequency in English (Zipf scale). The corpus's (English) words and English's closed-class
-  words and chat fillers (lexicon.py) lean no further than 0. "colombia nato future role" leans English, whatever
-  a character model makes of "future role"; "y la" leans Spanish;
+  wheel, kept memory-mapped: language_model.py): the question's *lean* is the mean, over its words, of the word's
+  frequency in its likeliest other language minus its frequency in English (Zipf scale). The corpus's (English)
+  words and English's closed-class words and chat fillers (lexicon.py) lean no further than 0. "colombia nato
+  future role" leans English, whatever a character model makes of "future role"; "y la" leans Spanish;
 - py3langid's probability of English (its model ships in the wheel), which reads spelling ("ção", "¿").
 
-A question is taken as not English when it leans clearly foreign (``STRONG_LEAN``), or when py3langid gives English
-less than ``MAX_ENGLISH`` and it leans foreign at all (``WEAK_LEAN``). Which language: the one whose words are the
-most common (mean Zipf), plus ``LANGID_WEIGHT`` times py3langid's probability for it. The thresholds were chosen
-on corpus/gold/languages/dev.jsonl and the English training and dev questions (scripts/measure_languages.py
-prints the figures; docs/ablation.md, "Issue 17, sixth round").
+A question that holds one of English's own closed-class words (``ENGLISH_MARKER_LEAN``: "what", "the", "did") is
+English. Otherwise it is taken as not English when it leans clearly foreign (``STRONG_LEAN``), or when py3langid
+gives English less than ``MAX_ENGLISH`` and it leans foreign at all (``WEAK_LEAN``). Which language: the one whose
+words are the most common (mean Zipf), plus ``LANGID_WEIGHT`` times py3langid's probability for it. The
+thresholds were chosen on corpus/gold/languages/dev.jsonl and the English training and dev questions
+(scripts/measure_languages.py prints the figures; docs/ablation.md, "Issue 17, sixth round").
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ CANDIDATES = ("en", "es", "pt", "fr", "de", "it", "nl")
 MAX_ENGLISH = 0.3           # py3langid's normalised probability of English below which a question may be foreign
 STRONG_LEAN = 0.5           # a lean (Zipf points) above which a question is foreign whatever py3langid says
 WEAK_LEAN = 0.0             # ... and above which it is, when py3langid gives English less than MAX_ENGLISH
+ENGLISH_MARKER_LEAN = -1.0  # a closed-class English word at most this foreign marks its question English
 LANGID_WEIGHT = 2.0         # Zipf points one unit of py3langid's probability is worth, in naming the language
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -114,6 +116,11 @@ class LanguageIdentifier:
     def __init__(self, corpus_words: Iterable[str], names: Iterable[str], max_english: float = MAX_ENGLISH,
                  strong_lean: float = STRONG_LEAN, weak_lean: float = WEAK_LEAN) -> None:
         self.english_words = frozenset(fold_accents(w) for w in corpus_words) | STOPWORDS | FUNCTION_WORDS | FILLERS
+        # English's own closed-class words ("what", "the", "did", "of"; not "is", "a", "in", "was", which other
+        # languages share): a question built on them is English, whatever names or phrases it quotes ("What was
+        # the Unión de Naciones Suramericanas?", "the raison d'être of the partnership").
+        self.english_markers = frozenset(w for w in STOPWORDS | FUNCTION_WORDS
+                                         if foreign_lean(w) <= ENGLISH_MARKER_LEAN)
         self.names = frozenset(names)
         self.max_english = max_english
         self.strong_lean = strong_lean
@@ -125,12 +132,17 @@ class LanguageIdentifier:
                    for w in words) / len(words)
 
     def run(self, question: str) -> LanguageGuess:
-        words = [w for w in words_of(question)
-                 if fold_accents(w) not in self.names and not (w.isupper() and len(w) > 1)]
+        # Names, acronyms ("OTAN") and initials ("U.S.") are the same in every language: set aside (a question
+        # of three words or more typed in capitals keeps its words).
+        typed = words_of(question)
+        capitals = question.isupper() and len(typed) >= 3
+        words = [w for w in typed if fold_accents(w) not in self.names and (capitals or not w.isupper())]
         if not words:
             return LanguageGuess("en", 1.0)      # only names and numbers: nothing says it is not English
         ranks = dict(_identifier().rank(" ".join(words)))
         english = float(ranks.get("en", 0.0))
+        if any(w.lower() in self.english_markers for w in words):
+            return LanguageGuess("en", english)
         lean = self.lean(words)
         if not (lean > self.strong_lean or (english < self.max_english and lean > self.weak_lean)):
             return LanguageGuess("en", english)

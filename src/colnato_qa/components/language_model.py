@@ -10,15 +10,17 @@ Where the cache cannot be written, the model is loaded into memory as before.
 
 ``load_identifier(languages) -> py3langid.langid.LanguageIdentifier`` (normalised probabilities).
 
-wordfreq's "small" lists (every word down to about one per million, per language) load as Python dicts, ~24 MB
-for seven languages plus ~16 MB of imports. ``load_word_frequencies(languages) -> WordFrequencies`` keeps them as
-one sorted array of words and a table of their Zipf frequencies per language, written once to
-``<user cache>/colnato-qa/languages/wordfreq-<version>-small-<languages>/`` and memory-mapped: a word is found by
-binary search, touching a few pages.
+wordfreq's lists (English's "large" one, down to about one word per hundred million, and the other languages'
+"small" ones, down to one per million) load as Python dicts, tens of MB plus ~16 MB of imports.
+``load_word_frequencies(languages) -> WordFrequencies`` keeps them as one sorted array of words and a table of
+their Zipf frequencies per language, written once to
+``<user cache>/colnato-qa/languages/wordfreq-<version>-en_large-small-<languages>/`` and memory-mapped: a word is
+found by binary search, touching a few pages.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import os
@@ -40,7 +42,8 @@ TABLES = ("ptc", "pc", "nextmove", "row", "out")
 
 #: The files of the word-frequency table.
 WORD_TABLES = ("words", "zipf")
-WORD_LIST = "small"         # wordfreq's list: words down to about 1 per million
+WORD_LIST = "small"         # wordfreq's list: words down to about 1 per million ...
+ENGLISH_WORD_LIST = "large" # ... and for English, down to about 1 per 100 million: a rare English word is English
 _MAX_WORD_BYTES = 48        # longer words (UTF-8) are left out: none is a question word
 
 
@@ -49,7 +52,7 @@ def cache_dir(languages: Sequence[str], source: str = "py3langid") -> Path:
 
     from ..settings import APP_NAME
 
-    suffix = f"-{WORD_LIST}" if source == "wordfreq" else ""
+    suffix = f"-en_{ENGLISH_WORD_LIST}-{WORD_LIST}" if source == "wordfreq" else ""
     return user_cache_path(APP_NAME) / "languages" / f"{source}-{version(source)}{suffix}-{'-'.join(languages)}"
 
 
@@ -139,7 +142,7 @@ def _word_tables(languages: Sequence[str]) -> tuple[dict[str, np.ndarray], list[
 
     from wordfreq import get_frequency_dict
 
-    lists = [get_frequency_dict(code, wordlist=WORD_LIST) for code in languages]
+    lists = [get_frequency_dict(code, wordlist=ENGLISH_WORD_LIST if code == "en" else WORD_LIST) for code in languages]
     words = sorted({w for found in lists for w in found if len(w.encode("utf-8")) <= _MAX_WORD_BYTES})
     zipf = np.zeros((len(words), len(languages)), dtype=np.uint16)
     for column, found in enumerate(lists):
@@ -162,7 +165,8 @@ class WordFrequencies:
 
     def zipf(self, word: str) -> dict[str, float]:
         key = word_key(word).encode("utf-8")
-        row = int(np.searchsorted(self._words, key))
+        # Python's binary search reads ~19 rows; numpy's searchsorted would read the whole mapped table.
+        row = bisect.bisect_left(self._words, key)
         if row < len(self._words) and self._words[row] == key:
             return dict(zip(self.languages, (int(v) / 100 for v in self._zipf[row])))
         return dict.fromkeys(self.languages, 0.0)
