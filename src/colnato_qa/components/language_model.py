@@ -26,11 +26,10 @@ import logging
 import os
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-
-import unicodedata
 
 import numpy as np
 
@@ -165,7 +164,7 @@ class WordFrequencies:
 
     def zipf(self, word: str) -> dict[str, float]:
         key = word_key(word).encode("utf-8")
-        # Python's binary search reads ~19 rows; numpy's searchsorted would read the whole mapped table.
+        # A binary search over the mapped table: about 19 rows read.
         row = bisect.bisect_left(self._words, key)
         if row < len(self._words) and self._words[row] == key:
             return dict(zip(self.languages, (int(v) / 100 for v in self._zipf[row])))
