@@ -91,8 +91,7 @@ class IndexState:
         if self._languages is None:
             texts = [self.data.passages[i].text for i in self.data.searchable]
             # The byline's and the publisher's names are names too ("ferdinand miracle" is not French).
-            credits = [value for d in self.documents for key, value in d.metadata.items()
-                       if key in ("title", "author", "publisher")]
+            credits = [value for d in self.documents for value in (d.title, d.author, d.publisher) if value]
             self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts + credits))
         return self._languages
 

@@ -106,7 +106,10 @@ def foreign_lean(word: str) -> float:
         >>> foreign_lean("la") > 2 > 0 > foreign_lean("future")
         True
     """
-    zipf = _frequencies().zipf(word)
+    return _lean_of(_frequencies().zipf(word))
+
+
+def _lean_of(zipf: dict[str, float]) -> float:
     return max(zipf[code] for code in CANDIDATES[1:]) - zipf["en"]
 
 
@@ -126,10 +129,12 @@ class LanguageIdentifier:
         self.strong_lean = strong_lean
         self.weak_lean = weak_lean
 
-    def lean(self, words: list[str]) -> float:
-        """The words' mean foreign lean, the English words the engine knows counted at most 0."""
-        return sum(min(foreign_lean(w), 0.0) if fold_accents(w) in self.english_words else foreign_lean(w)
-                   for w in words) / len(words)
+    def lean(self, words: list[str], zipf: list[dict[str, float]]) -> float:
+        """The words' mean foreign lean (``zipf``: each word's frequencies), the English words the engine knows
+        counted at most 0."""
+        leans = (_lean_of(z) for z in zipf)
+        return sum(min(lean, 0.0) if fold_accents(w) in self.english_words else lean
+                   for w, lean in zip(words, leans)) / len(words)
 
     def run(self, question: str) -> LanguageGuess:
         # Names, acronyms ("OTAN") and initials ("U.S.") are the same in every language: set aside (a question
@@ -143,10 +148,10 @@ class LanguageIdentifier:
         english = float(ranks.get("en", 0.0))
         if any(w.lower() in self.english_markers for w in words):
             return LanguageGuess("en", english)
-        lean = self.lean(words)
+        zipf = [_frequencies().zipf(w) for w in words]
+        lean = self.lean(words, zipf)
         if not (lean > self.strong_lean or (english < self.max_english and lean > self.weak_lean)):
             return LanguageGuess("en", english)
-        zipf = [_frequencies().zipf(w) for w in words]
         code = max(CANDIDATES[1:],
                    key=lambda c: sum(z[c] for z in zipf) / len(words) + LANGID_WEIGHT * ranks.get(c, 0.0))
         return LanguageGuess(code, english)
