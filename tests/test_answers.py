@@ -189,15 +189,32 @@ def test_ask_many_matches_ask(engine):
     many = engine.variant(cache_size=0).ask_many(qs)
     one = [engine.variant(cache_size=0).ask(q, h) for q, h in qs]
     # A batch is encoded with other padding than one question: the vectors agree to float rounding, and so do the
-    # confidences (to the last of their six decimals); everything else is the same.
-    assert [a.confidence for a in many] == pytest.approx([a.confidence for a in one], abs=2e-6)
-    assert [dict(a.to_dict(), confidence=None) for a in many] == [dict(a.to_dict(), confidence=None) for a in one]
+    # confidences and the citations' scores (to the last of their six decimals); everything else is the same.
+    def scores(a):
+        return [a.confidence] + [c["score"] for c in a.to_dict()["citations"]]
+
+    def rest(a):
+        d = a.to_dict()
+        return dict(d, confidence=None, citations=[dict(c, score=None) for c in d["citations"]])
+
+    for a, b in zip(many, one):
+        assert scores(a) == pytest.approx(scores(b), abs=2e-6)
+    assert [rest(a) for a in many] == [rest(a) for a in one]
 
 
 def test_acronym_expansion_quotes_the_sentence_that_spells_it_out(engine):
     a = engine.ask("What does FARC stand for?")
     assert not a.abstained
     assert "(FARC)" in a.answer
+
+
+@pytest.mark.parametrize("question", ["What does NATO stand for?", "What does OTAN stand for?",
+                                      "what is the acronym DCAF"])
+def test_acronym_the_article_never_spells_out_is_declined(engine, question):
+    """NATO is used bare throughout; OTAN and DCAF never appear: no sentence says what they stand for."""
+    a = engine.ask(question)
+    assert a.abstained and a.to_dict()["reason"] == "not_in_article"
+    assert a.trace.answerability.declined_by == "acronym_not_spelled_out"
 
 
 @pytest.mark.parametrize("history, question, antecedent", [

@@ -88,6 +88,25 @@ def test_the_engine_says_what_it_was_fitted_for(port_ardley, engine):
     assert engine.fitted_artefacts["fitted_for_corpus"] is True
 
 
+def test_the_sentence_selector_follows_what_the_engine_was_fitted_for(port_ardley, engine):
+    """Without a fitted adapter or bank, word overlap weighs less in choosing the sentence; a variant that swaps
+    the adapter or bank gets the selector that goes with it, one given explicitly is kept."""
+    from colnato_qa.components.query_adapter import QueryAdapter
+    from colnato_qa.components.question_bank import QuestionBank
+    from colnato_qa.components.selector import UNFITTED_OVERLAP_WEIGHT, SentenceSelector
+
+    assert port_ardley._pipeline.selector.overlap_weight == UNFITTED_OVERLAP_WEIGHT
+    assert engine._pipeline.selector.overlap_weight == 1.0
+    assert engine._pipeline.selector.bank_weight == engine._pipeline.bank.selector_weight == 1.0
+    bare = engine.variant(query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
+    assert bare._pipeline.selector.overlap_weight == UNFITTED_OVERLAP_WEIGHT
+    assert bare.variant(question_bank=engine._pipeline.bank)._pipeline.selector.overlap_weight == 1.0
+    mine = SentenceSelector(overlap_weight=0.7)
+    assert engine.variant(selector=mine).variant(threshold=0.0)._pipeline.selector is mine
+    half = engine._pipeline.bank.with_selector_weight(0.5)
+    assert engine.variant(question_bank=half)._pipeline.selector.bank_weight == 0.5
+
+
 def test_the_notice_names_the_fit_command_for_that_corpus(port_ardley, engine):
     notice = common.unfitted_notice(port_ardley, "corpus/articles/port-ardley", "index/port-ardley")
     assert "no fitted query adapter or question bank" in notice
@@ -149,8 +168,10 @@ def test_build_and_eval_run_on_the_second_article(tmp_path, seed_export):
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert report["n"] == len(load_gold(PORT_ARDLEY / "gold" / "dev.jsonl"))
-    # Measured with no fit for this article (docs/evaluation.md): citation@1 0.70, answer recall 0.60.
-    assert report["citation_at_1"] >= 0.6 and report["answer_recall"] >= 0.4
+    # Measured with no fit for this article (docs/ablation.md, "Issue 22: boosted trees"): citation@1 0.83, answer
+    # recall 0.72, AUC 0.79, wrongly declined 0.04 (the dev split the general model's settings were chosen on).
+    assert report["citation_at_1"] >= 0.75 and report["answer_recall"] >= 0.65
+    assert report["confidence_auc"] >= 0.75 and report["wrongly_declined"] <= 0.1
 
 
 # -- bring your own questions (issue 22, item 3; slow: fits, calibrates and evaluates) -------------
@@ -181,5 +202,9 @@ def test_bring_your_own_questions_fits_the_second_article(tmp_path, port_ardley_
     r = runner.invoke(main, ["eval", *where, str(PORT_ARDLEY / "gold" / "dev.jsonl"), "--json"])
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
-    # Measured (docs/evaluation.md): dev abstain_recall 0.37 -> 0.67 with the fit, AUC 0.59 -> 0.70.
-    assert report["abstain_recall"] >= 0.5 and report["confidence_auc"] >= 0.6
+    # Measured (docs/ablation.md, "Issue 22: boosted trees"): dev answer recall 0.64, citation@1 0.83, abstain recall
+    # 0.59, AUC 0.75; the fit weighs the bank's votes by what its cross-fitted choices showed (not 1.0 here: a
+    # bank of two or three questions a sentence misleads more than it helps).
+    assert report["answer_recall"] >= 0.55 and report["citation_at_1"] >= 0.75
+    assert report["abstain_recall"] >= 0.5 and report["confidence_auc"] >= 0.65
+    assert engine._pipeline.bank.selector_weight < 1.0

@@ -8,7 +8,8 @@ import pytest
 
 from colnato_qa.evaluation.calibration import (
     CalibrationError, CalibrationRecord, best_accuracy_threshold, calibrate, candidate_thresholds,
-    choose_threshold, cross_validate, fold_ids, precision_coverage_curve, precision_threshold, stats_at,
+    choose_threshold, cross_validate, declined_shares, fold_ids, highest_threshold_within, precision_coverage_curve,
+    precision_threshold, stats_at,
 )
 
 
@@ -131,3 +132,26 @@ def test_precision_coverage_curve():
     assert curve[0].coverage == 1.0
     assert [c.coverage for c in curve] == sorted((c.coverage for c in curve), reverse=True)
     assert curve[-1].answered == 0
+
+
+# -- the general model's threshold: decline the most while answerable questions stay answered (issue 22) -----------
+
+def test_declined_shares_by_hand():
+    # At 0.45: UNIQUE's unanswerable 0.5 0.4 0.3 -> 2 of 3 declined; answerable 0.9 0.8 0.6 0.2 -> 1 of 4 declined.
+    assert declined_shares(UNIQUE, 0.45) == pytest.approx((2 / 3, 1 / 4))
+    assert declined_shares([R("a", 0.9, True)], 0.5) == (None, 0.0)
+    assert declined_shares([R("u", 0.1, False, False)], 0.5) == (1.0, None)
+
+
+def test_highest_threshold_within_averages_articles_equally():
+    # Article A: answerable 0.9 0.7 0.2 0.1; article B: answerable 0.8 0.6. Candidates: 0 and the midpoints of all
+    # confidences (0.15 0.25 0.4 0.55 0.65 0.75 0.85 0.95). Mean share wrongly declined, A and B weighing the same:
+    # 0.15 -> (1/4 + 0)/2 = 0.125; 0.25, 0.4, 0.55 -> (2/4 + 0)/2 = 0.25; 0.65 -> (2/4 + 1/2)/2 = 0.5; 0.75 -> 0.625.
+    a = [R("a1", 0.9, True), R("a2", 0.7, True), R("a3", 0.2, True), R("a4", 0.1, True), R("u1", 0.3, False, False)]
+    b = [R("b1", 0.8, True), R("b2", 0.6, True), R("u2", 0.5, False, False)]
+    assert highest_threshold_within([a, b], 0.125) == pytest.approx(0.15)
+    assert highest_threshold_within([a, b], 0.25) == pytest.approx(0.55)
+    assert highest_threshold_within([a, b], 0.5) == pytest.approx(0.65)
+    assert highest_threshold_within([a, b], 0.0) == 0.0                     # answer everything
+    with pytest.raises(CalibrationError, match="no answerable"):
+        highest_threshold_within([[R("u", 0.3, False, False)]], 0.1)

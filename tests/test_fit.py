@@ -83,3 +83,30 @@ def test_refit_from_committed_data_gives_the_committed_weights(engine, tmp_path)
     assert np.allclose(mine.matrix, again.matrix, atol=1e-4)
     assert np.allclose(mine.null_vector, again.null_vector, atol=1e-4) and mine.null_bias == pytest.approx(again.null_bias, abs=1e-4)
     assert mine.meta["fitted_on"] == committed["fitted_on"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_general_model_refits_to_the_committed_model(tmp_path):
+    """scripts/fit_general_answerability.py (the model for an article nobody fitted for) reproduces the committed
+    config/answerability_general.json from the committed training questions; it reads them with the fold encoders
+    the test above trains (or trains them, run alone)."""
+    import subprocess
+    import sys
+
+    from colnato_qa.components.answerability import AnswerabilityModel
+
+    general = ROOT / "config" / "answerability_general.json"
+    out = tmp_path / "general.json"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "fit_general_answerability.py"), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    refit, committed = json.loads(out.read_text(encoding="utf-8")), json.loads(general.read_text(encoding="utf-8"))
+    assert refit["fitted_on"] == committed["fitted_on"] and refit["fit"]["rows"] == committed["fit"]["rows"]
+    assert refit["threshold"] == pytest.approx(committed["threshold"], abs=0.01)
+    # The same trees, judged by what they say on feature vectors drawn across the features' range.
+    rng = __import__("numpy").random.default_rng(0)
+    probes = [{name: float(v) for name, v in zip(FEATURES, row)} for row in rng.random((500, len(FEATURES)))]
+    a, b = AnswerabilityModel(refit), AnswerabilityModel(committed)
+    gaps = [abs(a.run(p) - b.run(p)) for p in probes]
+    assert max(gaps) < 0.05, max(gaps)

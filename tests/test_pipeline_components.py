@@ -100,3 +100,37 @@ def test_questions_about_the_article_name_it_by_its_title(question, intent):
 
     found = MetadataAnswerer().run(question, TITLE_WORDS)
     assert (found.intent if found else None) == intent
+
+
+# -- which acronyms an article spells out (components/expansions.py) --------------------------------------------
+
+from colnato_qa.components.expansions import SpelledOutAcronyms, spelled_out_in  # noqa: E402
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The Individually Tailored Partnership Programme (ITPP) was signed.", {"ITPP"}),
+    ("the Revolutionary Armed Forces of Colombia (FARC)", {"FARC"}),          # the letters in another language's order
+    ("The ITPP (Individually Tailored Partnership Programme) was signed.", {"ITPP"}),
+    ("The ITPP (signed in 2021) was new.", set()),                            # brackets that do not spell it out
+    ("NATO and the EU met in Brussels.", set()),                              # used bare
+    ("Uribe (2002-2010) and Santos (2010-2018)", set()),                      # years in brackets
+    ("the United States (U.S.) and others", {"US"}),
+])
+def test_spelled_out_in(text, expected):
+    assert spelled_out_in(text) == expected
+
+
+@pytest.mark.parametrize("asked, expected", [
+    (["ITPP"], True),
+    (["ITP"], True),              # one letter dropped
+    (["FARK"], True),             # one letter changed
+    (["NATO"], False),            # used bare, never spelled out
+    (["OTAN"], False),            # never used
+    (["SOUTHCOM", "ITPP"], True),  # any of the question's acronyms
+    (["BO"], False),              # two letters: no slip allowed
+    ([], False),
+])
+def test_spelled_out_acronyms_run(asked, expected):
+    corpus = SpelledOutAcronyms.from_texts(["The Individually Tailored Partnership Programme (ITPP).",
+                                            "the Revolutionary Armed Forces of Colombia (FARC)", "NATO (BI) and more"])
+    assert corpus.run(asked) is expected

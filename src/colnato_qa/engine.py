@@ -205,7 +205,7 @@ class QAEngine:
             question_bank = p.bank
         return QAEngine(self._state, self.embedder, settings, self.corpus_dir, self.index_dir,
                         _shared=self._shared, answerability=answerability,
-                        selector=selector or p.selector, reader=reader, retriever=retriever,
+                        selector=selector or (p.selector if p.selector_given else None), reader=reader, retriever=retriever,
                         query_adapter=query_adapter, question_bank=question_bank, threshold_override=override)
 
     # ------------------------------------------------------------------ views

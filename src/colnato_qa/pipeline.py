@@ -35,7 +35,7 @@ from .components.short_answer_gate import load_short_answer_gate, short_answer_f
 from .components.verdict import VerdictReader, is_yes_no, negated
 from .encoders import Encoder
 from .lexicon import STOPWORDS
-from .question import EXPANSION, ReadQuestion, asks_for_opinion, expansion_terms
+from .question import EXPANSION, ReadQuestion, acronyms, asks_for_opinion, expansion_terms
 from .request import HistoryTurn
 from .settings import Settings
 from .state import IndexState
@@ -70,9 +70,12 @@ class AnsweringPipeline:
         self.reader = reader or QuestionReader(settings.history_turns_used)
         self.retriever = retriever or HybridRetriever(settings.retrieval, settings.top_k, settings.rrf_k,
                                                       adaptive=settings.adaptive_fusion)
-        self.selector = selector or SentenceSelector()
         self.adapter = adapter if adapter is not None else QueryAdapter.identity()
         self.bank = bank if bank is not None else QuestionBank.empty()
+        # A selector given here is kept by variants; the default one follows whether the adapter or bank in use
+        # was fitted for the corpus.
+        self.selector_given = selector is not None
+        self.selector = selector or SentenceSelector.for_article(self.fitted_for_corpus, self.bank.selector_weight)
         self.answerability = answerability or self.answerability_for(settings, self.fitted_for_corpus)
         self.threshold_override = threshold_override      # a variant's explicit threshold (fitting sets 0)
         self.short = ShortAnswerExtractor()
@@ -289,8 +292,13 @@ class AnsweringPipeline:
                         bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
                         negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
         conf = self.answerability.run(features)
+        # "What does X stand for?" is answered only where the article spells X out, whatever the confidence.
+        declined_by = ("acronym_not_spelled_out"
+                       if read.kind == EXPANSION and not state.spelled_out.run(acronyms(read.text)) else None)
         trace = replace(trace, answerability=AnswerabilityStage(features, conf, self.abstain_threshold,
-                                                                self.answerability.name))
+                                                                self.answerability.name, declined_by))
+        if declined_by is not None:
+            return Answer(q, None, True, 0.0, related, read.interpreted_as, trace=trace)
         if conf < self.abstain_threshold:
             return Answer(q, None, True, conf, related, read.interpreted_as, trace=trace)
         span = Span(0, len(best.passage.text)) if s.answer_mode == "passage" else best.span

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .components.expansions import SpelledOutAcronyms
 from .components.language import LanguageIdentifier, proper_names
 from .components.mentions import Gazetteer
 from .components.novelty import CorpusNames, strip_accents
@@ -47,6 +48,7 @@ class IndexState:
     _parses: dict[str, ParsedText | None] = field(default_factory=dict)
     _languages: LanguageIdentifier | None = None
     _title_words: frozenset[str] | None = None
+    _spelled_out: SpelledOutAcronyms | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -94,6 +96,13 @@ class IndexState:
             credits = [value for d in self.documents for value in (d.title, d.author, d.publisher) if value]
             self._languages = LanguageIdentifier(self.vocabulary.words, proper_names(texts + credits))
         return self._languages
+
+    @property
+    def spelled_out(self) -> SpelledOutAcronyms:
+        """The acronyms the corpus spells out ("... Programme (ITPP)"); built on first use."""
+        if self._spelled_out is None:
+            self._spelled_out = SpelledOutAcronyms.from_texts(self.data.passages[i].text for i in self.data.searchable)
+        return self._spelled_out
 
     @property
     def title_words(self) -> frozenset[str]:

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 #: refer to).
 ROUTES = ("sentence", "metadata", "summary", "other_language", "unclear_reference")
 
+#: Rules that decline a question whatever the answerability model's confidence: "what does X stand for?" when
+#: the article never spells X out (components/expansions.py).
+DECLINING_RULES = ("acronym_not_spelled_out",)
+
 
 @dataclass(frozen=True)
 class ReadStage:
@@ -44,6 +48,7 @@ class AnswerabilityStage:
     confidence: float
     threshold: float
     model: str                      # the file of the model in use
+    declined_by: str | None = None  # a rule that declines whatever the confidence (DECLINING_RULES), if one did
 
 
 @dataclass(frozen=True)

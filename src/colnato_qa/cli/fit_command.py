@@ -16,11 +16,13 @@ from ..evaluation.fitting import (
     ADAPTER_PENALTY,
     ADAPTER_STEPS,
     ADAPTER_TEMPERATURE,
+    BANK_WEIGHTS,
     FitRow,
     HeldOutAdapters,
     asked_as_read,
     bank_entries,
     crossfit_feature_rows,
+    evidence_hit_rate,
     make_question_bank,
     feature_rows,
     fit_answerability,
@@ -137,8 +139,17 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
             "fitted_on": fitted_on, "date": _dt.date.today().isoformat()})
         click.echo(f"question bank: {len(bank)} entries", err=True)
         # Each question's features come from a bank and an adapter without its own fold: as on unseen questions.
-        rows = crossfit_feature_rows(engine, items, bank, entries, folds=folds, adapter_without=adapter_without,
-                                     encoder_without=encoder_without, adapter=not no_adapter)
+        # The selector's weight on the bank's votes is chosen the same way: the weight whose cross-fitted
+        # choices hold the evidence for the most answerable questions (ties to the larger weight).
+        rows_by_weight = {w: crossfit_feature_rows(engine, items, bank.with_selector_weight(w), entries, folds=folds,
+                                                   adapter_without=adapter_without, encoder_without=encoder_without,
+                                                   adapter=not no_adapter)
+                          for w in BANK_WEIGHTS}
+        hits = {w: evidence_hit_rate(rows) for w, rows in rows_by_weight.items()}
+        chosen = max(BANK_WEIGHTS, key=lambda w: (round(hits[w], 4), w))
+        bank, rows = bank.with_selector_weight(chosen), rows_by_weight[chosen]
+        click.echo(f"question bank: its votes weigh {chosen} in choosing the sentence (evidence chosen, "
+                   f"cross-fitted: " + ", ".join(f"{w}: {hits[w]:.3f}" for w in BANK_WEIGHTS) + ")", err=True)
     fitted = fit_answerability(rows, folds=folds)
     fitted["fitted_on"] = fitted_on
     fitted["query_adapter"] = not no_adapter
@@ -146,6 +157,8 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
         fitted["adapter_features"] = adapter_features
     fitted["encoder_features"] = (encoder_features if trained_on_them else "the encoder was not fine-tuned on them")
     fitted["question_bank"] = not no_bank
+    if not no_bank:
+        fitted["bank_selector_weight"] = bank.selector_weight
     fitted["date"] = _dt.date.today().isoformat()
     target = out or engine.settings.answerability_model
     adapter_target = adapter_out or engine.settings.query_adapter

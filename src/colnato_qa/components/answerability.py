@@ -1,8 +1,9 @@
 """The answerability model: features of the chosen sentence in, a confidence in [0, 1] out.
 
 A logistic model whose weights are fitted by ``colnato-qa fit`` on a gold file (never by hand) and
-kept in the config with the feature schema they were fitted for. Loading weights fitted for another
-schema is refused with the command that refits them.
+kept in the config with the feature schema they were fitted for; or, for an article nobody fitted for,
+gradient-boosted trees fitted on several articles (scripts/fit_general_answerability.py). Loading a model
+fitted for another schema is refused with the command that refits it.
 
     >>> model = AnswerabilityModel({"schema": FEATURE_SCHEMA, "bias": 0.0,
     ...                             "weights": {name: 0.0 for name in FEATURES}})
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
+from .boosted_trees import BoostedTrees
 
 # The features, in order. Bump FEATURE_SCHEMA whenever their definition changes: weights fitted for
 # another schema are refused.
@@ -35,30 +37,53 @@ FEATURES: tuple[str, ...] = (
     "asks_opinion",         # 1 when the question asks for the chatbot's own opinion ("what do you think")
     "negation_mismatch",    # 1 when exactly one of the question and the chosen sentence is negated
     "sentence_overlap",     # IDF-weighted share of the question's words the chosen sentence holds
+    "passage_overlap",      # IDF-weighted share of the question's words the chosen sentence's passage holds
 )
-FEATURE_SCHEMA = 8
+FEATURE_SCHEMA = 9
+#: A logistic model (``colnato-qa fit``: weights by feature name) or gradient-boosted trees (the model for any
+#: article, scripts/fit_general_answerability.py: components/boosted_trees.py).
+MODEL_KINDS = ("logistic", "boosted_trees")
 DEFAULT_MODEL_FILE = "answerability.json"
 REFIT_COMMAND = "colnato-qa fit corpus/gold/natural/train.jsonl corpus/gold/forms/train.jsonl corpus/gold/squad_v2.json:dev"
+GENERAL_REFIT_COMMAND = "python scripts/fit_general_answerability.py --write"
 
 
 class AnswerabilityModel:
-    """``run(features) -> confidence``; settings (the fitted weights) in ``__init__``."""
+    """``run(features) -> confidence``; settings (the fitted weights or trees) in ``__init__``."""
 
     def __init__(self, fitted: Mapping[str, Any]) -> None:
+        refit = GENERAL_REFIT_COMMAND if fitted.get("name") == "general" else REFIT_COMMAND
         schema = fitted.get("schema")
         if schema != FEATURE_SCHEMA:
             raise ConfigError(
                 f"The answerability weights in the config were fitted for feature schema {schema!r}, but this "
-                f"code computes schema {FEATURE_SCHEMA}. Refit them: {REFIT_COMMAND}"
+                f"code computes schema {FEATURE_SCHEMA}. Refit them: {refit}"
             )
-        weights = fitted.get("weights")
-        if not isinstance(weights, Mapping) or set(weights) != set(FEATURES):
-            raise ConfigError(
-                f"The answerability weights must name exactly these features: {list(FEATURES)}. "
-                f"Refit them: {REFIT_COMMAND}"
-            )
-        self.bias = float(fitted.get("bias", 0.0))
-        self.weights = {name: float(weights[name]) for name in FEATURES}
+        kind = fitted.get("kind", "logistic")
+        if kind not in MODEL_KINDS:
+            raise ConfigError(f"Unknown answerability model kind {kind!r}; valid kinds: {', '.join(MODEL_KINDS)}. "
+                              f"Refit it: {refit}")
+        self.kind = kind
+        self.trees: BoostedTrees | None = None
+        self.bias, self.weights = 0.0, {name: 0.0 for name in FEATURES}
+        if kind == "boosted_trees":
+            try:
+                self.trees = BoostedTrees.from_dict(fitted)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(f"The answerability model's trees cannot be read ({exc}). Refit it: "
+                                  f"{refit}") from exc
+            if set(self.trees.features) != set(FEATURES):
+                raise ConfigError(f"The answerability model's trees must read exactly these features: "
+                                  f"{list(FEATURES)}. Refit it: {refit}")
+        else:
+            weights = fitted.get("weights")
+            if not isinstance(weights, Mapping) or set(weights) != set(FEATURES):
+                raise ConfigError(
+                    f"The answerability weights must name exactly these features: {list(FEATURES)}. "
+                    f"Refit them: {refit}"
+                )
+            self.bias = float(fitted.get("bias", 0.0))
+            self.weights = {name: float(weights[name]) for name in FEATURES}
         # A model fitted for any article (no adapter, no bank) carries the threshold chosen with it.
         threshold = fitted.get("threshold")
         self.threshold = None if threshold is None else float(threshold)
@@ -71,6 +96,8 @@ class AnswerabilityModel:
         return cls({"schema": FEATURE_SCHEMA, "bias": 0.0, "weights": {name: 0.0 for name in FEATURES}})
 
     def run(self, features: Mapping[str, float]) -> float:
+        if self.trees is not None:
+            return self.trees.probability(features)
         z = self.bias + sum(self.weights[name] * float(features.get(name, 0.0)) for name in FEATURES)
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))

@@ -68,6 +68,16 @@ class QuestionBank:
     def __len__(self) -> int:
         return len(self.rows)
 
+    @property
+    def selector_weight(self) -> float:
+        """How much the sentence selector weighs this bank's votes: chosen by ``colnato-qa fit`` on the
+        training questions, cross-fitted (a bank of a few questions per sentence can mislead more than it
+        helps); 1.0 for a bank fitted before the choice was made."""
+        return float(self.meta.get("selector_weight", 1.0))
+
+    def with_selector_weight(self, weight: float) -> "QuestionBank":
+        return QuestionBank(self.vectors, self.rows, {**self.meta, "selector_weight": float(weight)})
+
     def without(self, keep: np.ndarray) -> "QuestionBank":
         """The bank restricted to the questions where ``keep`` is true (cross-fitting leaves some out)."""
         return QuestionBank(self.vectors[keep], self.rows[keep], self.meta)

@@ -43,6 +43,12 @@ class SelectionQuery:
     term_weights: dict[str, float]      # for choosing the sentence (carried-over words weigh less)
 
 
+# Word overlap's weight in the sentence score on an article nobody fitted a query adapter or question bank for.
+# Measured at threshold 0 on port-ardley dev and the open-columns and upland-fibre training questions (the
+# evidence sentence chosen, mean of the three): 0.661 at 1.0 (the weight with an adapter), 0.713 at 0.5,
+# 0.712 at 0.25, 0.708 at 0 (docs/ablation.md, "Issue 22: boosted trees, and the selector without an adapter").
+UNFITTED_OVERLAP_WEIGHT = 0.5
+
 # Kinds of question whose answer must hold a thing of that kind (a year, a number, a new name).
 MUST_HOLD_KINDS = ("year", "number", "person", "place", "name")
 
@@ -88,6 +94,13 @@ class SentenceSelector:
         self.type_weight = type_weight
         self.bank_weight = bank_weight
 
+    @classmethod
+    def for_article(cls, fitted_for_corpus: bool, bank_weight: float = 1.0) -> "SentenceSelector":
+        """The selector for an article with a query adapter or question bank fitted for it (the bank's votes
+        weighed by ``bank_weight``, which ``fit`` chose), or without: then the encoder's cosine, not adapted,
+        is read with ``UNFITTED_OVERLAP_WEIGHT`` on word overlap."""
+        return cls(bank_weight=bank_weight) if fitted_for_corpus else cls(overlap_weight=UNFITTED_OVERLAP_WEIGHT)
+
     def run(self, query: SelectionQuery, records: Sequence[PassageRecord]) -> list[Candidate]:
         """Every sentence of ``records`` scored for ``query``, best first (the best possibly widened to
         two sentences). Each candidate carries the features the answerability model reads."""
@@ -104,6 +117,8 @@ class SentenceSelector:
             # A sentence read with the one before it: helps "This status conferred..." sentences.
             cos = window_scores(single, rec.window_vectors @ q_vec, self.window_mix)
             bank = rec.bank_scores if rec.bank_scores is not None else np.zeros(len(passage.sentences))
+            passage_terms = set().union(*sterms)
+            passage_overlap = sum(term_weights[t] for t in set(terms) if t in passage_terms) / total_w
             for j, span in enumerate(passage.sentences):
                 sent = passage.text[span.start:span.end]
                 overlap = sum(term_weights[t] for t in set(terms) if t in sterms[j]) / total_w
@@ -128,6 +143,7 @@ class SentenceSelector:
                     "type_match": tmatch,
                     "bank_cosine": bank_j,
                     "sentence_overlap": overlap,
+                    "passage_overlap": passage_overlap,
                 }
                 out.append(Candidate(rec.row, passage, j, count, score, features))
         out.sort(key=lambda c: -c.score)

@@ -120,6 +120,31 @@ def best_accuracy_threshold(records: Sequence[CalibrationRecord]) -> float:
     return best_t
 
 
+def declined_shares(records: Sequence[CalibrationRecord], threshold: float) -> tuple[float | None, float | None]:
+    """At ``threshold``: the share of unanswerable questions declined and the share of answerable ones
+    wrongly declined (None where the records hold no question of that kind)."""
+    unanswerable = [r for r in records if not r.answerable]
+    answerable = [r for r in records if r.answerable]
+    declined = sum(r.confidence < threshold for r in unanswerable) / len(unanswerable) if unanswerable else None
+    wrongly = sum(r.confidence < threshold for r in answerable) / len(answerable) if answerable else None
+    return declined, wrongly
+
+
+def highest_threshold_within(groups: Sequence[Sequence[CalibrationRecord]], max_wrongly_declined: float) -> float:
+    """The highest threshold (declining the most) at which the share of answerable questions wrongly declined,
+    averaged over ``groups`` (one per article, each weighing the same), is at most ``max_wrongly_declined``."""
+    shares = [[r for r in g if r.answerable] for g in groups]
+    shares = [g for g in shares if g]
+    if not shares:
+        raise CalibrationError("no answerable questions to calibrate on")
+    best = 0.0
+    for t in candidate_thresholds([r.confidence for g in groups for r in g]):
+        wrongly = sum(sum(r.confidence < t for r in g) / len(g) for g in shares) / len(shares)
+        if wrongly <= max_wrongly_declined + 1e-12:
+            best = max(best, t)
+    return best
+
+
 def precision_threshold(records: Sequence[CalibrationRecord], target: float) -> float | None:
     """The lowest threshold whose precision on answered questions is >= target, or None."""
     if not records:
