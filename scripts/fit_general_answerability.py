@@ -50,6 +50,8 @@ FIT = [
     ("corpus", "index", ["corpus/gold/natural/train.jsonl", "corpus/gold/forms/train.jsonl"]),
     ("corpus/articles/open-columns", "index/open-columns", ["corpus/articles/open-columns/gold/train.jsonl"]),
     ("corpus/articles/upland-fibre", "index/upland-fibre", ["corpus/articles/upland-fibre/gold/train.jsonl"]),
+    ("corpus/articles/kestrava-charge", "index/kestrava-charge", ["corpus/articles/kestrava-charge/gold/train.jsonl"]),
+    ("corpus/articles/estravia-id", "index/estravia-id", ["corpus/articles/estravia-id/gold/train.jsonl"]),
 ]
 TARGET = "answerable"   # what the trees predict (evaluation/fitting.py, TARGETS)
 # The threshold declines all it can while an answerable question is wrongly declined at most this often on an

@@ -15,6 +15,8 @@ and, for the cross-article tests (issue 22), on articles kept in their own corpu
   corpus/articles/port-ardley/gold/test.jsonl    test_forms_article2 (brief T, a writer who never saw brief R), split "test"
   corpus/articles/open-columns/gold/train.jsonl  train_forms_article3, _article3_r12 (brief R, two writers), split "train"
   corpus/articles/upland-fibre/gold/train.jsonl  train_forms_article4 (brief R), split "train"
+  corpus/articles/kestrava-charge/gold/train.jsonl  train_forms_article5 (brief R), split "train"
+  corpus/articles/estravia-id/gold/train.jsonl   train_forms_article6 (brief R), split "train"
 The writers quoted the article body (title and byline included); nothing is rewritten but the split,
 except the few evidence strings in FIXES: the writers of the new articles saw the whole file, front
 matter included, and quoted three lines the engine never reads as text (a "publisher:" line and the
@@ -45,6 +47,8 @@ SETS = {
     "../articles/port-ardley/gold/test.jsonl": (("test_forms_article2.jsonl",), "test"),
     "../articles/open-columns/gold/train.jsonl": (("train_forms_article3.jsonl", "train_forms_article3_r12.jsonl"), "train"),
     "../articles/upland-fibre/gold/train.jsonl": (("train_forms_article4.jsonl",), "train"),
+    "../articles/kestrava-charge/gold/train.jsonl": (("train_forms_article5.jsonl",), "train"),
+    "../articles/estravia-id/gold/train.jsonl": (("train_forms_article6.jsonl",), "train"),
 }
 
 # Evidence that quotes the article file's front matter or Markdown, which the corpus loader does not

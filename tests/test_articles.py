@@ -29,6 +29,8 @@ GOLD_FILES = {  # gold file -> (its corpus folder, its split)
     "port-ardley/gold/test.jsonl": (PORT_ARDLEY, "test"),
     "open-columns/gold/train.jsonl": (OPEN_COLUMNS, "train"),
     "upland-fibre/gold/train.jsonl": (ARTICLES / "upland-fibre", "train"),
+    "kestrava-charge/gold/train.jsonl": (ARTICLES / "kestrava-charge", "train"),
+    "estravia-id/gold/train.jsonl": (ARTICLES / "estravia-id", "train"),
 }
 
 
@@ -49,7 +51,8 @@ def port_ardley(port_ardley_index, embedder) -> QAEngine:
 # -- the folders and their gold --------------------------------------------------------------------
 def test_each_article_is_a_corpus_of_its_own_that_the_default_corpus_does_not_read():
     assert [d.doc_id for d in load_corpus(ROOT / "corpus")] == ["colombia-path-to-nato-partnership"]
-    for folder in (PORT_ARDLEY, OPEN_COLUMNS):
+    for folder in (PORT_ARDLEY, OPEN_COLUMNS, ARTICLES / "upland-fibre", ARTICLES / "kestrava-charge",
+                   ARTICLES / "estravia-id"):
         (doc,) = load_corpus(folder)
         assert doc.author and doc.publisher and doc.title
         assert "CC0" in doc.metadata["source"]
@@ -77,7 +80,8 @@ def test_the_splits_file_holds_the_second_article_out_and_the_others_in():
     splits = json.loads((ROOT / "corpus" / "gold" / "splits.json").read_text(encoding="utf-8"))
     assert "corpus/articles/port-ardley/gold/test.jsonl" in splits["held_out"]
     assert {"corpus/articles/port-ardley/gold/train.jsonl", "corpus/articles/port-ardley/gold/dev.jsonl",
-            "corpus/articles/open-columns/gold/train.jsonl", "corpus/articles/upland-fibre/gold/train.jsonl"} <= set(splits["seen"])
+            "corpus/articles/open-columns/gold/train.jsonl", "corpus/articles/upland-fibre/gold/train.jsonl",
+            "corpus/articles/kestrava-charge/gold/train.jsonl", "corpus/articles/estravia-id/gold/train.jsonl"} <= set(splits["seen"])
 
 
 # -- honest signals for an article with no fitted adapter (issue 22, item 4) -----------------------

@@ -75,7 +75,9 @@ def fit_command(ctx: click.Context, gold: tuple[str, ...], out: Path | None, ada
     sentences, and a "no answer" option the unanswerable ones are moved toward (questions asked on
     their own only). Then the engine, with that adapter, answers
     every question without abstaining; each chosen sentence's features and whether it holds a gold
-    answer train a logistic model (scikit-learn, strength chosen by cross-validation). Both files
+    answer train a logistic model (scikit-learn, strength chosen by cross-validation). The question
+    bank's weight in choosing the sentence (1, 0.5 or 0) is the one whose cross-fitted choices hold
+    the evidence most often; a few questions a sentence can mislead more than they help. The files
     record what they were fitted on. Then choose the threshold with `colnato-qa calibrate` on dev
     questions.
 
