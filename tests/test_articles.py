@@ -173,7 +173,7 @@ def test_build_and_eval_run_on_the_second_article(tmp_path, seed_export):
     report = json.loads(r.stdout)
     assert report["n"] == len(load_gold(PORT_ARDLEY / "gold" / "dev.jsonl"))
     # Measured with no fit for this article (docs/ablation.md, "Issue 22: boosted trees"): citation@1 0.83, answer
-    # recall 0.72, AUC 0.79, wrongly declined 0.04 (the dev split the general model's settings were chosen on).
+    # recall 0.70, AUC 0.80, wrongly declined 0.06 (the dev split the general model's settings were chosen on).
     assert report["citation_at_1"] >= 0.75 and report["answer_recall"] >= 0.65
     assert report["confidence_auc"] >= 0.75 and report["wrongly_declined"] <= 0.1
 
