@@ -41,7 +41,7 @@ from colnato_qa.engine import QAEngine  # noqa: E402
 from colnato_qa.evaluation.calibration import CalibrationRecord, declined_shares, highest_threshold_within  # noqa: E402
 from colnato_qa.evaluation.encoder_folds import FOLDS_SUBDIR, HeldOutEncoders, training_record  # noqa: E402
 from colnato_qa.evaluation.fitting import (  # noqa: E402
-    boosted_classifier, crossfit_feature_rows, feature_matrix, fit_boosted_answerability)
+    boosted_classifier, crossfit_feature_rows, feature_matrix, fit_boosted_answerability, target_labels)
 from colnato_qa.files import file_sha256  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 
@@ -91,7 +91,7 @@ def main(out: Path | None) -> None:
     groups, per_article = [], {}
     for held, rows in rows_by_article.items():
         others = [r for article, rs in rows_by_article.items() if article != held for r in rs]
-        fitted = boosted_classifier().fit(feature_matrix(others), [getattr(r, TARGET) for r in others])
+        fitted = boosted_classifier().fit(feature_matrix(others), target_labels(others, TARGET))
         scores = fitted.predict_proba(feature_matrix(rows))[:, 1]
         groups.append([CalibrationRecord(f"{held}:{i}", float(p), r.label, r.answerable)
                        for i, (r, p) in enumerate(zip(rows, scores))])

@@ -32,7 +32,8 @@ from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
 from colnato_qa.components.selector import SentenceSelector  # noqa: E402
 from colnato_qa.engine import QAEngine  # noqa: E402
 from colnato_qa.evaluation.encoder_folds import FOLDS_SUBDIR, HeldOutEncoders, training_record  # noqa: E402
-from colnato_qa.evaluation.fitting import crossfit_feature_rows, feature_matrix, feature_rows  # noqa: E402
+from colnato_qa.evaluation.fitting import (  # noqa: E402
+    crossfit_feature_rows, feature_matrix, feature_rows, target_labels)
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 from colnato_qa.evaluation.runner import run_items  # noqa: E402
 
@@ -88,7 +89,7 @@ def models() -> None:
         out = []
         for held in fitted_on + [PA[0]]:
             train = [r for a in fitted_on if a != held for r in rows[a]]
-            model = make().fit(feature_matrix(train), [getattr(r, target) for r in train])
+            model = make().fit(feature_matrix(train), target_labels(train, target))
             scores = model.predict_proba(feature_matrix(rows[held]))[:, 1]
             out.append(roc_auc_score([r.answerable for r in rows[held]], scores))
         return out

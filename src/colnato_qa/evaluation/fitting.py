@@ -105,7 +105,8 @@ BOOSTING = {"max_depth": 3, "learning_rate": 0.1, "max_iter": 200}
 TARGETS = ("answerable", "label")
 
 
-def _target(rows: Sequence[FitRow], target: str) -> np.ndarray:
+def target_labels(rows: Sequence[FitRow], target: str) -> np.ndarray:
+    """What the trees learn for each row: whether it is answerable, or answerable and right (``TARGETS``)."""
     if target not in TARGETS:
         raise ColnatoError(f"Unknown fitting target {target!r}; valid targets: {', '.join(TARGETS)}.")
     return np.array([bool(r.answerable if target == "answerable" else r.label) for r in rows])
@@ -134,7 +135,7 @@ def fit_boosted_answerability(rows: Sequence[FitRow], target: str = "answerable"
 
     from ..components.boosted_trees import from_sklearn
 
-    x, y = feature_matrix(rows), _target(rows, target)
+    x, y = feature_matrix(rows), target_labels(rows, target)
     if y.all() or not y.any():
         raise ColnatoError(f"Fitting needs rows of both kinds for the target {target!r}.")
     k = min(folds, int(y.sum()), int((~y).sum()))
