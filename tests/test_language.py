@@ -40,6 +40,15 @@ def test_foreign_lean_compares_frequencies():
     ("nato program purpose results", "en"),
     ("Santos and the OTAN", "en"),
     ("Santos", "en"),                             # only names: nothing says it is not English
+    # Names the article does not hold are names too, though Spanish text uses them more than English text.
+    ("Bogotá", "en"),
+    ("Medellín", "en"),
+    ("Álvaro Uribe Vélez", "en"),
+    ("Iván Duque", "en"),
+    # ... but not another language's everyday words, capitalised as first word or as a German noun.
+    ("Quién", "es"),
+    ("¿Medellín?", "es"),                         # asked with Spanish's opening mark
+    ("Rolle Kolumbien", "de"),
     ("U.S. role", "en"),                          # initials are set aside like acronyms
     # English's own closed-class words make it English, whatever it quotes.
     ("What did the Fuerzas Armadas de Colombia do?", "en"),
@@ -54,6 +63,12 @@ def test_foreign_lean_compares_frequencies():
 ])
 def test_language_of_short_questions(identifier, question, code):
     assert identifier.run(question).code == code
+
+
+@pytest.mark.parametrize("question", ["Presidente Uribe", "Qué", "Wann"])
+def test_everyday_words_of_other_languages_are_not_names(identifier, question):
+    # Capitalised, and English text uses them, but they lean far more to another language than names do.
+    assert not identifier.run(question).english
 
 
 def test_english_guess_reports_the_english_probability(identifier):
