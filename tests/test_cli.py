@@ -100,6 +100,28 @@ def test_batch_errors_name_the_line(run, tmp_path, content, message):
     assert "Traceback" not in r.output
 
 
+@pytest.mark.parametrize("good", [1, 33])
+def test_a_bad_line_loses_none_of_the_answers_before_it(run, tmp_path, good):
+    # One good line, or a full group of 32 and one more: every line before the bad one is answered and written.
+    f = tmp_path / "q.jsonl"
+    lines = [json.dumps({"id": i, "question": "Who wrote this article?"}) for i in range(good)]
+    f.write_text("\n".join(lines + ["not json"]) + "\n", encoding="utf-8")
+    out = tmp_path / "a.jsonl"
+    r = run("ask", "--batch", str(f), "--out", str(out))
+    assert r.exit_code == 1
+    assert f"line {good + 1}: not valid JSON" in r.output
+    assert f"The {good} answers to the lines before it were written." in r.output
+    assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == list(range(good))
+
+
+def test_batch_file_with_a_byte_order_mark(run, tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "Who wrote this article?"}).encode() + b"\n")
+    r = run("ask", "--batch", str(f))
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["answer"] == "Ferdinand Miracle"
+
+
 @pytest.mark.parametrize("args, message", [
     (["ask", ""], "The question is empty"),
     (["ask", "   "], "The question is empty"),

@@ -5,8 +5,8 @@ inside a JSON string is part of its line), each line checked against ``AskReques
 read, and answered in groups of ``BATCH_SIZE``; each group's answers are written and flushed as
 soon as they are ready, in the input's order. Memory is bounded per line: a line longer than
 ``MAX_LINE_BYTES`` is refused (it is never read whole), so a file of any length runs in the same
-memory. The first bad line stops the run with its line number; the answers to the lines before
-it have been written.
+memory. The first bad line stops the run with its line number; the lines before it are answered
+and written first. A byte-order mark before the first line (as Notepad writes) is skipped.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def read_lines(stream: IO[bytes], path: Path) -> Iterator[tuple[int, str]]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise click.ClickException(f"{path}, line {number}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")   # a UTF-8 byte-order mark, as some editors write
         if text.strip():
             yield number, text
 
@@ -71,13 +73,19 @@ def parse_line(path: Path, number: int, line: str, settings: Any) -> dict:
 
 
 def read_batches(stream: IO[bytes], path: Path, settings: Any, size: int = BATCH_SIZE) -> Iterator[list[dict]]:
-    """The file's requests, checked, in groups of ``size``."""
+    """The file's requests, checked, in groups of ``size``. At a bad line the requests before it are yielded
+    first, then its error is raised: nothing read before a bad line is lost."""
     group: list[dict] = []
-    for number, line in read_lines(stream, path):
-        group.append(parse_line(path, number, line, settings))
-        if len(group) == size:
+    try:
+        for number, line in read_lines(stream, path):
+            group.append(parse_line(path, number, line, settings))
+            if len(group) == size:
+                yield group
+                group = []
+    except click.ClickException:
+        if group:
             yield group
-            group = []
+        raise
     if group:
         yield group
 
