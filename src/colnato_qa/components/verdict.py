@@ -5,7 +5,8 @@ so given only where it is clear: the question must ask yes or no (it opens with 
 quote must cover most of what the question asks about (``min_coverage`` of its content terms), and the
 answer must be confident. Then a sentence that negates ("does not obligate", "without compromising",
 "nor") answers a question that does not with No; a sentence without negation answers a question without
-negation with Yes. Anything else (a negated question, mixed polarity) gets no verdict. Closed-class
+negation with Yes, provided it holds every number the question names ("in 2019?" is not answered Yes by
+"in 2021"). Anything else (a negated question, mixed polarity) gets no verdict. Closed-class
 English only (auxiliaries, negators); the thresholds were chosen on the yes/no questions of the forms
 train and dev sets (scripts/measure_verdicts.py).
 """
@@ -27,6 +28,7 @@ _DENIAL_RE = re.compile(r"\b(?:not|never|nor|cannot)\b|n[’']t\b", re.I)
 # Focus words make a yes/no question turn on something a sentence rarely settles ("only", "already", "first").
 _FOCUS_RE = re.compile(r"\b(?:only|just|already|still|yet|ever|first|all|every|really|entirely|completely|fully)\b", re.I)
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 MIN_COVERAGE = 0.5          # for No: of the question's content terms, the share the denying sentence holds
 YES_COVERAGE = 0.67         # for Yes: the sentence must hold more of what is asked
@@ -68,6 +70,12 @@ class VerdictReader:
             return None
         if _DENIAL_RE.search(sentence):
             return "no"
-        if _NEGATION_RE.search(sentence) or _FOCUS_RE.search(asked) or coverage < self.yes_coverage:
-            return None
+        if (_NEGATION_RE.search(sentence) or _FOCUS_RE.search(asked) or coverage < self.yes_coverage
+                or not numbers_of(asked) <= numbers_of(sentence)):
+            return None       # "signed in 2019?" against "signed in 2021": the quote does not say yes
         return "yes"
+
+
+def numbers_of(text: str) -> set[str]:
+    """The numbers a text writes, as values: "1,500" and "1500" alike."""
+    return {n.replace(",", "") for n in _NUMBER_RE.findall(text)}
