@@ -114,6 +114,21 @@ def test_a_bad_line_loses_none_of_the_answers_before_it(run, tmp_path, good):
     assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == list(range(good))
 
 
+def test_readable_answer_leads_with_the_verdict(run):
+    r = run("ask", "Is Colombia obliged to protect the NATO member states?")   # written for this test
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == "No:"
+    assert "does not obligate Colombia" in r.stdout.splitlines()[1]
+
+
+def test_full_width_question_reads_as_ascii(run):
+    # As East Asian keyboards type it; the answer is the one to the ASCII question.
+    r = run("ask", "--json", "Ｗｈｅｎ ｗａｓ ｔｈｅ ＩＴＰＰ ｓｉｇｎｅｄ？")
+    assert r.exit_code == 0, r.output
+    answer = json.loads(r.stdout)
+    assert not answer["abstained"] and "2021" in answer["answer"] and answer["language"] == "en"
+
+
 def test_batch_file_with_a_byte_order_mark(run, tmp_path):
     f = tmp_path / "q.jsonl"
     f.write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "Who wrote this article?"}).encode() + b"\n")

@@ -23,6 +23,15 @@ def fold(text: str, *, keep_case: bool = False) -> str:
     return text if keep_case else text.casefold()
 
 
+_WIDE = re.compile("[\u3000\uff01-\uff5e]+")
+
+
+def fold_width(text: str) -> str:
+    """Full-width letters, digits and punctuation (as East Asian keyboards type them: "Ｗｈｅｎ ｗａｓ") and the
+    ideographic space read as their ASCII forms; everything else is left as typed."""
+    return _WIDE.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens (keeps "u.s", "2002-2010", "nato's" whole)."""
     return _WORD.findall(fold(text))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ..components.verdict import VERDICTS
 from ..errors import ColnatoError
 from ..offline import pin_offline_environment
 from . import common
@@ -85,6 +86,9 @@ def _format_answer(d: dict) -> str:
                 text = c["text"] if len(c["text"]) < 160 else c["text"][:157] + "..."
                 lines.append(f"  [{i}] paragraph {c['paragraph']}: {text}")
         return "\n".join(lines)
+    verdict = VERDICTS.get(str(d.get("verdict") or "").lower())
+    if verdict:
+        lines.append(f"{verdict}:")          # the chat page's bold Yes or No, where the quote settles it
     lines.append(_with_short_answer(d))
     lines.append(f"(confidence {d['confidence']:.2f})")
     for i, c in enumerate(d["citations"][:3], 1):

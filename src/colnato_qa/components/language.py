@@ -31,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ..lexicon import FILLERS, FUNCTION_WORDS, STOPWORDS
+from ..text import fold_width
 from .language_model import load_identifier, load_word_frequencies
 
 #: The languages told apart (ISO 639-1); the engine answers in English and replies in the others.
@@ -152,6 +153,7 @@ class LanguageIdentifier:
     def run(self, question: str) -> LanguageGuess:
         # Names, acronyms ("OTAN") and initials ("U.S.") are the same in every language: set aside (a question
         # of three words or more typed in capitals keeps its words).
+        question = fold_width(question)
         typed = words_of(question)
         capitals = question.isupper() and len(typed) >= 3
         words = [w for w in typed if fold_accents(w) not in self.names and (capitals or not w.isupper())]

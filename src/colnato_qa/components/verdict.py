@@ -30,6 +30,8 @@ _FOCUS_RE = re.compile(r"\b(?:only|just|already|still|yet|ever|first|all|every|r
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
+#: How a verdict is shown to the reader (the chat page, `colnato-qa ask`).
+VERDICTS = {"yes": "Yes", "no": "No"}
 MIN_COVERAGE = 0.5          # for No: of the question's content terms, the share the denying sentence holds
 YES_COVERAGE = 0.67         # for Yes: the sentence must hold more of what is asked
 MIN_CONFIDENCE = 0.5

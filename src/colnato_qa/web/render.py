@@ -25,6 +25,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..components.verdict import VERDICTS
 from .templates import macro
 
 ABSTAIN_TEXT = "The article doesn't say."
@@ -43,7 +44,6 @@ NEXT_LABEL = "You could also ask:"
 COPY_LABEL = "Copy the quote"
 WELCOME_TEXT = "Try one of these questions, or type your own below:"
 LANGUAGE_NOTE = "I read and answer questions in English."
-VERDICTS = {"yes": "Yes", "no": "No"}
 ASK_HREF = "#ask"
 MAX_CITATIONS_SHOWN = 3
 SNIPPET_CHARS = 70
