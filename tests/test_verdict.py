@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from colnato_qa.components.verdict import VerdictReader, numbers_of
+from colnato_qa.components.verdict import VerdictReader
+from colnato_qa.text import number_values
 
 SIGNED = "The treaty was signed in 2021 by the two governments."
 DENIED = "The agreement does not oblige the members to defend each other."
@@ -33,5 +34,19 @@ def test_no_verdict_below_the_confidence():
     assert VerdictReader().run("Was the treaty signed in 2021?", SIGNED, confidence=0.3) is None
 
 
-def test_numbers_are_read_as_values():
-    assert numbers_of("about 1,500 troops in 2021, 3.5 percent") == {"1500", "2021", "3.5"}
+def test_a_year_inside_the_quote_s_span_of_years_is_held():
+    assert VerdictReader().run("Was the minister in office in 2015?",
+                               "The minister (2010-2018) led the talks in office.", confidence=0.9) == "yes"
+
+
+@pytest.mark.parametrize("text, values", [
+    ("about 1,500 troops in 2021, 3.5 percent", {"1500", "2021", "3.5"}),
+    ("Santos (2010-2013)", {"2010", "2011", "2012", "2013"}),
+    ("from 2001 to 2003", {"2001", "2002", "2003"}),
+    ("between 1998 and 1999", {"1998", "1999"}),
+    ("pages 10-12", {"10", "12"}),                 # not years: no span
+    ("from 1900 to 2020", {"1900", "2020"}),       # longer than MAX_YEAR_SPAN: the ends only
+    ("version v2.3", set()),
+])
+def test_numbers_are_read_as_values(text, values):
+    assert number_values(text) == values

@@ -23,6 +23,24 @@ def fold(text: str, *, keep_case: bool = False) -> str:
     return text if keep_case else text.casefold()
 
 
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+# A span of years as the article writes it or as a reader asks it: "2010-2018", "2010–2018", "from 2010 to 2018",
+# "between 2010 and 2018".
+_YEAR_SPAN = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\s*(?:[-\u2013\u2014]|to|and|until|till|through)\s*(1[5-9]\d\d|2\d\d\d)\b",
+                        re.IGNORECASE)
+MAX_YEAR_SPAN = 100
+
+
+def number_values(text: str) -> set[str]:
+    """The numbers a text writes, as values ("1,500" and "1500" alike), with every year inside a span of years
+    ("(2010-2018)" holds 2015)."""
+    values = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for first, last in _YEAR_SPAN.findall(text):
+        if 0 < int(last) - int(first) <= MAX_YEAR_SPAN:
+            values.update(str(y) for y in range(int(first), int(last) + 1))
+    return values
+
+
 _WIDE = re.compile("[\u3000\uff01-\uff5e]+")
 
 

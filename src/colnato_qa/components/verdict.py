@@ -6,7 +6,7 @@ quote must cover most of what the question asks about (``min_coverage`` of its c
 answer must be confident. Then a sentence that negates ("does not obligate", "without compromising",
 "nor") answers a question that does not with No; a sentence without negation answers a question without
 negation with Yes, provided it holds every number the question names ("in 2019?" is not answered Yes by
-"in 2021"). Anything else (a negated question, mixed polarity) gets no verdict. Closed-class
+"in 2021"; "in 2015?" is by "(2010-2018)"). Anything else (a negated question, mixed polarity) gets no verdict. Closed-class
 English only (auxiliaries, negators); the thresholds were chosen on the yes/no questions of the forms
 train and dev sets (scripts/measure_verdicts.py).
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..lexicon import AUXILIARIES
-from ..text import content_terms
+from ..text import content_terms, number_values
 
 _AUX = "|".join(a.replace("'", "'?") for a in AUXILIARIES)
 # A yes/no question: an auxiliary opens the asking sentence (after an optional "so", "ok", "and" ...).
@@ -28,7 +28,6 @@ _DENIAL_RE = re.compile(r"\b(?:not|never|nor|cannot)\b|n[’']t\b", re.I)
 # Focus words make a yes/no question turn on something a sentence rarely settles ("only", "already", "first").
 _FOCUS_RE = re.compile(r"\b(?:only|just|already|still|yet|ever|first|all|every|really|entirely|completely|fully)\b", re.I)
 _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
-_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 #: How a verdict is shown to the reader (the chat page, `colnato-qa ask`).
 VERDICTS = {"yes": "Yes", "no": "No"}
@@ -67,17 +66,14 @@ class VerdictReader:
         if not _YES_NO_RE.match(asked) or confidence < self.min_confidence:
             return None
         terms = set(content_terms(asked))
-        coverage = len(terms & set(content_terms(sentence))) / len(terms) if terms else 0.0
+        held = set(content_terms(sentence)) | number_values(sentence)     # a year inside "(2010-2018)" is held
+        coverage = len(terms & held) / len(terms) if terms else 0.0
         if coverage < self.min_coverage or _NEGATION_RE.search(asked):
             return None
         if _DENIAL_RE.search(sentence):
             return "no"
         if (_NEGATION_RE.search(sentence) or _FOCUS_RE.search(asked) or coverage < self.yes_coverage
-                or not numbers_of(asked) <= numbers_of(sentence)):
+                or not number_values(asked) <= number_values(sentence)):
             return None       # "signed in 2019?" against "signed in 2021": the quote does not say yes
         return "yes"
 
-
-def numbers_of(text: str) -> set[str]:
-    """The numbers a text writes, as values: "1,500" and "1500" alike."""
-    return {n.replace(",", "") for n in _NUMBER_RE.findall(text)}
