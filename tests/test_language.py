@@ -54,6 +54,11 @@ def test_foreign_lean_compares_frequencies():
     ("What did the Fuerzas Armadas de Colombia do?", "en"),
     ("is the deal a fait accompli for Santos", "en"),
     ("QUIÉN FIRMÓ EL ACUERDO CON LA ALIANZA", "es"),   # typed in capitals: the words still count
+    # English's auxiliary before a name, which German's "Was" (what) is not; unless what follows leans foreign.
+    ("Was Santos pro OTAN?", "en"),
+    ("Was Uribe ein Partner?", "de"),
+    ("Was Kolumbien jemals Partner?", "de"),
+    ("Is Santos lid van de partij?", "nl"),
     # Other languages, however short.
     ("Uribe y la OTAN", "es"),
     ("¿Quién fue Santos?", "es"),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ..lexicon import FILLERS, FUNCTION_WORDS, STOPWORDS
+from ..lexicon import AUXILIARIES, FILLERS, FUNCTION_WORDS, STOPWORDS
 from ..text import fold_width
 from .language_model import load_identifier, load_word_frequencies
 
@@ -166,12 +166,29 @@ class LanguageIdentifier:
         zipf = [_frequencies().zipf(w) for w in words]
         if not capitals and not _INVERTED.search(question) and all(map(_name_like, words, zipf)):
             return LanguageGuess("en", english)      # names the article does not hold: "Bogotá", "Álvaro Uribe Vélez"
+        if self._inverted_english(typed):
+            # "Was Uribe pro NATO?": English's auxiliary before a name, which German's "Was" (what) is not; the
+            # words after it must lean clearly foreign ("Is Colombia lid van de NAVO?"), py3langid aside.
+            words, zipf = words[1:] or words, zipf[1:] or zipf
+            return LanguageGuess("en" if self.lean(words, zipf) <= self.strong_lean else self._likeliest(words, zipf, ranks),
+                                 english)
         lean = self.lean(words, zipf)
         if not (lean > self.strong_lean or (english < self.max_english and lean > self.weak_lean)):
             return LanguageGuess("en", english)
-        code = max(CANDIDATES[1:],
+        return LanguageGuess(self._likeliest(words, zipf, ranks), english)
+
+    @staticmethod
+    def _likeliest(words: list[str], zipf: list[dict[str, float]], ranks: dict[str, float]) -> str:
+        """The other language whose words these most are, py3langid's probability weighed in."""
+        return max(CANDIDATES[1:],
                    key=lambda c: sum(z[c] for z in zipf) / len(words) + LANGID_WEIGHT * ranks.get(c, 0.0))
-        return LanguageGuess(code, english)
+
+    def _inverted_english(self, typed: list[str]) -> bool:
+        """An English auxiliary opens the question and a name follows it ("Was Uribe ...", "Did Santos ...")."""
+        if len(typed) < 2 or typed[0].lower() not in AUXILIARIES:
+            return False
+        second = typed[1]
+        return fold_accents(second) in self.names or _name_like(second, _frequencies().zipf(second))
 
 
 @lru_cache(maxsize=1)
