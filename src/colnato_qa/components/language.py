@@ -41,7 +41,7 @@ STRONG_LEAN = 0.5           # a lean (Zipf points) above which a question is for
 WEAK_LEAN = 0.0             # ... and above which it is, when py3langid gives English less than MAX_ENGLISH
 ENGLISH_MARKER_LEAN = -1.0  # a closed-class English word at most this foreign marks its question English
 LANGID_WEIGHT = 2.0         # Zipf points one unit of py3langid's probability is worth, in naming the language
-NAME_LEAN = 2.5             # a capitalised word English text also uses, leaning foreign no more than this, is a name
+NAME_LEAN = 2.0             # a capitalised word English text also uses, leaning foreign no more than this, is a name
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # An elided article or preposition before a word ("d'Uribe", "l'OTAN", "qu'est"): read as two words, so that the
@@ -54,9 +54,11 @@ _INVERTED = re.compile("[¿¡]")
 
 
 def _name_like(word: str, zipf: dict[str, float]) -> bool:
-    """A capitalised word that English text also uses, not much more often in another language: a name ("Bogotá",
-    "Medellín", "Vélez": 1.7 to 1.9 Zipf points more common in Spanish), the same in every language. Another
-    language's everyday words lean further ("Qué" 3.5, "Presidente" 3.1, German's capitalised "Bedeutung" 3.1)."""
+    """A capitalised word that English text also uses, not much more often in another language: a name ("Cartagena",
+    "Medellín", "Bogotá", "Vélez": 1.3 to 1.9 Zipf points more common in Spanish), the same in every language.
+    Another language's everyday words lean further: greetings ("Hola" 2.2, "Bonjour" 2.3), "Presidente" 3.1,
+    German's capitalised "Bedeutung" 3.1, "Qué" 3.5. A name that leans as far ("Duque" 2.1) is read as the
+    language it leans to, as before."""
     return word[0].isupper() and zipf["en"] > 0.0 and _lean_of(zipf) <= NAME_LEAN
 
 
