@@ -48,6 +48,19 @@ def test_every_gold_answer_is_quoted_at_its_offsets(engine, gold_id):
     assert a.abstained == (a.confidence < engine.settings.abstain_threshold)
 
 
+@pytest.mark.parametrize("message, says", [
+    ("hi there!", "Hello!"),
+    ("thanks a lot", "You're welcome!"),
+    ("who are you?", "I'm a chatbot that answers questions about the article"),
+])
+def test_small_talk_gets_a_reply_not_a_quote(engine, message, says):
+    # The CLI and the HTTP API reply as the chat page does; nothing is quoted or cited.
+    a = engine.ask(message)
+    assert a.abstained and a.answer is None and a.reason == "small_talk"
+    assert a.reply.startswith(says) and a.suggestions and not a.citations
+    assert a.to_dict()["reason"] == "small_talk"
+
+
 @pytest.mark.parametrize("gold_id", KNOWN)
 def test_cited_paragraph_holds_the_gold_evidence(engine, gold_id):
     """The sentence chosen; whether its confidence clears the threshold is the calibration's (the gate's

@@ -15,12 +15,11 @@ from hypothesis import strategies as st
 from colnato_qa.chunking import Chunker
 from colnato_qa.corpus import load_corpus, parse_document
 from colnato_qa.web import render
-from colnato_qa.components.small_talk import KINDS, SmallTalk
+from colnato_qa.components.small_talk import KINDS, REPLIES, SmallTalk
 from colnato_qa.web.chat_ui import (
     EXAMPLE_QUESTIONS,
     FEEDBACK_REASONS,
     QUESTION_DISPLAY_CHARS,
-    SMALL_TALK_REPLIES,
     ChatController,
     chat_messages,
 )
@@ -431,7 +430,7 @@ def test_small_talk_kinds_and_typos():
     assert talk.run("thnaks") == "thanks"
     assert talk.run("hey, what can you do?") == "about"
     assert talk.run("") is None and talk.run("hi " * 20) is None
-    assert set(SMALL_TALK_REPLIES) == set(KINDS)
+    assert set(REPLIES) == set(KINDS)
     with pytest.raises(ValueError, match="max_words"):
         SmallTalk(max_words=0)
 

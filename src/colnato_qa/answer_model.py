@@ -59,9 +59,10 @@ class AnswerModel(BaseModel):
     verdict: Literal["yes", "no"] | None = Field(
         description="For a yes/no question whose quote clearly settles it: yes or no; otherwise null.")
     language: str = Field(description="ISO 639-1 code of the question's language (the engine answers English).")
-    reason: Literal["not_in_article", "other_language", "unclear_reference", "false_premise"] | None = Field(
+    reason: Literal["not_in_article", "other_language", "unclear_reference", "false_premise", "small_talk"] | None = Field(
         description="Why it abstained; null when answered.")
     reply: str | None = Field(
         description="A message to show instead of a quote (in the question's language), e.g. for a question not "
-                    "in English or a pronoun with nothing to refer to; null otherwise.")
+                    "in English, a pronoun with nothing to refer to, or small talk such as \"hi\" or \"thanks\"; null "
+                    "otherwise.")
     suggestions: list[str] = Field(description="Questions the article answers, offered with a reply.")

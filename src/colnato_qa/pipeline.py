@@ -31,6 +31,7 @@ from .components.reader import EarlierTurn, QuestionReader, ReadingContext
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import SelectionQuery, SentenceSelector, idf
 from .components.short_answer import ShortAnswerExtractor
+from .components.small_talk import SmallTalk, reply, topic
 from .components.short_answer_gate import load_short_answer_gate, short_answer_features
 from .components.verdict import VerdictReader, is_yes_no, negated
 from .encoders import Encoder
@@ -68,6 +69,7 @@ class AnsweringPipeline:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader or QuestionReader(settings.history_turns_used)
+        self.small_talk = SmallTalk()
         self.retriever = retriever or HybridRetriever(settings.retrieval, settings.top_k, settings.rrf_k,
                                                       adaptive=settings.adaptive_fusion)
         self.adapter = adapter if adapter is not None else QueryAdapter.identity()
@@ -213,14 +215,19 @@ class AnsweringPipeline:
 
     def triaged(self, q: str, state: IndexState, read: ReadQuestion) -> Answer | None:
         """A reply that quotes nothing, when one is due: a question not in English (the engine reads
-        English only: said in the asker's language), or a pronoun with nothing to refer to ("When was it
-        signed?" asked first: which one?). None: answer the question."""
+        English only: said in the asker's language), small talk ("hi", "thanks": components/small_talk.py),
+        or a pronoun with nothing to refer to ("When was it signed?" asked first: which one?). None: answer
+        the question."""
         # A question in a form the engine reads as English (about the article itself, "tl;dr") is English.
         guess = state.languages.run(q) if self.about_the_article(q, state) is None else None
         if guess is not None and not guess.english:
             return Answer(q, None, True, 0.0, language=guess.code, reason="other_language",
                           reply=english_only_reply(guess.code), suggestions=self.suggested_questions,
                           trace=Trace(route="other_language", read=_read_stage(read, guess.code)))
+        kind = self.small_talk.run(q)
+        if kind is not None:    # "hi", "thanks", "who are you?": a reply, as the chat page gives it
+            return Answer(q, None, True, 0.0, reason="small_talk", reply=reply(kind, topic(state.documents)),
+                          suggestions=self.suggested_questions, trace=Trace(route="small_talk", read=_read_stage(read)))
         if read.unresolved is None or self.article_intent(read, state)[0] is not None:
             return None
         return Answer(q, None, True, 0.0, interpreted_as=read.interpreted_as, reason="unclear_reference",

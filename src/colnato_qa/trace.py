@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 #: How a question was answered: quoted from a chosen sentence, from the byline and front matter, summed up
 #: from the conclusion and the lead, or replied to without a quote (not English; a pronoun with nothing to
 #: refer to).
-ROUTES = ("sentence", "metadata", "summary", "other_language", "unclear_reference")
+ROUTES = ("sentence", "metadata", "summary", "other_language", "unclear_reference", "small_talk")
 
 #: Rules that decline a question whatever the answerability model's confidence: "what does X stand for?" when
 #: the article never spells X out (components/expansions.py).

@@ -157,7 +157,7 @@ class ShortAnswer:
 
 #: Why an answer abstained: the article does not say; the question is not in English; a pronoun has nothing
 #: to refer to; the question takes for granted what the quote contradicts.
-ABSTAIN_REASONS = ("not_in_article", "other_language", "unclear_reference", "false_premise")
+ABSTAIN_REASONS = ("not_in_article", "other_language", "unclear_reference", "false_premise", "small_talk")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Small talk: greetings, thanks, goodbyes, "who are you?" and bare acknowledgements ("ok").
 
 ``SmallTalk().run(text) -> str | None``: the kind of small talk ``text`` is ("greeting",
-"thanks", "farewell", "about", "acknowledgement"), or None when it asks something else.
+"thanks", "farewell", "about", "acknowledgement"), or None when it asks something else;
+``reply(kind, topic)`` what the bot says back (the engine's ``reply``, the chat page's message).
 
 A message is small talk when it is short and *every* word of it belongs to the conversational
 phrases below (general English, no word of any article): "hi there!", "thanks a lot",
@@ -16,7 +17,32 @@ import re
 
 from rapidfuzz.distance import OSA
 
+from collections.abc import Sequence
+from typing import Any
+
 KINDS = ("about", "thanks", "farewell", "greeting", "acknowledgement")   # the order ties are broken in
+
+# What a reply to small talk says, by kind; {topic} is what the bot knows (``topic``).
+REPLIES = {
+    "greeting": "Hello! I answer questions about {topic}, quoting it word for word.",
+    "thanks": "You're welcome! Ask me anything else about {topic}.",
+    "farewell": "Goodbye! Come back with more questions about {topic}.",
+    "about": "I'm a chatbot that answers questions about {topic}. Every answer is a quote from it, "
+             "with a link to where it says so; when it doesn't say, I tell you.",
+    "acknowledgement": "Anything else you'd like to know about {topic}?",
+}
+
+
+def topic(documents: Sequence[Any]) -> str:
+    """What the bot knows, for its own sentences: "the article “<title>”"."""
+    if len(documents) == 1:
+        return f"the article “{documents[0].title.split(':')[0].strip()}”"
+    return f"{len(documents)} articles"
+
+
+def reply(kind: str, about: str) -> str:
+    """What the bot says to small talk of ``kind`` (KINDS), ``about`` being its ``topic``."""
+    return REPLIES[kind].format(topic=about)
 
 # Phrases of each kind, as runs of words (apostrophes dropped: "what's" is "whats").
 _PHRASES: dict[str, tuple[str, ...]] = {

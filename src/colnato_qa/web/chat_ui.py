@@ -39,7 +39,7 @@ from typing import Any
 import gradio as gr
 
 from ..components.next_questions import NextQuestions
-from ..components.small_talk import SmallTalk
+from ..components.small_talk import SmallTalk, reply, topic
 from ..errors import InvalidHistoryError, InvalidQuestionError
 from ..request import AskRequest
 from ..settings import Settings, default_of
@@ -76,15 +76,6 @@ PLACEHOLDER = "Ask about the article…"
 UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error has been logged; press Retry to ask again."
 # Refused questions are kept (and shown) cut to this many characters.
 QUESTION_DISPLAY_CHARS = 400
-# What a reply to small talk says, by kind (components.small_talk); {topic} is what the bot knows.
-SMALL_TALK_REPLIES = {
-    "greeting": "Hello! I answer questions about {topic}, quoting it word for word.",
-    "thanks": "You're welcome! Ask me anything else about {topic}.",
-    "farewell": "Goodbye! Come back with more questions about {topic}.",
-    "about": "I'm a chatbot that answers questions about {topic}. Every answer is a quote from it, "
-             "with a link to where it says so; when it doesn't say, I tell you.",
-    "acknowledgement": "Anything else you'd like to know about {topic}?",
-}
 # What a thumbs down can say was wrong (each is a button; the chosen one is logged as ``reason``).
 FEEDBACK_REASONS = (
     "It doesn't answer my question",
@@ -121,13 +112,6 @@ def chat_messages(turns: Sequence[Turn]) -> list[Message]:
         messages.append({"role": "user", "content": render.render_question(display_question(turn["question"]))})
         messages.append({"role": "assistant", "content": turn["reply"]})
     return messages
-
-
-def topic(documents: Sequence[Any]) -> str:
-    """What the bot knows, for its own sentences: "the article “<title>”"."""
-    if len(documents) == 1:
-        return f"the article “{documents[0].title.split(':')[0].strip()}”"
-    return f"{len(documents)} articles"
 
 
 class ChatController:
@@ -172,7 +156,7 @@ class ChatController:
         kind = self.small_talk.run(question)
         if kind is None:
             return None
-        message = SMALL_TALK_REPLIES[kind].format(topic=self.topic)
+        message = reply(kind, self.topic)
         return {"question": question, "ok": False, "retryable": False, "small_talk": kind,
                 "reply": render.render_small_talk(message, self.suggestions[:3])}
 
