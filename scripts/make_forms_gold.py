@@ -17,6 +17,10 @@ and, for the cross-article tests (issue 22), on articles kept in their own corpu
   corpus/articles/upland-fibre/gold/train.jsonl  train_forms_article4 (brief R), split "train"
   corpus/articles/kestrava-charge/gold/train.jsonl  train_forms_article5 (brief R), split "train"
   corpus/articles/estravia-id/gold/train.jsonl   train_forms_article6 (brief R), split "train"
+  corpus/articles/tarn-valley-hospitals/gold/train.jsonl  train_forms_article7 (brief R), split "train"
+  corpus/articles/hollin-fells-wolves/gold/train.jsonl    train_forms_article8 (brief R), split "train"
+  corpus/articles/castremont-games/gold/train.jsonl       train_forms_article9 (brief R), split "train"
+  corpus/articles/saint-aubrel-cap/gold/train.jsonl       train_forms_article10 (brief R), split "train"
 The writers quoted the article body (title and byline included); nothing is rewritten but the split,
 except the few evidence strings in FIXES: the writers of the new articles saw the whole file, front
 matter included, and quoted three lines the engine never reads as text (a "publisher:" line and the
@@ -49,6 +53,10 @@ SETS = {
     "../articles/upland-fibre/gold/train.jsonl": (("train_forms_article4.jsonl",), "train"),
     "../articles/kestrava-charge/gold/train.jsonl": (("train_forms_article5.jsonl",), "train"),
     "../articles/estravia-id/gold/train.jsonl": (("train_forms_article6.jsonl",), "train"),
+    "../articles/tarn-valley-hospitals/gold/train.jsonl": (("train_forms_article7.jsonl",), "train"),
+    "../articles/hollin-fells-wolves/gold/train.jsonl": (("train_forms_article8.jsonl",), "train"),
+    "../articles/castremont-games/gold/train.jsonl": (("train_forms_article9.jsonl",), "train"),
+    "../articles/saint-aubrel-cap/gold/train.jsonl": (("train_forms_article10.jsonl",), "train"),
 }
 
 # Evidence that quotes the article file's front matter or Markdown, which the corpus loader does not

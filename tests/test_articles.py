@@ -31,7 +31,12 @@ GOLD_FILES = {  # gold file -> (its corpus folder, its split)
     "upland-fibre/gold/train.jsonl": (ARTICLES / "upland-fibre", "train"),
     "kestrava-charge/gold/train.jsonl": (ARTICLES / "kestrava-charge", "train"),
     "estravia-id/gold/train.jsonl": (ARTICLES / "estravia-id", "train"),
+    "tarn-valley-hospitals/gold/train.jsonl": (ARTICLES / "tarn-valley-hospitals", "train"),
+    "hollin-fells-wolves/gold/train.jsonl": (ARTICLES / "hollin-fells-wolves", "train"),
+    "castremont-games/gold/train.jsonl": (ARTICLES / "castremont-games", "train"),
+    "saint-aubrel-cap/gold/train.jsonl": (ARTICLES / "saint-aubrel-cap", "train"),
 }
+FITTED_ON = sorted({folder for folder, split in GOLD_FILES.values() if split == "train"} - {PORT_ARDLEY})
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +56,7 @@ def port_ardley(port_ardley_index, embedder) -> QAEngine:
 # -- the folders and their gold --------------------------------------------------------------------
 def test_each_article_is_a_corpus_of_its_own_that_the_default_corpus_does_not_read():
     assert [d.doc_id for d in load_corpus(ROOT / "corpus")] == ["colombia-path-to-nato-partnership"]
-    for folder in (PORT_ARDLEY, OPEN_COLUMNS, ARTICLES / "upland-fibre", ARTICLES / "kestrava-charge",
-                   ARTICLES / "estravia-id"):
+    for folder in [PORT_ARDLEY, *FITTED_ON]:
         (doc,) = load_corpus(folder)
         assert doc.author and doc.publisher and doc.title
         assert "CC0" in doc.metadata["source"]
@@ -82,6 +86,7 @@ def test_the_splits_file_holds_the_second_article_out_and_the_others_in():
     assert {"corpus/articles/port-ardley/gold/train.jsonl", "corpus/articles/port-ardley/gold/dev.jsonl",
             "corpus/articles/open-columns/gold/train.jsonl", "corpus/articles/upland-fibre/gold/train.jsonl",
             "corpus/articles/kestrava-charge/gold/train.jsonl", "corpus/articles/estravia-id/gold/train.jsonl"} <= set(splits["seen"])
+    assert {f"corpus/articles/{folder.name}/gold/train.jsonl" for folder in FITTED_ON} <= set(splits["seen"])
 
 
 # -- honest signals for an article with no fitted adapter (issue 22, item 4) -----------------------

@@ -99,7 +99,7 @@ def models() -> None:
                                                       early_stopping=False, random_state=0)
 
     print("model, target | AUC held out: " + ", ".join(a.rsplit("/", 1)[-1] for a in fitted_on) + ", port-ardley"
-          + " | mean of the three")
+          + " | mean of the training articles")
     candidates = [("logistic", "label", lambda: LogisticRegression(C=10.0, max_iter=5000)),
                   ("logistic", "answerable", lambda: LogisticRegression(C=10.0, max_iter=5000)),
                   ("trees d3 0.1 x200", "label", trees(3, 0.1, 200))]
