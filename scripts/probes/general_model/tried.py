@@ -6,9 +6,9 @@
     .venv/bin/python scripts/probes/general_model/tried.py ranker        # a learned sentence ranker (~1 min)
 
 Not part of the product; the figures are in docs/ablation.md ("Issue 22, round 3: what did not help"). The
-first two read the feature rows as compare.py does (the five training articles held out in turn, port-ardley
-train and dev scored by a model fitted on the five); ROC AUC of answerable against unanswerable. ``near_miss``
-and ``ranker`` read the four training articles other than colombia (whose rows need its fold encoders) and
+first two read the feature rows as compare.py does (each training article held out in turn, port-ardley
+train and dev scored by a model fitted on them all); ROC AUC of answerable against unanswerable. ``near_miss``
+and ``ranker`` read the training articles other than colombia (whose rows need its fold encoders) and
 port-ardley (train and dev; dev for the ranker) through the engine without an adapter. No test split is read.
 """
 
@@ -62,7 +62,7 @@ def held_out(rows: dict[str, list], name: str, make, weigh=None) -> None:
         model = make().fit(feature_matrix(train), target_labels(train, "answerable"), sample_weight=weights)
         scores = model.predict_proba(feature_matrix(rows[held]))[:, 1]
         aucs.append(roc_auc_score([r.answerable for r in rows[held]], scores))
-    print(f"{name:44s} " + " ".join(f"{a:.3f}" for a in aucs) + f" | mean of five {np.mean(aucs[:-1]):.3f}",
+    print(f"{name:44s} " + " ".join(f"{a:.3f}" for a in aucs) + f" | mean of the training articles {np.mean(aucs[:-1]):.3f}",
           flush=True)
 
 
@@ -135,7 +135,7 @@ def near_miss() -> None:
 
     fitted_on = [a for a in data if a != PA[0]]
     names = ("missing from the sentence", "missing from the passage", "missing from the article")
-    for label, chosen in [("the features (four articles)", ())] + [(n, (i,)) for i, n in enumerate(names)] + [
+    for label, chosen in [("the features", ())] + [(n, (i,)) for i, n in enumerate(names)] + [
             ("all three", (0, 1, 2))]:
         aucs = []
         for held in fitted_on + [PA[0]]:
@@ -143,7 +143,7 @@ def near_miss() -> None:
             x = lambda rs: np.array([r[1] + [r[2][i] for i in chosen] for r in rs])  # noqa: E731
             model = trees().fit(x(train), [r[0] for r in train])
             aucs.append(roc_auc_score([r[0] for r in data[held]], model.predict_proba(x(data[held]))[:, 1]))
-        print(f"{label:44s} " + " ".join(f"{a:.3f}" for a in aucs) + f" | mean of four {np.mean(aucs[:-1]):.3f}")
+        print(f"{label:44s} " + " ".join(f"{a:.3f}" for a in aucs) + f" | mean of the training articles {np.mean(aucs[:-1]):.3f}")
 
 
 def ranker() -> None:

@@ -37,7 +37,8 @@ def _looks_like_acronym(token: str) -> bool:
     return len(letters) >= 2 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
 
 
-def _letters_in_order(acronym: str, initials: str) -> bool:
+def letters_in_order(acronym: str, initials: str) -> bool:
+    """``acronym``'s letters occur in ``initials`` in order (case as given): "ITPP" in "ITPP", "BI" in "NBI"."""
     it = iter(initials)
     return all(c in it for c in acronym if c.isalpha())
 
@@ -47,7 +48,7 @@ def spelled_out_in(text: str) -> set[str]:
     found = {_key(m.group(1)) for m in _BRACKETED_RE.finditer(text) if _looks_like_acronym(m.group(1))}
     for m in _FOLLOWED_RE.finditer(text):
         initials = "".join(_CAPITAL_RE.findall(m.group(2)))
-        if _letters_in_order(_key(m.group(1)), initials):
+        if letters_in_order(_key(m.group(1)), initials):
             found.add(_key(m.group(1)))
     return found
 

@@ -44,6 +44,7 @@ from .. import question as qmod
 from ..lexicon import QUESTION_PREPOSITIONS, SPAN_KIND_LABELS
 from ..text import content_terms
 from ..types import Span
+from .expansions import letters_in_order
 
 # -- what the question asks for --------------------------------------------------------------------
 DATE, NUMBER, PERSON, PLACE, EXPANSION, REASON, THING, ACTION = (
@@ -279,8 +280,8 @@ class ShortAnswerExtractor:
         """The name spelled out before "(ACRONYM)": the noun phrase whose core ends right before it."""
         toks = text_tokens.tokens
         for i in range(lo + 1, hi):
-            if toks[i].word == "(" and any(
-                    a.lower() == toks[i + 1].word for a in asked.acronyms):
+            acronym = next((a.lower() for a in asked.acronyms if a.lower() == toks[i + 1].word), None)
+            if toks[i].word == "(" and acronym is not None:
                 j = i - 1
                 # Walk back over the name: proper nouns, adjectives and the function words between them.
                 first = j
@@ -291,6 +292,13 @@ class ShortAnswerExtractor:
                     first -= 1
                 while first < j and toks[first].pos in ("ADP", "CCONJ"):
                     first += 1
+                # The name starts at the word that gives the acronym its first letter, when a later word does and
+                # the name from there still holds its letters: "the NATO Building Integrity (BI)" spells out
+                # "Building Integrity"; "the Revolutionary Armed Forces of Colombia (FARC)" stays whole.
+                if toks[first].word[:1] != acronym[:1]:
+                    first = next((k for k in range(first + 1, j + 1) if toks[k].word[:1] == acronym[:1] and
+                                  letters_in_order(acronym, "".join(toks[t].word[:1] for t in range(k, j + 1)))),
+                                 first)
                 yield _Candidate(first, j, j, "EXPANSION")
 
     def _trim(self, parse: ParsedText, cand: _Candidate) -> _Candidate | None:
