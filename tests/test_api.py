@@ -163,6 +163,11 @@ def test_wrong_method_is_405(client):
 
 
 # -- health and schema ---------------------------------------------------------------------------
+def test_healthz_answers_head_for_monitors(client):
+    response = client.head("/healthz")
+    assert response.status_code == 200 and response.content == b""
+
+
 def test_healthz_reports_the_index(client, web_engine):  # noqa: F811
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -142,6 +142,7 @@ def test_batch_file_with_a_byte_order_mark(run, tmp_path):
     (["ask", "   "], "The question is empty"),
     (["ask", "x" * 1001], "the limit is 1000"),
     (["ask", "what\x01now"], "control characters"),
+    (["ask", "When \udcff ITPP signed"], "bytes that are not valid UTF-8 text"),   # a shell argument not in UTF-8
     (["ask"], "Give a QUESTION or --batch FILE"),
     (["fit", "corpus/gold/natural/train.jsonl", "--adapter-features", "both"], "'cross-fitted', 'in-sample'"),
 ])

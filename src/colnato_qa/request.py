@@ -103,6 +103,10 @@ class AskRequest(BaseModel):
     def _question_rules(cls, value: Any, info: ValidationInfo) -> str:
         if not isinstance(value, str):
             raise ValueError(f"The question must be a string, got {_json_type(value)}.")
+        if any(unicodedata.category(c) == "Cs" for c in value):
+            # A lone surrogate: bytes that were not UTF-8 (a shell argument in another encoding) or broken JSON.
+            raise ValueError("The question holds bytes that are not valid UTF-8 text; type it again or save it as "
+                             "UTF-8, and ask again.")
         bad = _control_characters(value)
         if bad:
             raise ValueError(f"The question contains control characters ({', '.join(bad[:5])}); "

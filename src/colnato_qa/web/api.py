@@ -125,7 +125,8 @@ def build_router(engine: Any, gate: AskGate, chat_state: Callable[[], str] = lam
             status_code=405, headers={"Allow": "POST"},
         )
 
-    @router.get(HEALTH_PATH, response_model=HealthModel, tags=["ops"], summary="Liveness and index facts")
+    @router.api_route(HEALTH_PATH, methods=["GET", "HEAD"], response_model=HealthModel, tags=["ops"],
+                      summary="Liveness and index facts")
     async def healthz() -> HealthModel:
         manifest = engine.manifest
         counts = manifest.get("counts") or {}
