@@ -21,9 +21,13 @@ and, for the cross-article tests (issue 22), on articles kept in their own corpu
   corpus/articles/hollin-fells-wolves/gold/train.jsonl    train_forms_article8 (brief R), split "train"
   corpus/articles/castremont-games/gold/train.jsonl       train_forms_article9 (brief R), split "train"
   corpus/articles/saint-aubrel-cap/gold/train.jsonl       train_forms_article10 (brief R), split "train"
+  corpus/articles/karrick-dams/gold/train.jsonl            train_forms_article11 (brief R), split "train"
+  corpus/articles/harlan-plains-school-week/gold/train.jsonl train_forms_article12 (brief R), split "train"
+  corpus/articles/brackwater-field/gold/train.jsonl        train_forms_article13 (brief R), split "train"
+  corpus/articles/elverstow-retreat/gold/train.jsonl       train_forms_article14 (brief R), split "train"
 The writers quoted the article body (title and byline included); nothing is rewritten but the split,
 except the few evidence strings in FIXES: the writers of the new articles saw the whole file, front
-matter included, and quoted three lines the engine never reads as text (a "publisher:" line and the
+matter included, and quoted four lines the engine never reads as text (a "publisher:" line and the
 "# " of the headline). Those are mended here, in the open, and the raw files are left as written.
 """
 
@@ -57,6 +61,10 @@ SETS = {
     "../articles/hollin-fells-wolves/gold/train.jsonl": (("train_forms_article8.jsonl",), "train"),
     "../articles/castremont-games/gold/train.jsonl": (("train_forms_article9.jsonl",), "train"),
     "../articles/saint-aubrel-cap/gold/train.jsonl": (("train_forms_article10.jsonl",), "train"),
+    "../articles/karrick-dams/gold/train.jsonl": (("train_forms_article11.jsonl",), "train"),
+    "../articles/harlan-plains-school-week/gold/train.jsonl": (("train_forms_article12.jsonl",), "train"),
+    "../articles/brackwater-field/gold/train.jsonl": (("train_forms_article13.jsonl",), "train"),
+    "../articles/elverstow-retreat/gold/train.jsonl": (("train_forms_article14.jsonl",), "train"),
 }
 
 # Evidence that quotes the article file's front matter or Markdown, which the corpus loader does not
@@ -67,6 +75,7 @@ FIXES = {
     "rY046": "Port Ardley Bet on the Sea. Did the Desalination Plant Pay Off?",  # was "# Port Ardley ..."
     "rY048": None,                                                               # was "publisher: The Coastal Ledger"
     "rZ023": None,                                                               # was "publisher: The Northern Review of Ideas"
+    "rU006": None,                                                               # was "publisher: The Tarrow Valley Ledger"
 }
 
 

@@ -35,6 +35,10 @@ GOLD_FILES = {  # gold file -> (its corpus folder, its split)
     "hollin-fells-wolves/gold/train.jsonl": (ARTICLES / "hollin-fells-wolves", "train"),
     "castremont-games/gold/train.jsonl": (ARTICLES / "castremont-games", "train"),
     "saint-aubrel-cap/gold/train.jsonl": (ARTICLES / "saint-aubrel-cap", "train"),
+    "karrick-dams/gold/train.jsonl": (ARTICLES / "karrick-dams", "train"),
+    "harlan-plains-school-week/gold/train.jsonl": (ARTICLES / "harlan-plains-school-week", "train"),
+    "brackwater-field/gold/train.jsonl": (ARTICLES / "brackwater-field", "train"),
+    "elverstow-retreat/gold/train.jsonl": (ARTICLES / "elverstow-retreat", "train"),
 }
 FITTED_ON = sorted({folder for folder, split in GOLD_FILES.values() if split == "train"} - {PORT_ARDLEY})
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/probes/general_model/tried.py constraints   # monotonic trees (~1 min)
     .venv/bin/python scripts/probes/general_model/tried.py weights       # each article weighed alike (~1 min)
-    .venv/bin/python scripts/probes/general_model/tried.py near_miss     # features for questions the article nearly answers (~1 min)
+    .venv/bin/python scripts/probes/general_model/tried.py near_miss     # features for near misses, numbers (~1 min)
     .venv/bin/python scripts/probes/general_model/tried.py ranker        # a learned sentence ranker (~1 min)
 
 Not part of the product; the figures are in docs/ablation.md ("Issue 22, round 3: what did not help"). The
@@ -32,7 +32,7 @@ from colnato_qa.components.selector import idf  # noqa: E402
 from colnato_qa.evaluation.fitting import feature_matrix, target_labels  # noqa: E402
 from colnato_qa.evaluation.gold import load_gold  # noqa: E402
 from colnato_qa.evaluation.metrics import contains_answer  # noqa: E402
-from colnato_qa.text import content_terms, surface_forms  # noqa: E402
+from colnato_qa.text import content_terms, number_values, surface_forms  # noqa: E402
 from colnato_qa.vocabulary import soft_credit  # noqa: E402
 
 # The sign a feature "should" have on answerability, for monotonic trees.
@@ -102,7 +102,8 @@ def _articles(split_of_pa: tuple[str, ...]):
 
 def near_miss() -> None:
     """The most informative question word missing from the chosen sentence, its passage or the article (soft
-    credit for near words, as vocabulary_coverage gives it), added to the features."""
+    credit for near words, as vocabulary_coverage gives it), or the share of the question's numbers the sentence
+    does not hold (text.number_values: "in 2015" is held by "(2010-2018)"), added to the features."""
     data = {}
     for corpus, index, paths in _articles(PA_SPLITS["near_miss"]):
         engine = bare(corpus, index).variant(threshold=0.0)
@@ -129,14 +130,17 @@ def near_miss() -> None:
                      max(w[t] * (1 - credit(t, passage)) for t in terms) / top,
                      max(w[t] * (1 - (1.0 if state.bm25.df(t) > 0 else
                                       soft_credit(state.vocabulary.similarity(surface.get(t, t))))) for t in terms) / top]
+            asked = number_values(trace.read.text)    # the numbers the question names that the sentence does not hold
+            extra.append(len(asked - number_values(answer.answer)) / len(asked) if asked else 0.0)
             recs.append((item.answerable, [round(trace.answerability.features[f], 6) for f in FEATURES], extra))
         data[corpus] = recs
     from sklearn.metrics import roc_auc_score
 
     fitted_on = [a for a in data if a != PA[0]]
-    names = ("missing from the sentence", "missing from the passage", "missing from the article")
+    names = ("missing from the sentence", "missing from the passage", "missing from the article",
+             "numbers the sentence lacks")
     for label, chosen in [("the features", ())] + [(n, (i,)) for i, n in enumerate(names)] + [
-            ("all three", (0, 1, 2))]:
+            ("the first three", (0, 1, 2))]:
         aucs = []
         for held in fitted_on + [PA[0]]:
             train = [r for a in fitted_on if a != held for r in data[a]]
