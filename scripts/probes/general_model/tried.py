@@ -1,5 +1,7 @@
-"""Probe (issue 22, round 3): four ideas for an article nobody fitted for, measured and not shipped.
+"""Probe (issue 22, round 3): how the model for an article nobody fitted for grows with the articles it is fitted
+on, and four ideas measured and not shipped.
 
+    .venv/bin/python scripts/probes/general_model/tried.py curve         # port-ardley's AUC as articles are added (~2 min)
     .venv/bin/python scripts/probes/general_model/tried.py constraints   # monotonic trees (~1 min)
     .venv/bin/python scripts/probes/general_model/tried.py weights       # each article weighed alike (~1 min)
     .venv/bin/python scripts/probes/general_model/tried.py near_miss     # features for near misses, numbers (~1 min)
@@ -64,6 +66,31 @@ def held_out(rows: dict[str, list], name: str, make, weigh=None) -> None:
         aucs.append(roc_auc_score([r.answerable for r in rows[held]], scores))
     print(f"{name:44s} " + " ".join(f"{a:.3f}" for a in aucs) + f" | mean of the training articles {np.mean(aucs[:-1]):.3f}",
           flush=True)
+
+
+def curve() -> None:
+    """port-ardley (train and dev) scored by trees fitted on k of the small training articles, mean over every
+    choice of k (up to 20 choices), alone and with colombia's questions."""
+    import itertools
+    import random
+
+    from sklearn.metrics import roc_auc_score
+
+    rows = article_rows()
+    small = [a for a in rows if a not in (PA[0], "corpus")]
+    truth = [r.answerable for r in rows[PA[0]]]
+
+    def auc(train):
+        model = trees().fit(feature_matrix(train), target_labels(train, "answerable"))
+        return roc_auc_score(truth, model.predict_proba(feature_matrix(rows[PA[0]]))[:, 1])
+
+    print("small articles fitted on | port-ardley AUC: alone, with colombia (mean over choices)")
+    for k in range(1, len(small) + 1):
+        choices = list(itertools.combinations(small, k))
+        choices = random.Random(k).sample(choices, min(20, len(choices)))
+        alone = [auc([r for a in c for r in rows[a]]) for c in choices]
+        both = [auc([r for a in c for r in rows[a]] + rows["corpus"]) for c in choices]
+        print(f"{k:2d} | {np.mean(alone):.3f} {np.mean(both):.3f}", flush=True)
 
 
 def constraints() -> None:
@@ -190,7 +217,7 @@ def ranker() -> None:
 
 
 if __name__ == "__main__":
-    probes = {"constraints": constraints, "weights": weights, "near_miss": near_miss, "ranker": ranker}
+    probes = {"curve": curve, "constraints": constraints, "weights": weights, "near_miss": near_miss, "ranker": ranker}
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what not in probes:
         sys.exit("usage: tried.py " + " | ".join(probes))
