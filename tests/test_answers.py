@@ -147,6 +147,16 @@ def test_questions_about_the_article_are_answered_from_its_metadata(engine, ques
     assert later.answer == expected and later.interpreted_as is None
 
 
+@pytest.mark.parametrize("question", ["Who is Ferdinand Miracle?", "who's miracle", "and who is ferdinand miracle"])
+def test_a_question_naming_the_author_is_answered_from_the_byline(engine, question):
+    a = engine.ask(question)
+    assert not a.abstained and a.answer == "by Ferdinand Miracle" and a.citations[0].passage.paragraph == 0
+
+
+def test_who_is_a_name_the_byline_does_not_hold_is_not_about_the_author(engine):
+    assert engine.ask("Who is Juan Manuel Santos?").citations[0].passage.paragraph != 0
+
+
 def test_article_date_not_in_metadata_is_declined(engine):
     assert "date" not in engine.documents[0].metadata
     a = engine.ask("Article published when?")

@@ -151,7 +151,7 @@ class AnsweringPipeline:
 
     def about_the_article(self, text: str, state: IndexState) -> metadata.MetaMatch | None:
         """What ``text`` asks about the article itself (its author, title, what it is about), or None."""
-        return self.metadata.run(text, state.title_words)
+        return self.metadata.run(text, state.title_words, state.author_names)
 
     def _about_the_article_as_before(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
         """Whether ``question`` asks about the article itself ("who wrote it?") right after a question that

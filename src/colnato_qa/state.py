@@ -48,6 +48,7 @@ class IndexState:
     _parses: dict[str, ParsedText | None] = field(default_factory=dict)
     _languages: LanguageIdentifier | None = None
     _title_words: frozenset[str] | None = None
+    _author_names: frozenset[str] | None = None
     _spelled_out: SpelledOutAcronyms | None = None
     sentences: SentenceRetriever | None = None
 
@@ -110,6 +111,15 @@ class IndexState:
         if self._title_words is None:
             self._title_words = frozenset(w.strip("'’").lower() for d in self.documents for w in words(d.title or ""))
         return self._title_words
+
+    @property
+    def author_names(self) -> frozenset[str]:
+        """The documents' authors' names, each lower case with its words joined by one space ("ferdinand miracle"),
+        and each name's last word alone ("miracle"): how people name the writer."""
+        if self._author_names is None:
+            names = {" ".join(w.strip("'’").lower() for w in words(d.author or "")) for d in self.documents}
+            self._author_names = frozenset(n for name in names if name for n in (name, name.split()[-1]))
+        return self._author_names
 
     def holds_term(self, word: str) -> bool:
         """Does any passage hold a content term of ``word`` (its stem, BM25's vocabulary)?"""

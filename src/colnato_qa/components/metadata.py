@@ -55,7 +55,7 @@ MIN_CONFIDENCE = 0.6
 
 @dataclass(frozen=True)
 class MetaMatch:
-    intent: str          # author, publisher, title, about, date
+    intent: str          # author, byline (a question naming the author), publisher, title, about, summary, date
     confidence: float    # share of the asking sentence's words that belong to a question about the article
 
 
@@ -63,17 +63,28 @@ class MetadataAnswerer:
     def __init__(self, min_confidence: float = MIN_CONFIDENCE) -> None:
         self.min_confidence = min_confidence
 
-    def run(self, question: str, title_words: frozenset[str] = frozenset()) -> MetaMatch | None:
+    def run(self, question: str, title_words: frozenset[str] = frozenset(),
+            author_names: frozenset[str] = frozenset()) -> MetaMatch | None:
         """The metadata intent of the sentence of ``question`` that asks it, or None. ``title_words``: the
-        words of the corpus's titles (lower case). A slip in a word about articles ("who's the auther of this
+        words of the corpus's titles (lower case); ``author_names``: its authors' names ("ferdinand miracle",
+        "miracle"), so that "who is Ferdinand Miracle?" asks who wrote it. A slip in a word about articles ("who's the auther of this
         peice") is read as that word. The pipeline asks this of one question at several stages: the answer
         is kept for the latest questions."""
-        return _match(question, title_words, self.min_confidence)
+        return _match(question, title_words, self.min_confidence, author_names)
+
+
+# "Who is Ferdinand Miracle?", "who's miracle": a question naming the article's author and nothing else.
+_WHO_IS_RE = re.compile(r"^\W*(?:and\s+|so\s+)?(?:who\s+is|who's|whos|who\s+was|who\s+the\s+\w+\s+is)\s+(?P<name>.+?)\W*$", re.I)
 
 
 @lru_cache(maxsize=4096)
-def _match(question: str, title_words: frozenset[str], min_confidence: float) -> MetaMatch | None:
+def _match(question: str, title_words: frozenset[str], min_confidence: float,
+           author_names: frozenset[str] = frozenset()) -> MetaMatch | None:
     best: MetaMatch | None = None
+    for sentence in _SENTENCE_RE.findall(question) or [question]:
+        named = _WHO_IS_RE.match(sentence.strip())
+        if named and " ".join(w.strip("'’") for w in words(named.group("name"))) in author_names:
+            return MetaMatch("byline", 1.0)
     question = _WORD_RE.sub(_repaired, question)
     for sentence in _SENTENCE_RE.findall(question) or [question]:
         intent = _intent(sentence)
@@ -125,6 +136,10 @@ def answer(intent: str, passages: list[Passage], doc_meta: dict[str, dict[str, s
     by_kind: dict[str, Passage] = {}
     for p in passages:
         by_kind.setdefault(p.kind, p)
+    if intent == "byline" and (by_kind.get("byline") or by_kind.get("metadata")) is not None:
+        # "Who is Ferdinand Miracle?": the line that says they wrote it ("by Ferdinand Miracle").
+        p = by_kind.get("byline") or by_kind["metadata"]
+        return p, Span(0, len(p.text.rstrip()))
     if intent == "title" or intent in ABOUT_THE_WHOLE:
         p = by_kind.get("title")
         return (p, Span(0, len(p.text))) if p is not None and p.text.strip() else None
