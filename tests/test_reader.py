@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from colnato_qa.components.followup import GROUP, PERSON, THING, Mention, choose_antecedent, needs_context, rewrite
+from colnato_qa.components.followup import (GROUP, PERSON, THING, Mention, choose_antecedent, needs_context, rewrite,
+                                            substituted)
 from colnato_qa.components.mentions import Gazetteer
 from colnato_qa.components.reader import EarlierTurn, QuestionReader, ReadingContext
 from colnato_qa.request import HistoryTurn as Turn
@@ -168,3 +169,27 @@ def test_a_question_with_a_british_spelled_subject_is_not_elliptical():
     g = Gazetteer({"cyber defense": THING})
     find = lambda text: g.find(text, from_answer=False)  # noqa: E731
     assert needs_context("why is cyber defence so important according to the article", "ITPP was signed", find) is None
+
+
+# -- the earlier question asked again of a new subject ------------------------------------------------------
+@pytest.mark.parametrize("question, earlier, reading", [
+    ("what about Torres?", "When did Ana Torres sign the ABC?", None),        # the same person: nothing to swap
+    ("and the Treaty?", "When was the ABC signed?", "When was the Treaty signed?"),
+    ("what about the 1990 Treaty?", "When was the ABC signed?", "When was the 1990 Treaty signed?"),
+    ("and why did Torres sign it?", "When was the ABC signed?", None),       # more than a subject
+    ("and the farmers?", "When was the ABC signed?", None),                  # no group in the earlier question
+])
+def test_substituted(question, earlier, reading):
+    assert substituted(question, earlier, GAZETTEER_FIND) == reading
+
+
+def test_an_opener_and_a_new_name_ask_the_earlier_question_again():
+    history = ["When was the ABC signed?"]
+    r = read("and the Treaty?", history, {history[0]: "The ABC was signed in 1990."})
+    assert r.text == r.interpreted_as == "When was the Treaty signed?" and r.refers_back
+
+
+def test_a_subject_is_not_swapped_after_an_unconfident_answer():
+    history = ["When was the ABC signed?"]
+    r = read("and the Treaty?", history, {history[0]: None})
+    assert r.text != "When was the Treaty signed?"

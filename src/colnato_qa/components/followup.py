@@ -268,6 +268,49 @@ def choose_antecedent(mentions: Sequence[Mention], follow: FollowUp, question: s
     return (from_answer or people or [None])[0]
 
 
+# "and Santos?", "what about the IPCP?": an opener, then only the new subject.
+_SUBSTITUTION_RE = re.compile(r"^\s*(?:and|but|so|also|what about|how about|then)\s+(?:for\s+|with\s+)?(?P<rest>.+?)[\s?.!]*$",
+                              re.I)
+
+
+def _is_a_name(phrase: str) -> bool:
+    """Every word of the phrase but "the", "of" and "and" is capitalised ("Uribe", "the ITPP", "the Building
+    Integrity Program"): a name, which can be swapped whole; "the ITPP focus" is not."""
+    return all(w[:1].isupper() or w.lower() in ("the", "of", "and") for w in re.findall(r"[\w’'-]+", phrase))
+
+
+def opens_a_substitution(question: str) -> bool:
+    """Whether ``question`` may ask the earlier question again of a new subject ("and Santos?"): a cheap first
+    look, before the earlier turns are read."""
+    return _SUBSTITUTION_RE.match(question) is not None
+
+
+def substituted(question: str, earlier_question: str, find: Callable[[str], Sequence[Mention]]) -> str | None:
+    """The earlier question asked again of a new subject, when ``question`` is only an opener and that subject:
+    "what about Santos?" after "When was Uribe president?" asks "When was Santos president?". The new subject
+    replaces the earlier question's first mention of the same kind (a person for a person); None when the
+    question says more than that, or the earlier question has no such mention that is a name."""
+    m = _SUBSTITUTION_RE.match(question)
+    if m is None:
+        return None
+    found = list(find(m.group("rest")))
+    if len(found) != 1:
+        return None
+    new, subject = found[0], m.group("rest").strip()
+    named = {w.lower() for w in _words(new.text)} | {"the", "a", "an", "of"}
+    leftover = [w for w in re.findall(r"[\w’'-]+", subject) if w.lower() not in named and not w.isdigit()]
+    if leftover:
+        return None       # "and why did Santos do it?": more than a subject
+    old = next((e for e in find(earlier_question) if e.kind == new.kind and _is_a_name(e.text)
+                and new.text.lower() not in e.text.lower() and e.text.lower() not in new.text.lower()), None)
+    if old is None:
+        return None
+    i = earlier_question.lower().find(old.text.lower())
+    if i < 0:
+        return None
+    return earlier_question[:i] + subject + earlier_question[i + len(old.text):]
+
+
 def read_with(question: str, earlier_question: str) -> str:
     """A follow-up as it is searched when read with the earlier question (an elliptical question, a pronoun that
     stands for a thing): the reader's reading, and the encoder's training text for a follow-up."""

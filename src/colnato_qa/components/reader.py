@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
 from ..text import fold_width
-from .followup import PERSON, choose_antecedent, needs_context, read_with, rewrite
+from .followup import PERSON, choose_antecedent, needs_context, opens_a_substitution, read_with, rewrite, substituted
 from .mentions import Gazetteer
 
 # How many earlier user turns are searched for the last answered one.
@@ -58,7 +58,8 @@ class QuestionReader:
         if not self.turns_used or not any(t.role == "user" for t in turns):
             return False
         text = context.spell(question) if self.repair_typos else question
-        return needs_context(text, None, lambda t: context.gazetteer.find(t, from_answer=False)) is not None
+        return (opens_a_substitution(text)
+                or needs_context(text, None, lambda t: context.gazetteer.find(t, from_answer=False)) is not None)
 
     def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
         question = fold_width(question)
@@ -79,9 +80,12 @@ class QuestionReader:
         if not self.turns_used or not any(t.role == "user" for t in turns):
             return None
         find = lambda text: context.gazetteer.find(text, from_answer=False)  # noqa: E731
+        earlier = self._last_answered(context)
+        again = substituted(question, earlier.question, find) if earlier is not None else None
+        if again is not None:       # "what about Santos?" after "When was Uribe president?"
+            return ReadQuestion(again, again, earlier.question, refers_back=True)
         if needs_context(question, None, find) is None:
             return None
-        earlier = self._last_answered(context)
         if earlier is None:
             return None
         follow = needs_context(question, f"{earlier.question} {earlier.answer}", find)
