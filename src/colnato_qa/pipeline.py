@@ -31,8 +31,8 @@ from .components.reader import EarlierTurn, QuestionReader, ReadingContext
 from .components.retriever import HybridRetriever, Rankers
 from .components.selector import SelectionQuery, SentenceSelector, idf
 from .components.short_answer import ShortAnswerExtractor
-from .components.small_talk import SmallTalk, reply, topic
 from .components.short_answer_gate import load_short_answer_gate, short_answer_features
+from .components.small_talk import SmallTalk, reply, topic
 from .components.verdict import VerdictReader, is_yes_no, negated
 from .encoders import Encoder
 from .lexicon import STOPWORDS

@@ -13,7 +13,9 @@ names are the same in every language and tip short questions either way. Two sig
 
 A question that holds one of English's own closed-class words (``ENGLISH_MARKER_LEAN``: "what", "the", "did") is
 English, and so is one made only of names the article does not hold ("Bogotá", "Medellín": capitalised words
-that English text also uses, leaning foreign by at most ``NAME_LEAN``). Otherwise it is taken as not English when it leans clearly foreign (``STRONG_LEAN``), or when py3langid
+that English text also uses, leaning foreign by at most ``NAME_LEAN``), and one that opens with an English
+auxiliary before a name ("Was Uribe pro NATO?": German's "Was" is "what") unless the rest leans clearly foreign.
+Otherwise it is taken as not English when it leans clearly foreign (``STRONG_LEAN``), or when py3langid
 gives English less than ``MAX_ENGLISH`` and it leans foreign at all (``WEAK_LEAN``). Which language: the one whose
 words are the most common (mean Zipf), plus ``LANGID_WEIGHT`` times py3langid's probability for it. The
 thresholds were chosen on corpus/gold/languages/dev.jsonl and the English training and dev questions

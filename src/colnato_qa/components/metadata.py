@@ -67,14 +67,15 @@ class MetadataAnswerer:
             author_names: frozenset[str] = frozenset()) -> MetaMatch | None:
         """The metadata intent of the sentence of ``question`` that asks it, or None. ``title_words``: the
         words of the corpus's titles (lower case); ``author_names``: its authors' names ("ferdinand miracle",
-        "miracle"), so that "who is Ferdinand Miracle?" asks who wrote it. A slip in a word about articles ("who's the auther of this
-        peice") is read as that word. The pipeline asks this of one question at several stages: the answer
+        "miracle"), so that "who is Ferdinand Miracle?" asks who wrote it. A slip in a word about articles
+        ("who's the auther of this peice") is read as that word. The pipeline asks this of one question at several stages: the answer
         is kept for the latest questions."""
         return _match(question, title_words, self.min_confidence, author_names)
 
 
 # "Who is Ferdinand Miracle?", "who's miracle": a question naming the article's author and nothing else.
-_WHO_IS_RE = re.compile(r"^\W*(?:and\s+|so\s+)?(?:who\s+is|who's|whos|who\s+was|who\s+the\s+\w+\s+is)\s+(?P<name>.+?)\W*$", re.I)
+_WHO_IS_RE = re.compile(r"^\W*(?:and\s+|so\s+)?(?:who\s+is|who's|whos|who\s+was|who\s+the\s+\w+\s+is)\s+"
+                        r"(?P<name>.+?)\W*$", re.I)
 
 
 @lru_cache(maxsize=4096)
