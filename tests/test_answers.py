@@ -61,6 +61,12 @@ def test_small_talk_gets_a_reply_not_a_quote(engine, message, says):
     assert a.to_dict()["reason"] == "small_talk"
 
 
+def test_a_question_that_opens_with_small_talk_is_answered_as_the_question(engine):
+    question = "Who led Colombia once Uribe had left office?"    # written for this test
+    plain, greeted = engine.ask(question), engine.ask("hi, " + question)
+    assert greeted.answer == plain.answer and greeted.confidence == pytest.approx(plain.confidence)
+
+
 @pytest.mark.parametrize("gold_id", KNOWN)
 def test_cited_paragraph_holds_the_gold_evidence(engine, gold_id):
     """The sentence chosen; whether its confidence clears the threshold is the calibration's (the gate's

@@ -110,7 +110,8 @@ def test_a_bad_line_loses_none_of_the_answers_before_it(run, tmp_path, good):
     r = run("ask", "--batch", str(f), "--out", str(out))
     assert r.exit_code == 1
     assert f"line {good + 1}: not valid JSON" in r.output
-    assert f"The {good} answers to the lines before it were written." in r.output
+    assert ("The answer to the line before it was written." if good == 1 else
+            f"The {good} answers to the lines before it were written.") in r.output
     assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == list(range(good))
 
 

@@ -139,12 +139,14 @@ class AnsweringPipeline:
         )
 
     def leans_on_history(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
+        question = self.small_talk.without_opening(question)
         if self._about_the_article_as_before(question, turns, state):
             return False
         return self.reader.leans_on_history(question, turns, self.reading_context(state))
 
     def read(self, question: str, turns: list[HistoryTurn], state: IndexState,
              earlier: tuple[EarlierTurn, ...] = ()) -> ReadQuestion:
+        question = self.small_talk.without_opening(question)   # "hi, who is Uribe?" reads "who is Uribe?"
         if self._about_the_article_as_before(question, turns, state):
             turns = []
         return self.reader.run(question, turns, self.reading_context(state, earlier))

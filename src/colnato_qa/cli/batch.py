@@ -105,6 +105,7 @@ def answer_batches(engine: Any, batches: Iterator[list[dict]], out: IO[str]) -> 
             written += len(group)
     except click.ClickException as exc:       # a bad line further on
         if written:
-            exc.message += f" The {written} answers to the lines before it were written."
+            exc.message += (" The answer to the line before it was written." if written == 1 else
+                            f" The {written} answers to the lines before it were written.")
         raise
     return written

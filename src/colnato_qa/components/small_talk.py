@@ -54,7 +54,8 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "thanks": (
         "thanks", "thank you", "thank u", "thx", "ty", "cheers", "much appreciated", "appreciate it",
-        "thanks a lot", "many thanks", "gracias", "merci",
+        "thanks a lot", "many thanks", "gracias", "merci", "that helps", "that helped", "thats helpful", "helpful",
+        "very helpful", "good job", "great job", "well done", "nice one",
     ),
     "farewell": (
         "bye", "goodbye", "bye bye", "see you", "see ya", "see you later", "later", "good night", "farewell",
@@ -68,6 +69,7 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     "acknowledgement": (
         "ok", "okay", "k", "cool", "great", "nice", "good", "got it", "i see", "alright", "all right", "fine",
         "perfect", "awesome", "wow", "interesting", "yes", "no", "yeah", "nope", "sure", "hmm", "lol",
+        "makes sense", "that makes sense",
     ),
 }
 # Words that may come with any of them ("hi there bot", "thanks so much").
@@ -76,6 +78,8 @@ there all everyone everybody folks friend buddy mate bot chatbot assistant again
 a lot oh well and then please just for the help
 """.split())
 MAX_WORDS = 8
+# Small talk, a comma or a mark, then the rest of the message.
+_OPENING = re.compile(r"^\s*(?P<talk>[^,.!?;:]+)[,.!?;:]+\s*(?P<rest>\S.*)$", re.S)
 MIN_FUZZY_CHARS = 4
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -114,6 +118,14 @@ class SmallTalk:
                     return None
                 i += 1
         return next((kind for kind in KINDS if kind in found), None)
+
+    def without_opening(self, text: str) -> str:
+        """``text`` without the small talk it opens with, when a question follows: "hi, who is Uribe?" asks "who
+        is Uribe?"; "thanks! and when was it signed?" asks "and when was it signed?". Anything else as it is."""
+        m = _OPENING.match(text or "")
+        if m is None or self.run(m.group("talk")) is None or self.run(m.group("rest")) is not None:
+            return text
+        return m.group("rest")
 
     def _known(self, word: str) -> str | None:
         """``word`` as a conversational word (itself, or one edit away when long enough), else None."""
