@@ -13,7 +13,7 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -125,8 +125,12 @@ def build_router(engine: Any, gate: AskGate, chat_state: Callable[[], str] = lam
             status_code=405, headers={"Allow": "POST"},
         )
 
-    @router.api_route(HEALTH_PATH, methods=["GET", "HEAD"], response_model=HealthModel, tags=["ops"],
-                      summary="Liveness and index facts")
+    @router.head(HEALTH_PATH, include_in_schema=False)
+    async def healthz_head() -> Response:
+        # For monitors that ask with HEAD: alive, no body.
+        return Response(status_code=200)
+
+    @router.get(HEALTH_PATH, response_model=HealthModel, tags=["ops"], summary="Liveness and index facts")
     async def healthz() -> HealthModel:
         manifest = engine.manifest
         counts = manifest.get("counts") or {}
