@@ -40,7 +40,7 @@ from .question import EXPANSION, ReadQuestion, acronyms, asks_for_opinion, expan
 from .request import HistoryTurn
 from .settings import Settings
 from .state import IndexState
-from .text import content_terms, surface_forms
+from .text import content_terms, fold_width, surface_forms
 from .trace import AnswerabilityStage, ReadStage, RetrievalStage, ShortAnswerStage, Trace
 from .types import Answer, Citation, ShortAnswer, Span
 from .vocabulary import soft_credit
@@ -138,15 +138,20 @@ class AnsweringPipeline:
             earlier=earlier,
         )
 
+    def as_typed(self, question: str) -> str:
+        """The question as it is read: full-width characters as ASCII, without the small talk it opens with
+        ("hi, who is Uribe?" reads "who is Uribe?")."""
+        return self.small_talk.without_opening(fold_width(question))
+
     def leans_on_history(self, question: str, turns: list[HistoryTurn], state: IndexState) -> bool:
-        question = self.small_talk.without_opening(question)
+        question = self.as_typed(question)
         if self._about_the_article_as_before(question, turns, state):
             return False
         return self.reader.leans_on_history(question, turns, self.reading_context(state))
 
     def read(self, question: str, turns: list[HistoryTurn], state: IndexState,
              earlier: tuple[EarlierTurn, ...] = ()) -> ReadQuestion:
-        question = self.small_talk.without_opening(question)   # "hi, who is Uribe?" reads "who is Uribe?"
+        question = self.as_typed(question)
         if self._about_the_article_as_before(question, turns, state):
             turns = []
         return self.reader.run(question, turns, self.reading_context(state, earlier))

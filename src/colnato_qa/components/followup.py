@@ -273,10 +273,13 @@ _SUBSTITUTION_RE = re.compile(r"^\s*(?:and|but|so|also|what about|how about|then
                               re.I)
 
 
+_TOKEN_RE = re.compile(r"[\w’'-]+")   # words and numbers ("the 2013 agreement")
+
+
 def _is_a_name(phrase: str) -> bool:
     """Every word of the phrase but "the", "of" and "and" is capitalised ("Uribe", "the ITPP", "the Building
     Integrity Program"): a name, which can be swapped whole; "the ITPP focus" is not."""
-    return all(w[:1].isupper() or w.lower() in ("the", "of", "and") for w in re.findall(r"[\w’'-]+", phrase))
+    return all(w[:1].isupper() or w.lower() in ("the", "of", "and") for w in _TOKEN_RE.findall(phrase))
 
 
 def opens_a_substitution(question: str) -> bool:
@@ -298,16 +301,14 @@ def substituted(question: str, earlier_question: str, find: Callable[[str], Sequ
         return None
     new, subject = found[0], m.group("rest").strip()
     named = {w.lower() for w in _words(new.text)} | {"the", "a", "an", "of"}
-    leftover = [w for w in re.findall(r"[\w’'-]+", subject) if w.lower() not in named and not w.isdigit()]
+    leftover = [w for w in _TOKEN_RE.findall(subject) if w.lower() not in named and not w.isdigit()]
     if leftover:
         return None       # "and why did Santos do it?": more than a subject
     old = next((e for e in find(earlier_question) if e.kind == new.kind and _is_a_name(e.text)
                 and new.text.lower() not in e.text.lower() and e.text.lower() not in new.text.lower()), None)
     if old is None:
         return None
-    i = earlier_question.lower().find(old.text.lower())
-    if i < 0:
-        return None
+    i = earlier_question.lower().find(old.text.lower())     # a mention is a piece of the text it was found in
     return earlier_question[:i] + subject + earlier_question[i + len(old.text):]
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from ..question import ReadQuestion, answer_type
 from ..request import HistoryTurn
-from ..text import fold_width
 from .followup import PERSON, choose_antecedent, needs_context, opens_a_substitution, read_with, rewrite, substituted
 from .mentions import Gazetteer
 
@@ -62,7 +61,6 @@ class QuestionReader:
                 or needs_context(text, None, lambda t: context.gazetteer.find(t, from_answer=False)) is not None)
 
     def run(self, question: str, turns: Sequence[HistoryTurn], context: ReadingContext) -> ReadQuestion:
-        question = fold_width(question)
         text = context.spell(question) if self.repair_typos else question
         typo_fixed = text != question
         read = self._resolve(text, turns, context)

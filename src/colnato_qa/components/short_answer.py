@@ -280,8 +280,10 @@ class ShortAnswerExtractor:
         """The name spelled out before "(ACRONYM)": the noun phrase whose core ends right before it."""
         toks = text_tokens.tokens
         for i in range(lo + 1, hi):
+            if toks[i].word != "(":
+                continue
             acronym = next((a.lower() for a in asked.acronyms if a.lower() == toks[i + 1].word), None)
-            if toks[i].word == "(" and acronym is not None:
+            if acronym is not None:
                 j = i - 1
                 # Walk back over the name: proper nouns, adjectives and the function words between them.
                 first = j

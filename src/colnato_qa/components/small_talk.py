@@ -14,11 +14,10 @@ more also match a conversational word one edit away ("helo", "thnaks").
 from __future__ import annotations
 
 import re
-
-from rapidfuzz.distance import OSA
-
 from collections.abc import Sequence
 from typing import Any
+
+from rapidfuzz.distance import OSA
 
 KINDS = ("about", "thanks", "farewell", "greeting", "acknowledgement")   # the order ties are broken in
 
@@ -78,10 +77,10 @@ there all everyone everybody folks friend buddy mate bot chatbot assistant again
 a lot oh well and then please just for the help
 """.split())
 MAX_WORDS = 8
-# Small talk, a comma or a mark, then the rest of the message.
-_OPENING = re.compile(r"^\s*(?P<talk>[^,.!?;:]+)[,.!?;:]+\s*(?P<rest>\S.*)$", re.S)
 MIN_FUZZY_CHARS = 4
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Small talk, a comma or a mark, then the rest of the message.
+_OPENING = re.compile(r"^\s*(?P<talk>[^,.!?;:]+)[,.!?;:]+\s*(?P<rest>\S.*)$", re.S)
 
 
 def words_of(text: str) -> list[str]:

@@ -6,8 +6,8 @@ quote must cover most of what the question asks about (``min_coverage`` of its c
 answer must be confident. Then a sentence that negates ("does not obligate", "without compromising",
 "nor") answers a question that does not with No; a sentence without negation answers a question without
 negation with Yes, provided it holds every number the question names ("in 2019?" is not answered Yes by
-"in 2021"; "in 2015?" is by "(2010-2018)"). Anything else (a negated question, mixed polarity) gets no verdict. Closed-class
-English only (auxiliaries, negators); the thresholds were chosen on the yes/no questions of the forms
+"in 2021"; "in 2015?" is by "(2010-2018)"). Anything else (a negated question, mixed polarity) gets no
+verdict. Closed-class English only (auxiliaries, negators); the thresholds were chosen on the yes/no questions of the forms
 train and dev sets (scripts/measure_verdicts.py).
 """
 
@@ -66,14 +66,14 @@ class VerdictReader:
         if not _YES_NO_RE.match(asked) or confidence < self.min_confidence:
             return None
         terms = set(content_terms(asked))
-        held = set(content_terms(sentence)) | number_values(sentence)     # a year inside "(2010-2018)" is held
+        numbers = number_values(sentence)
+        held = set(content_terms(sentence)) | numbers     # a year inside "(2010-2018)" is held
         coverage = len(terms & held) / len(terms) if terms else 0.0
         if coverage < self.min_coverage or _NEGATION_RE.search(asked):
             return None
         if _DENIAL_RE.search(sentence):
             return "no"
         if (_NEGATION_RE.search(sentence) or _FOCUS_RE.search(asked) or coverage < self.yes_coverage
-                or not number_values(asked) <= number_values(sentence)):
+                or not number_values(asked) <= numbers):
             return None       # "signed in 2019?" against "signed in 2021": the quote does not say yes
         return "yes"
-
