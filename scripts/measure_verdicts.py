@@ -36,13 +36,18 @@ def main(paths: list[str]) -> None:
     print(f"{len(rows)} yes/no questions; right sentence for {sum(r[2] for r in rows)}")
     for coverage in (0.34, 0.5, 0.67):
         for confidence in (0.3, 0.5, 0.7):
-            reader = VerdictReader(coverage, confidence)
-            given = [(item, v) for item, a, _ in rows if (v := reader.run(item.question, a.answer, a.confidence))]
-            right = sum(v == item.extra["verdict"] for item, v in given)
-            print(f"coverage {coverage} confidence {confidence}: given {len(given)}/{len(rows)}, "
-                  f"right {right}/{len(given)}" + (f" ({right / len(given):.2f})" if given else ""))
+            report(rows, f"coverage {coverage} confidence {confidence}", VerdictReader(coverage, confidence))
+    # Yes asks for more of the question than No: the share of its content words the quote must hold.
+    for yes_coverage in (0.67, 0.8, 1.0):
+        report(rows, f"yes coverage {yes_coverage}", VerdictReader(yes_coverage=yes_coverage))
 
 
+def report(rows, label: str, reader: VerdictReader) -> None:
+    given = [(item, v) for item, a, _ in rows if (v := reader.run(item.question, a.answer, a.confidence))]
+    right = sum(v == item.extra["verdict"] for item, v in given)
+    yes = sum(v == "yes" for _, v in given)
+    print(f"{label}: given {len(given)}/{len(rows)} ({yes} yes), right {right}/{len(given)}"
+          + (f" ({right / len(given):.2f})" if given else ""))
 
 
 def by_kind(paths: list[str]) -> None:

@@ -30,6 +30,33 @@ def test_verdicts(question, sentence, verdict):
     assert VerdictReader().run(question, sentence, confidence=0.9) == verdict
 
 
+PARTNER = "The port authority has long been a reliable partner of the shipping lines, and it signed the lease in 2019."
+LESSONS = "For the ministry, the port's experience in dredging provides valuable lessons for other harbours."
+VIEWED = "The merger was seen by some as a threat to smaller harbours, potentially weakening their trade."
+RELUCTANT = "The city, while reluctant to join the scheme at first, remained a member of the regional board."
+
+
+@pytest.mark.parametrize("question, sentence", [
+    # A relation the quote does not state ("before", "against", "under").
+    ("Was the lease signed before the merger?", PARTNER),
+    ("Is the port authority against the shipping lines?", PARTNER),
+    # Every content word but one: who does what to whom is not read from word overlap.
+    ("Does the ministry teach the port about dredging?", LESSONS),
+    ("Is the port authority free of the shipping lines?", PARTNER),
+    # A reported view or a hedge is not the quote's own Yes.
+    ("Is the merger a threat to smaller harbours?", VIEWED),
+    # Held back without a "not".
+    ("Did the city join the scheme?", RELUCTANT),
+])
+def test_no_yes_where_the_quote_does_not_affirm(question, sentence):
+    assert VerdictReader().run(question, sentence, confidence=0.95) is None
+
+
+def test_a_relation_the_quote_states_still_gets_yes():
+    assert VerdictReader().run("Was the lease signed after the vote?",
+                               "The lease was signed after the vote in 2019.", confidence=0.9) == "yes"
+
+
 def test_no_verdict_below_the_confidence():
     assert VerdictReader().run("Was the treaty signed in 2021?", SIGNED, confidence=0.3) is None
 

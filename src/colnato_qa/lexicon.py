@@ -55,6 +55,21 @@ throughout to toward towards under until upon with within without""".split())
 
 DEMONSTRATIVES = {"this", "that", "these", "those"}
 
+# Words that set two things in relation ("signed before the partnership?", "against the US?", "under Uribe?"):
+# a sentence that does not say the relation does not say Yes to it.
+RELATIONS = frozenset("""after against before besides beyond earlier except fewer instead later least less more most
+over prior since than under until""".split())
+
+# A sentence that reports a view ("seen by some as ...", "critics argue") or hedges ("potentially") does not
+# affirm what it reports.
+REPORTED_OR_HEDGED = frozenset("""alleged allegedly argue argued argues arguably believe believed believes claim
+claimed claims could critics feared fears may might perceived perhaps possibly potentially reportedly rumored seen
+some suggest suggested suggests supposedly viewed""".split())
+
+# Words that deny or hold back the predicate without a "not" ("reluctant to join", "failed to", "rejected").
+HELD_BACK = frozenset("""abandoned avoided blocked ceased declined denied failed fails halted hesitant lacked lacking
+opposed prevented refused rejected reluctant reluctantly resisted unable unwilling""".split())
+
 # Auxiliaries that open an inverted question ("did that lead to ...?", "is it ...?"), with their negations.
 AUXILIARIES = tuple("""is are was were am do does did has have had can could will would should shall may might must
 isn't aren't wasn't weren't don't doesn't didn't hasn't haven't can't won't""".split())

@@ -5,18 +5,22 @@ so given only where it is clear: the question must ask yes or no (it opens with 
 quote must cover most of what the question asks about (``min_coverage`` of its content terms), and the
 answer must be confident. Then a sentence that negates ("does not obligate", "without compromising",
 "nor") answers a question that does not with No; a sentence without negation answers a question without
-negation with Yes, provided it holds every number the question names ("in 2019?" is not answered Yes by
-"in 2021"; "in 2015?" is by "(2010-2018)"). Anything else (a negated question, mixed polarity) gets no
-verdict. Closed-class English only (auxiliaries, negators); the thresholds were chosen on the yes/no questions of the forms
-train and dev sets (scripts/measure_verdicts.py).
+negation with Yes, provided it holds every content word and every number the question names ("in 2019?" is
+not answered Yes by "in 2021"; "in 2015?" is by "(2010-2018)"), says the relation the question asks about
+("before", "against", "under": lexicon.RELATIONS), and neither reports a view nor holds back ("seen by some
+as ...", "reluctant to join": lexicon.REPORTED_OR_HEDGED, HELD_BACK). Word overlap cannot tell who does what to
+whom ("Does NATO teach Colombia about demining?" against "Colombia's experience in demining provides lessons
+for NATO"), so a Yes asks for all of the question's words, and a sentence that leaves one out gets no verdict.
+Anything else (a negated question, mixed polarity) gets no verdict. Closed-class English only; the thresholds
+were chosen on the yes/no questions of the forms train and dev sets (scripts/measure_verdicts.py).
 """
 
 from __future__ import annotations
 
 import re
 
-from ..lexicon import AUXILIARIES
-from ..text import content_terms, number_values
+from ..lexicon import AUXILIARIES, HELD_BACK, RELATIONS, REPORTED_OR_HEDGED
+from ..text import content_terms, number_values, words
 
 _AUX = "|".join(a.replace("'", "'?") for a in AUXILIARIES)
 # A yes/no question: an auxiliary opens the asking sentence (after an optional "so", "ok", "and" ...).
@@ -32,7 +36,10 @@ _SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
 #: How a verdict is shown to the reader (the chat page, `colnato-qa ask`).
 VERDICTS = {"yes": "Yes", "no": "No"}
 MIN_COVERAGE = 0.5          # for No: of the question's content terms, the share the denying sentence holds
-YES_COVERAGE = 0.67         # for Yes: the sentence must hold more of what is asked
+# For Yes the sentence must hold all of what is asked. Forms train+dev (scripts/measure_verdicts.py): 0.67 gives
+# 34 verdicts, 33 right; 0.8 gives 23, 1.0 gives 16, all right. On the 32 verdicts of a new-user review
+# (docs/ablation.md, "Yes only where the quote affirms") 0.8 still gave 3 wrong Yes, 1.0 none.
+YES_COVERAGE = 1.0
 MIN_CONFIDENCE = 0.5
 
 
@@ -45,6 +52,13 @@ def asking_sentence(question: str) -> str:
 def negated(text: str) -> bool:
     """Does the text hold a negator ("not", "n't", "never", "without", ...)?"""
     return bool(_NEGATION_RE.search(text))
+
+
+def affirms(asked: str, sentence: str) -> bool:
+    """Does the sentence say the relation the question asks about, in its own voice and without holding back?"""
+    q_words, s_words = set(w.lower() for w in words(asked)), set(w.lower() for w in words(sentence))
+    return not ((q_words & RELATIONS) - s_words or (s_words & REPORTED_OR_HEDGED) - q_words
+                or (s_words & HELD_BACK) - q_words)
 
 
 def is_yes_no(question: str) -> bool:
@@ -76,4 +90,6 @@ class VerdictReader:
         if (_NEGATION_RE.search(sentence) or _FOCUS_RE.search(asked) or coverage < self.yes_coverage
                 or not number_values(asked) <= numbers):
             return None       # "signed in 2019?" against "signed in 2021": the quote does not say yes
+        if not affirms(asked, sentence):
+            return None
         return "yes"
