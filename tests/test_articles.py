@@ -101,6 +101,20 @@ def test_the_engine_says_what_it_was_fitted_for(port_ardley, engine):
     assert engine.fitted_artefacts["fitted_for_corpus"] is True
 
 
+def test_the_word_alignment_is_read_only_where_the_general_model_is_used(port_ardley, engine):
+    """An article nobody fitted for is answered by the general model, which reads the word alignment (one more
+    question pass); the first article's fitted model does not, and its answers carry no alignment features."""
+    from colnato_qa.components.alignment import ALIGNMENT_FEATURES
+
+    general = port_ardley.ask("How much did the plant cost to build?").trace.answerability.features
+    assert set(ALIGNMENT_FEATURES) <= set(general)
+    assert all(-1.0 <= general[name] <= 1.0 for name in ALIGNMENT_FEATURES)
+    # The article's pieces include the passage's: every question word is matched at least as well there.
+    assert general["align_article_min"] >= general["align_passage_min"] - 1e-6
+    fitted = engine.ask("When was the ITPP signed?").trace.answerability.features
+    assert not set(ALIGNMENT_FEATURES) & set(fitted)
+
+
 def test_the_sentence_selector_follows_what_the_engine_was_fitted_for(port_ardley, engine):
     """Without a fitted adapter or bank, word overlap weighs less in choosing the sentence; a variant that swaps
     the adapter or bank gets the selector that goes with it, one given explicitly is kept."""

@@ -106,7 +106,8 @@ def test_general_model_refits_to_the_committed_model(tmp_path):
     assert refit["threshold"] == pytest.approx(committed["threshold"], abs=0.01)
     # The same trees, judged by what they say on feature vectors drawn across the features' range.
     rng = __import__("numpy").random.default_rng(0)
-    probes = [{name: float(v) for name, v in zip(FEATURES, row)} for row in rng.random((500, len(FEATURES)))]
     a, b = AnswerabilityModel(refit), AnswerabilityModel(committed)
+    assert a.features == b.features
+    probes = [{name: float(v) for name, v in zip(b.features, row)} for row in rng.random((500, len(b.features)))]
     gaps = [abs(a.run(p) - b.run(p)) for p in probes]
     assert max(gaps) < 0.05, max(gaps)

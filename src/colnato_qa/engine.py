@@ -75,6 +75,11 @@ class QAEngine:
         return self._pipeline.fitted_for_corpus
 
     @property
+    def reads_alignment(self) -> bool:
+        """Whether the answerability model in use reads the word alignment (components/alignment.py)."""
+        return self._pipeline.answerability.reads_alignment
+
+    @property
     def abstain_threshold(self) -> float:
         """Below this confidence the engine declines (see AnsweringPipeline.abstain_threshold)."""
         return self._pipeline.abstain_threshold

@@ -6,6 +6,8 @@ Layout of ``index/``::
     g-<id>/passages.faiss  FAISS index of the searchable passages' vectors
     g-<id>/passages.jsonl  every passage (text, offsets, sentences), one JSON object a line
     g-<id>/vectors.npz     passage and sentence vectors (float32), row-aligned with passages
+    g-<id>/words.npz       each searchable passage's and sentence's word-piece vectors (float16), for the
+                           word alignment (components/alignment.py)
     g-<id>/bm25/           the bm25s index (its own params file included)
     g-<id>/annotations.json build-time annotations (entities per passage, the gazetteer)
 
@@ -40,10 +42,30 @@ from .types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4   # 4: words.npz
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
-FILES = ("passages.faiss", "passages.jsonl", "vectors.npz", "annotations.json")
+FILES = ("passages.faiss", "passages.jsonl", "vectors.npz", "words.npz", "annotations.json")
+
+
+@dataclass(frozen=True)
+class WordPieces:
+    """Word-piece vectors (``Encoder.encode_tokens``, stored as float16): row ``r``'s passage is
+    ``vectors[passages[r, 0]:passages[r, 1]]``, sentence ``s`` (rows as in ``IndexData.sentence_vectors``)
+    ``vectors[sentences[s, 0]:sentences[s, 1]]``."""
+
+    vectors: np.ndarray
+    passages: np.ndarray     # (searchable rows, 2)
+    sentences: np.ndarray    # (sentences, 2)
+
+    @classmethod
+    def stack(cls, passages: list[np.ndarray], sentences: list[np.ndarray], dimension: int) -> "WordPieces":
+        parts = list(passages) + list(sentences)
+        ends = np.cumsum([len(p) for p in parts], dtype=np.int64)
+        spans = np.stack([ends - [len(p) for p in parts], ends], axis=1) if parts else np.zeros((0, 2), np.int64)
+        vectors = (np.concatenate(parts).astype(np.float16) if parts and ends[-1] > 0
+                   else np.zeros((0, dimension), dtype=np.float16))
+        return cls(vectors, spans[:len(passages)], spans[len(passages):])
 
 
 @dataclass
@@ -59,6 +81,7 @@ class IndexData:
     sentence_offsets: np.ndarray       # row r's sentences are sentence_vectors[off[r]:off[r+1]]
     faiss_index: Any
     bm25: Any
+    word_pieces: WordPieces | None = None  # the word alignment's vectors (None only in hand-made test data)
     # Build-time annotations (components/annotator.py): {"entities": {passage_id: [[start, end, label]...]},
     # "gazetteer": {...}}
     annotations: dict[str, Any] = field(default_factory=dict)
@@ -161,6 +184,9 @@ def save(index_dir: Path, data: IndexData) -> dict[str, Any]:
         with open(tmp_dir / "vectors.npz", "wb") as fh:
             np.savez(fh, passages=data.passage_vectors, sentences=data.sentence_vectors, windows=data.window_vectors,
                      sentence_offsets=data.sentence_offsets, searchable=np.asarray(data.searchable, dtype=np.int64))
+        pieces = data.word_pieces or WordPieces.stack([], [], data.passage_vectors.shape[1])
+        with open(tmp_dir / "words.npz", "wb") as fh:
+            np.savez(fh, vectors=pieces.vectors, passages=pieces.passages, sentences=pieces.sentences)
         save_bm25(data.bm25, tmp_dir / "bm25")
         with open(tmp_dir / "annotations.json", "w", encoding="utf-8") as fh:
             json.dump(data.annotations, fh, ensure_ascii=False)
@@ -247,6 +273,8 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
             window_vectors = z["windows"]
             sentence_offsets = z["sentence_offsets"]
             searchable = [int(i) for i in z["searchable"]]
+        with np.load(gen_dir / "words.npz") as z:
+            word_pieces = WordPieces(z["vectors"], z["passages"], z["sentences"])
         bm25 = load_bm25(gen_dir / "bm25")
         with open(gen_dir / "annotations.json", encoding="utf-8") as fh:
             annotations = json.load(fh)
@@ -256,9 +284,13 @@ def load(index_dir: Path, expected: dict[str, Any]) -> IndexData:
         raise StaleIndex(f"index files unreadable ({type(exc).__name__}: {exc})") from exc
     if faiss_index.ntotal != len(searchable) or passage_vectors.shape[0] != len(searchable):
         raise StaleIndex("vector counts disagree with the passages")
+    if (word_pieces.passages.shape != (len(searchable), 2) or word_pieces.sentences.shape != (len(sentence_vectors), 2)
+            or (word_pieces.vectors.size and int(word_pieces.sentences.max(initial=0)) > len(word_pieces.vectors))):
+        raise StaleIndex("word-piece vectors disagree with the passages")
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
                      sentence_vectors=sentence_vectors, window_vectors=window_vectors,
-                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25, annotations=annotations)
+                     sentence_offsets=sentence_offsets, faiss_index=faiss_index, bm25=bm25, annotations=annotations,
+                     word_pieces=word_pieces)
 
 
 def build_lock(index_dir: Path, timeout: float = 600.0):

@@ -14,7 +14,7 @@ from .chunking import CHUNKER_VERSION, Chunker
 from .components.annotator import ANNOTATOR_VERSION, PassageAnnotator
 from .corpus import Document, corpus_hash
 from .encoders import Encoder
-from .index_store import FORMAT_VERSION, IndexData
+from .index_store import FORMAT_VERSION, IndexData, WordPieces
 from .retrieval.bm25 import build_bm25
 from .retrieval.dense import make_faiss_index
 
@@ -113,6 +113,9 @@ def build_index(documents: list[Document], embedder: Encoder, approximate_above:
     sentence_vectors, n_new_s = _embed_with_cache(sentence_texts, embedder, cache, batch_size)
     window_vectors, n_new_w = _embed_with_cache(window_texts, embedder, cache, batch_size)
     n_new_s += n_new_w
+    # Each passage (as the reader sees it) and sentence as word-piece vectors, for the word alignment.
+    pieces = [v for _, v in embedder.encode_tokens([passages[i].text for i in searchable] + sentence_texts)]
+    word_pieces = WordPieces.stack(pieces[:len(searchable)], pieces[len(searchable):], embedder.dimension)
     approximate = len(searchable) > approximate_above
     faiss_index = make_faiss_index(passage_vectors, approximate=approximate)
     bm25 = build_bm25([passages[i].index_text for i in searchable])
@@ -138,4 +141,4 @@ def build_index(documents: list[Document], embedder: Encoder, approximate_above:
              len(passages), len(searchable), len(sentence_texts), n_new_p + n_new_s, time.perf_counter() - t0)
     return IndexData(manifest=manifest, passages=passages, searchable=searchable, passage_vectors=passage_vectors,
                      sentence_vectors=sentence_vectors, window_vectors=window_vectors, sentence_offsets=np.asarray(offsets, dtype=np.int64),
-                     faiss_index=faiss_index, bm25=bm25, annotations=annotations)
+                     faiss_index=faiss_index, bm25=bm25, annotations=annotations, word_pieces=word_pieces)

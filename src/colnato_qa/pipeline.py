@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .components import metadata
+from .components.alignment import WordAlignment
 from .components.answerability import AnswerabilityModel, load_answerability
 from .components.language import english_only_reply
 from .components.novelty import NameNovelty
@@ -85,6 +86,7 @@ class AnsweringPipeline:
         self.verdict = VerdictReader()
         self.metadata = metadata.MetadataAnswerer()
         self.novelty = NameNovelty()
+        self.alignment = WordAlignment()
 
     # ------------------------------------------------------------------ what it rests on
     @staticmethod
@@ -305,6 +307,8 @@ class AnsweringPipeline:
                         null_margin=best.features["sentence_cosine"] - self.adapter.null_score(q_vec),
                         bank_margin=bank.margin, asks_opinion=1.0 if asks_for_opinion(read.text) else 0.0,
                         negation_mismatch=1.0 if negated(read.text) != negated(best.text) else 0.0)
+        if self.answerability.reads_alignment:
+            features.update(self._alignment(read.text, best.row, best.sentence_index, best.sentence_count, state))
         conf = self.answerability.run(features)
         # "What does X stand for?" is answered only where the article spells X out, whatever the confidence.
         declined_by = ("acronym_not_spelled_out"
@@ -353,6 +357,12 @@ class AnsweringPipeline:
         citations = (Citation(quoted, 1.0, span),) + ((Citation(other, 1.0),) if other is not quoted else ())
         return Answer(q, quoted.text[span.start:span.end], False, meta.confidence, citations, read.interpreted_as,
                       trace=Trace(route="summary", read=_read_stage(read), meta_intent=meta.intent))
+
+    def _alignment(self, text: str, row: int, first: int, count: int, state: IndexState) -> dict[str, float]:
+        """The word alignment of the question with the chosen sentences, their passage and the article."""
+        vectors = state.word_vectors
+        question = self.embedder.encode_tokens([text])[0]
+        return self.alignment.run(question, vectors.answer(row, first, count), vectors.passages[row], vectors.article)
 
     @staticmethod
     def _vocabulary_coverage(text: str, weights: dict[str, float], dfs: dict[str, int], state: IndexState) -> float:

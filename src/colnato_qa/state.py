@@ -17,7 +17,7 @@ from .components.selector import PassageRecord
 from .components.short_answer import ParsedText
 from .corpus import Document
 from .encoders import Encoder
-from .index_store import IndexData
+from .index_store import IndexData, WordPieces
 from .retrieval.bm25 import BM25Retriever
 from .retrieval.dense import DenseRetriever
 from .retrieval.sentences import SentenceRetriever
@@ -26,6 +26,29 @@ from .types import Passage
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """Each searchable passage's and sentence's word-piece vectors (``Encoder.encode_tokens``), and the
+    article's, for the word alignment."""
+
+    passages: list[np.ndarray]              # by searchable row
+    sentences: list[list[np.ndarray]]       # by row, then sentence
+    article: np.ndarray                     # every piece of every searchable passage
+
+    @classmethod
+    def from_pieces(cls, pieces: WordPieces, sentence_offsets: np.ndarray) -> "WordVectors":
+        vectors = pieces.vectors.astype(np.float32)
+        passages = [vectors[a:b] for a, b in pieces.passages]
+        flat = [vectors[a:b] for a, b in pieces.sentences]
+        sentences = [flat[int(sentence_offsets[r]):int(sentence_offsets[r + 1])] for r in range(len(passages))]
+        article = np.concatenate(passages) if passages else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        return cls(passages, sentences, article)
+
+    def answer(self, row: int, first: int, count: int) -> np.ndarray:
+        """The vectors of ``count`` sentences of row ``row`` from sentence ``first``, each encoded alone."""
+        return np.concatenate(self.sentences[row][first:first + count])
 
 
 @dataclass
@@ -50,6 +73,7 @@ class IndexState:
     _title_words: frozenset[str] | None = None
     _author_names: frozenset[str] | None = None
     _spelled_out: SpelledOutAcronyms | None = None
+    _word_vectors: WordVectors | None = None
     sentences: SentenceRetriever | None = None
 
     @classmethod
@@ -104,6 +128,15 @@ class IndexState:
         if self._spelled_out is None:
             self._spelled_out = SpelledOutAcronyms.from_texts(self.data.passages[i].text for i in self.data.searchable)
         return self._spelled_out
+
+    @property
+    def word_vectors(self) -> WordVectors:
+        """The searchable passages' and sentences' word-piece vectors (built with the index), as float32."""
+        if self._word_vectors is None:
+            if self.data.word_pieces is None:
+                raise RuntimeError("this index holds no word-piece vectors: rebuild it")
+            self._word_vectors = WordVectors.from_pieces(self.data.word_pieces, self.data.sentence_offsets)
+        return self._word_vectors
 
     @property
     def title_words(self) -> frozenset[str]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
+from .alignment import ALIGNMENT_FEATURES
 from .boosted_trees import BoostedTrees
 
 # The features, in order. Bump FEATURE_SCHEMA whenever their definition changes: weights fitted for
@@ -40,6 +41,8 @@ FEATURES: tuple[str, ...] = (
     "passage_overlap",      # IDF-weighted share of the question's words the chosen sentence's passage holds
 )
 FEATURE_SCHEMA = 9
+#: What a model may read: the features, or (the model for any article) the features and the word alignment's.
+FEATURE_SETS: tuple[tuple[str, ...], ...] = (FEATURES, FEATURES + ALIGNMENT_FEATURES)
 #: A logistic model (``colnato-qa fit``: weights by feature name) or gradient-boosted trees (the model for any
 #: article, scripts/fit_general_answerability.py: components/boosted_trees.py).
 MODEL_KINDS = ("logistic", "boosted_trees")
@@ -72,9 +75,9 @@ class AnswerabilityModel:
             except (KeyError, TypeError, ValueError) as exc:
                 raise ConfigError(f"The answerability model's trees cannot be read ({exc}). Refit it: "
                                   f"{refit}") from exc
-            if set(self.trees.features) != set(FEATURES):
+            if not any(set(self.trees.features) == set(names) for names in FEATURE_SETS):
                 raise ConfigError(f"The answerability model's trees must read exactly these features: "
-                                  f"{list(FEATURES)}. Refit it: {refit}")
+                                  f"{list(FEATURES)}, or those and {list(ALIGNMENT_FEATURES)}. Refit it: {refit}")
         else:
             weights = fitted.get("weights")
             if not isinstance(weights, Mapping) or set(weights) != set(FEATURES):
@@ -88,12 +91,18 @@ class AnswerabilityModel:
         threshold = fitted.get("threshold")
         self.threshold = None if threshold is None else float(threshold)
         self.name = str(fitted.get("name", "fitted"))
+        self.features: tuple[str, ...] = self.trees.features if self.trees is not None else FEATURES
+        #: Does the model read the word alignment (then the engine computes it; it costs a second question pass)?
+        self.reads_alignment = any(name in ALIGNMENT_FEATURES for name in self.features)
 
     @classmethod
-    def neutral(cls) -> "AnswerabilityModel":
+    def neutral(cls, alignment: bool = False) -> "AnswerabilityModel":
         """All weights zero (every confidence 0.5): what ``colnato-qa fit`` answers with while it
-        collects features, so that a missing or stale model file never stops a refit."""
-        return cls({"schema": FEATURE_SCHEMA, "bias": 0.0, "weights": {name: 0.0 for name in FEATURES}})
+        collects features, so that a missing or stale model file never stops a refit. With ``alignment``
+        the engine computes the word alignment's features too (scripts/fit_general_answerability.py)."""
+        model = cls({"schema": FEATURE_SCHEMA, "bias": 0.0, "weights": {name: 0.0 for name in FEATURES}})
+        model.reads_alignment = alignment
+        return model
 
     def run(self, features: Mapping[str, float]) -> float:
         if self.trees is not None:

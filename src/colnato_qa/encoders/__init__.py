@@ -60,6 +60,10 @@ class Encoder(Protocol):
 
     def encode_one(self, text: str) -> np.ndarray: ...
 
+    def encode_tokens(self, texts: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """Each text's word pieces (no special tokens) and their contextual vectors, L2-normalised: what the
+        word alignment (components/alignment.py) compares."""
+
 
 def make_encoder(model: str | None = None, backend: str = "onnx", index_dir: str | os.PathLike[str] | None = None,
                  **kwargs) -> Encoder:

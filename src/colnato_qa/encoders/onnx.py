@@ -89,3 +89,6 @@ class OnnxEncoder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.runtime.run([text])[0]
+
+    def encode_tokens(self, texts: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        return self.runtime.encode_tokens(list(texts), self.batch_size)

@@ -2,7 +2,8 @@
 
 An export is a directory ``<index>/encoders/<name>-<key>/`` holding
 
-    model.onnx, model.onnx.data   the graph (mean pooling and L2 normalisation included) and its weights
+    model.onnx, model.onnx.data   the graph (mean pooling and L2 normalisation included; a second output, each
+                                  token's vector, for the word alignment) and its weights
     tokenizer.json                the model's fast tokenizer
     word_embeddings.npy           the word-piece input embedding table (static word vectors)
     export.json                   the settings it was made with, and each file's size and sha256
@@ -47,7 +48,7 @@ from .onnx_runtime import GRAPH, OnnxRuntime
 log = logging.getLogger(__name__)
 
 # Bump when the steps below change what an export holds.
-RECIPE = 1
+RECIPE = 2   # 2: the token vectors as a second output
 OPSET = 17
 # onnxruntime.transformers.optimizer: ORT's own graph optimisations at this level first (1 basic,
 # 2 extended), then the transformer fusions. Chosen in benchmarks (docs/scaling.md, "Encoder").
@@ -221,7 +222,8 @@ def write_export(model_location: str, settings: dict[str, Any], out_dir: Path) -
     inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if takes_types else [])
 
     class Pooled(torch.nn.Module):
-        """The transformer, mean pooling over real tokens, L2 normalisation: sentence-transformers' encode."""
+        """The transformer, mean pooling over real tokens, L2 normalisation: sentence-transformers' encode;
+        and each token's vector (the last hidden state), for the word alignment."""
 
         def __init__(self, inner):
             super().__init__()
@@ -232,7 +234,7 @@ def write_export(model_location: str, settings: dict[str, Any], out_dir: Path) -
             hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1), hidden
 
     pooled = Pooled(model).eval()
     dummy = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in inputs)
@@ -240,8 +242,9 @@ def write_export(model_location: str, settings: dict[str, Any], out_dir: Path) -
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python control flow in the model's code
         torch.onnx.export(
-            pooled, dummy, str(plain), input_names=inputs, output_names=["sentence_embedding"],
-            dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in inputs}, "sentence_embedding": {0: "batch"}},
+            pooled, dummy, str(plain), input_names=inputs, output_names=["sentence_embedding", "token_embeddings"],
+            dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in inputs}, "sentence_embedding": {0: "batch"},
+                          "token_embeddings": {0: "batch", 1: "tokens"}},
             opset_version=OPSET, dynamo=False, do_constant_folding=True,
         )
     from onnxruntime.transformers.fusion_options import FusionOptions

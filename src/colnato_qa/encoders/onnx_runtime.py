@@ -17,6 +17,8 @@ import numpy as np
 #: The graph file of an export directory.
 GRAPH = "model.onnx"
 
+# Pieces the tokenizer adds, not the text's own: left out of the token vectors.
+SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"})
 # Intra-op threads of the session (see the module docstring and docs/scaling.md, "Encoder").
 SESSION_THREADS = 1
 
@@ -59,13 +61,33 @@ class OnnxRuntime:
 
     def run(self, texts: list[str]) -> np.ndarray:
         """One session call on one batch."""
+        return self._session_run(self.tokenizer.encode_batch(self._prepare(texts)))[0]
+
+    def run_tokens(self, texts: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """Each text's word pieces and their vectors (L2-normalised), without [CLS], [SEP] and padding."""
         encodings = self.tokenizer.encode_batch(self._prepare(texts))
+        hidden = self._session_run(encodings)[1]
+        return [token_vectors(e.tokens, e.attention_mask, h) for e, h in zip(encodings, hidden)]
+
+    def encode_tokens(self, texts: list[str], batch_size: int) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """``run_tokens`` over batches of similar length, run in parallel (as ``encode``)."""
+        if len(texts) <= batch_size:
+            return self.run_tokens(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        out: list[Any] = [None] * len(texts)
+        for rows, encoded in zip(batches, self._executor().map(lambda b: self.run_tokens([texts[i] for i in b]), batches)):
+            for i, item in zip(rows, encoded):
+                out[i] = item
+        return out
+
+    def _session_run(self, encodings: list) -> list[np.ndarray]:
         feed = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        return self.session.run(None, {name: feed[name] for name in self.inputs})[0]
+        return self.session.run(None, {name: feed[name] for name in self.inputs})
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         if len(texts) <= batch_size:
@@ -83,3 +105,11 @@ class OnnxRuntime:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="onnx-encode")
             return self._pool
+
+
+def token_vectors(pieces: list[str], mask: list[int], hidden: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """The real word pieces of one encoded text (no special tokens, no padding) and their unit vectors."""
+    keep = [i for i, (p, m) in enumerate(zip(pieces, mask)) if m and p not in SPECIAL_TOKENS]
+    vectors = np.asarray(hidden, dtype=np.float32)[keep]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return tuple(pieces[i] for i in keep), vectors / np.maximum(norms, 1e-12)

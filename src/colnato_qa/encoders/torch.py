@@ -114,3 +114,19 @@ class TorchEncoder:
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+    def encode_tokens(self, texts: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        from .onnx_runtime import token_vectors
+
+        if not texts:
+            return []
+        outputs = self.model.encode(list(texts), output_value=None, batch_size=self.batch_size,
+                                    show_progress_bar=False, convert_to_numpy=False)
+        tokenizer = self.model.tokenizer
+        out = []
+        for o in outputs:
+            ids = o["input_ids"].tolist()
+            mask = o["attention_mask"].tolist()
+            hidden = o["token_embeddings"].float().cpu().numpy()
+            out.append(token_vectors(tokenizer.convert_ids_to_tokens(ids), mask, hidden))
+        return out
+

@@ -45,7 +45,7 @@ def training_record(model_location: str | Path) -> dict[str, Any] | None:
 class HeldOutEncoders:
     """``HeldOutEncoders(engine, root).run(held_out_ids) -> QAEngine``: an engine on ``engine``'s corpus whose
     encoder was fine-tuned like ``engine``'s without the questions ``held_out_ids``, with the neutral
-    answerability model, the identity adapter and no question bank (``engine`` itself, which should be set up
+    answerability model (computing the word alignment when ``engine``'s model reads it), the identity adapter and no question bank (``engine`` itself, which should be set up
     so, when the encoder never trained on any of those questions). ``root``: where the training record's
     paths are (the source checkout)."""
 
@@ -134,7 +134,8 @@ class HeldOutEncoders:
             corpus_key = hashlib.sha256(str(corpus).encode()).hexdigest()[:12]
             settings = self.engine.settings.replace(model=str(model_dir), encoder="torch")
             self._engines[held_out] = QAEngine.load(corpus, model_dir.parent / f"index-{corpus_key}", settings,
-                                                    warm_up=False, answerability=AnswerabilityModel.neutral(),
+                                                    warm_up=False,
+                                                    answerability=AnswerabilityModel.neutral(self.engine.reads_alignment),
                                                     query_adapter=QueryAdapter.identity(),
                                                     question_bank=QuestionBank.empty())
         return self._engines[held_out]

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..components.answerability import FEATURE_SCHEMA, FEATURES
+from ..components.alignment import ALIGNMENT_FEATURES
+from ..components.answerability import FEATURE_SCHEMA, FEATURE_SETS, FEATURES
 from ..errors import ColnatoError
 from ..retrieval.sentences import window_scores
 from .gold import GoldItem
@@ -82,7 +83,8 @@ def feature_rows(engine: Any, items: Sequence[GoldItem]) -> list[FitRow]:
             continue
         features = stage.features
         label = item.answerable and not answer.abstained and contains_answer(item.answers, answer.answer)
-        rows.append(FitRow({name: float(features.get(name, 0.0)) for name in FEATURES}, bool(label), item.answerable))
+        names = FEATURE_SETS[-1] if any(name in features for name in ALIGNMENT_FEATURES) else FEATURES
+        rows.append(FitRow({name: float(features.get(name, 0.0)) for name in names}, bool(label), item.answerable))
     return rows
 
 
@@ -118,31 +120,32 @@ def boosted_classifier(seed: int = 0) -> Any:
     return HistGradientBoostingClassifier(**BOOSTING, early_stopping=False, random_state=seed)
 
 
-def feature_matrix(rows: Sequence[FitRow]) -> np.ndarray:
-    """The rows' features as the trees read them (``boosted_trees.feature_vector``: rounded, in FEATURES order)."""
+def feature_matrix(rows: Sequence[FitRow], names: Sequence[str] = FEATURES) -> np.ndarray:
+    """The rows' features as the trees read them (``boosted_trees.feature_vector``: rounded, in ``names``' order)."""
     from ..components.boosted_trees import feature_vector
 
-    return np.array([feature_vector(r.features, FEATURES) for r in rows])
+    return np.array([feature_vector(r.features, names) for r in rows])
 
 
 def fit_boosted_answerability(rows: Sequence[FitRow], target: str = "answerable", folds: int = 5,
-                              seed: int = 0) -> dict[str, Any]:
+                              seed: int = 0, features: Sequence[str] = FEATURES) -> dict[str, Any]:
     """Gradient-boosted trees (``BOOSTING``) predicting ``target`` from the features, as the config stores them
     (components/boosted_trees.py), with the cross-validated ROC AUC. ``target``: "answerable" (does the
-    article answer the question?) or "label" (and is the chosen sentence right?)."""
+    article answer the question?) or "label" (and is the chosen sentence right?). ``features``: what the trees
+    read (answerability.FEATURE_SETS)."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     from ..components.boosted_trees import from_sklearn
 
-    x, y = feature_matrix(rows), target_labels(rows, target)
+    x, y = feature_matrix(rows, features), target_labels(rows, target)
     if y.all() or not y.any():
         raise ColnatoError(f"Fitting needs rows of both kinds for the target {target!r}.")
     k = min(folds, int(y.sum()), int((~y).sum()))
     pred = np.zeros(len(y))
     for train, test in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(x, y):
         pred[test] = boosted_classifier(seed).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    trees = from_sklearn(boosted_classifier(seed).fit(x, y), FEATURES)
+    trees = from_sklearn(boosted_classifier(seed).fit(x, y), features)
     return {"schema": FEATURE_SCHEMA, "kind": "boosted_trees", "target": target, "settings": dict(BOOSTING),
             **trees.to_dict(),
             "fit": {"rows": len(rows), "positives": int(y.sum()), "folds": k,
