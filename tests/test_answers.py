@@ -153,6 +153,17 @@ def test_questions_about_the_article_are_answered_from_its_metadata(engine, ques
     assert later.answer == expected and later.interpreted_as is None
 
 
+@pytest.mark.parametrize("question, field, verdict", [
+    ("Was this published by the New York Times?", "publisher", "no"),
+    ("Is the author Juan Manuel Santos?", "author", "no"),
+    ("Was the article written by Ferdinand Miracle?", "author", "yes"),
+    ("Was this article written by Miracle?", "author", "yes"),
+])
+def test_a_yes_no_guess_at_the_author_or_publisher_is_settled_from_the_front_matter(engine, question, field, verdict):
+    a = engine.ask(question)
+    assert a.answer == getattr(engine.documents[0], field) and a.verdict == verdict
+
+
 @pytest.mark.parametrize("question", ["Who is Ferdinand Miracle?", "who's miracle", "and who is ferdinand miracle"])
 def test_a_question_naming_the_author_is_answered_from_the_byline(engine, question):
     a = engine.ask(question)

@@ -134,3 +134,29 @@ def test_spelled_out_acronyms_run(asked, expected):
     corpus = SpelledOutAcronyms.from_texts(["The Individually Tailored Partnership Programme (ITPP).",
                                             "the Revolutionary Armed Forces of Colombia (FARC)", "NATO (BI) and more"])
     assert corpus.run(asked) is expected
+
+
+@pytest.mark.parametrize("sentence, intent, named", [
+    ("Was this published by the New York Times?", "publisher", "New York Times"),
+    ("Is the author Juan Manuel Santos?", "author", "Juan Manuel Santos"),
+    ("Was the piece written by Ana de la Cruz?", "author", "Ana de la Cruz"),
+    ("Who published the NATO report?", "publisher", ""),           # not a yes/no question
+    ("Was it written by Smith or by Jones?", "author", ""),         # two guesses
+    ("Was this published in Bogota?", "title", ""),                 # not an author or publisher question
+])
+def test_the_name_a_yes_no_question_guesses_for_the_article(sentence, intent, named):
+    from colnato_qa.components.metadata import guessed_name
+
+    assert guessed_name(sentence, intent) == named
+
+
+@pytest.mark.parametrize("named, value, verdict", [
+    ("New York Times", "The Innovation Times", "no"),
+    ("Miracle", "Ferdinand Miracle", "yes"),
+    ("the Innovation Times", "The Innovation Times", "yes"),
+    ("", "The Innovation Times", None),
+])
+def test_a_guessed_name_against_the_front_matter(named, value, verdict):
+    from colnato_qa.components.metadata import name_verdict
+
+    assert name_verdict(named, value) == verdict

@@ -247,6 +247,8 @@ class AnsweringPipeline:
         """``answer`` with the minimal phrase of its quote that answers ``read`` (None when abstained)."""
         if answer.abstained or not answer.citations or answer.citations[0].answer_span is None:
             return answer
+        if answer.trace is not None and answer.trace.route == "metadata":
+            return answer      # the front matter's value is its own short answer (and its verdict, if asked)
         trace = answer.trace or Trace()
         # A follow-up read with the question before it is judged Yes or No on its own words: "and in 2019?"
         # after "Was the ITPP signed in 2021?" does not ask whether it was signed in 2021.
@@ -338,9 +340,13 @@ class AnsweringPipeline:
             return Answer(q, None, True, 0.0, tuple(Citation(p, 0.0) for p in state.meta_passages),
                           read.interpreted_as, trace=trace)
         passage, span = found
-        return Answer(question=q, answer=passage.text[span.start:span.end], abstained=False,
+        value = passage.text[span.start:span.end]
+        # "Was this published by the New York Times?": Yes or No from the front matter itself.
+        verdict = metadata.name_verdict(meta.named, value)
+        return Answer(question=q, answer=value, abstained=False,
                       confidence=meta.confidence, citations=(Citation(passage, 1.0, span),),
-                      interpreted_as=read.interpreted_as, trace=trace)
+                      interpreted_as=read.interpreted_as, verdict=verdict,
+                      trace=replace(trace, verdict=verdict) if verdict else trace)
 
     @staticmethod
     def _summary(q: str, read: ReadQuestion, meta: metadata.MetaMatch, state: IndexState) -> Answer | None:

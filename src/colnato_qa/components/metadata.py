@@ -23,6 +23,7 @@ from .. import question as qmod
 from ..lexicon import FILLERS, STOPWORDS, TEXT_NOUNS
 from ..text import words
 from ..types import Passage, Span
+from .verdict import is_yes_no
 
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("author", re.compile(r"\b(who (wrote|writes|authored|penned|is behind)|author|writer|written by|byline|journalist|reporter)\b", re.I)),
@@ -57,6 +58,32 @@ MIN_CONFIDENCE = 0.6
 class MetaMatch:
     intent: str          # author, byline (a question naming the author), publisher, title, about, summary, date
     confidence: float    # share of the asking sentence's words that belong to a question about the article
+    named: str = ""      # the name a question guesses for its author or publisher ("Was this published by X?")
+
+
+# A question that names a guess for the author or publisher refers to the text itself ("this", "the article",
+# "the author"); the guess is a run of capitalised words, "of", "the", "de" allowed inside.
+_REFERS_TO_TEXT = re.compile(r"\b(this|it|author|writer|publisher|byline)\b|" + r"\b(" + "|".join(
+    re.escape(n) for n in TEXT_NOUNS) + r")s?\b", re.I)
+_NAME_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|da|van|von)\s+)*[A-Z][\w’'.-]*)*")
+
+
+def guessed_name(sentence: str, intent: str) -> str:
+    """The author or publisher a yes/no question about the article guesses ("New York Times" in "Was this
+    published by the New York Times?"), or "" when it guesses none or more than one."""
+    if intent not in ("author", "publisher") or not is_yes_no(sentence) or not _REFERS_TO_TEXT.search(sentence):
+        return ""
+    runs = [m.group(0) for m in _NAME_RUN.finditer(sentence.strip())]
+    return runs[0] if len(runs) == 1 else ""
+
+
+def name_verdict(named: str, value: str) -> str | None:
+    """Yes when the guessed name is the value or part of it ("Miracle" of "Ferdinand Miracle"), No when it is
+    another name, None without a guess."""
+    if not named or not value:
+        return None
+    folded = [" ".join(w for w in words(x) if w != "the") for x in (named, value)]
+    return "yes" if folded[0] and (folded[0] in folded[1] or folded[1] in folded[0]) else "no"
 
 
 class MetadataAnswerer:
@@ -92,6 +119,8 @@ def _match(question: str, title_words: frozenset[str], min_confidence: float,
         if intent is None:
             continue
         toks = [w.strip("'’") for w in words(sentence)]
+        named = guessed_name(sentence, intent)
+        guess = {w.strip("'’") for w in words(named)}
         content = [w for w in toks if w not in STOPWORDS and w not in FILLERS]
         if not content and intent not in ABOUT_THE_WHOLE:
             continue
@@ -99,9 +128,10 @@ def _match(question: str, title_words: frozenset[str], min_confidence: float,
         # The title's words describe the article only beside a word for it ("the article about the port");
         # "what is NATO about?" asks about NATO.
         described = title_words if _NAMES_A_TEXT.search(sentence) else frozenset()
-        share = sum(1 for w in content if w in _ARTICLE_WORDS or w in described) / len(content) if content else 1.0
+        share = (sum(1 for w in content if w in _ARTICLE_WORDS or w in described or w in guess) / len(content)
+                 if content else 1.0)
         if best is None or share > best.confidence:
-            best = MetaMatch(intent, round(share, 4))
+            best = MetaMatch(intent, round(share, 4), named)
     return best if best is not None and best.confidence >= min_confidence else None
 
 
