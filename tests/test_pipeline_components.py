@@ -143,6 +143,8 @@ def test_spelled_out_acronyms_run(asked, expected):
     ("Who published the NATO report?", "publisher", ""),           # not a yes/no question
     ("Was it written by Smith or by Jones?", "author", ""),         # two guesses
     ("Was this published in Bogota?", "title", ""),                 # not an author or publisher question
+    ("Is the writer for or against the Harbour Works plan?", "author", ""),   # a stance, not a guess
+    ("Is this article written by someone called Ana Ruiz?", "author", "Ana Ruiz"),
 ])
 def test_the_name_a_yes_no_question_guesses_for_the_article(sentence, intent, named):
     from colnato_qa.components.metadata import guessed_name

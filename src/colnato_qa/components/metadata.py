@@ -65,6 +65,7 @@ class MetaMatch:
 # "the author"); the guess is a run of capitalised words, "of", "the", "de" allowed inside.
 _REFERS_TO_TEXT = re.compile(r"\b(this|it|author|writer|publisher|byline)\b|" + r"\b(" + "|".join(
     re.escape(n) for n in TEXT_NOUNS) + r")s?\b", re.I)
+_GUESS_BEFORE = re.compile(r"\b(?:by|called|named|author|writer|publisher|journalist|reporter)\s+(?:the\s+)?$", re.I)
 _NAME_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|del|la|da|van|von)\s+)*[A-Z][\w’'.-]*)*")
 
 
@@ -73,8 +74,13 @@ def guessed_name(sentence: str, intent: str) -> str:
     published by the New York Times?"), or "" when it guesses none or more than one."""
     if intent not in ("author", "publisher") or not is_yes_no(sentence) or not _REFERS_TO_TEXT.search(sentence):
         return ""
-    runs = [m.group(0) for m in _NAME_RUN.finditer(sentence.strip())]
-    return runs[0] if len(runs) == 1 else ""
+    text = sentence.strip()
+    runs = [m for m in _NAME_RUN.finditer(text)]
+    # The guess is what the author or publisher is said to be: "by X", "called X", "the author X"; "Is the writer
+    # for or against the Brackwater plan?" names no guess.
+    if len(runs) != 1 or not _GUESS_BEFORE.search(text[:runs[0].start()]):
+        return ""
+    return runs[0].group(0)
 
 
 def name_verdict(named: str, value: str) -> str | None:
