@@ -21,20 +21,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fit_general_answerability import FIT  # noqa: E402
+from compare import PA, article_rows  # noqa: E402
 
 from colnato_qa.components.alignment import ALIGNMENT_FEATURES  # noqa: E402
-from colnato_qa.components.answerability import FEATURES, AnswerabilityModel  # noqa: E402
-from colnato_qa.components.query_adapter import QueryAdapter  # noqa: E402
-from colnato_qa.components.question_bank import QuestionBank  # noqa: E402
-from colnato_qa.engine import QAEngine  # noqa: E402
-from colnato_qa.evaluation.encoder_folds import FOLDS_SUBDIR, HeldOutEncoders, training_record  # noqa: E402
-from colnato_qa.evaluation.fitting import (  # noqa: E402
-    boosted_classifier, crossfit_feature_rows, feature_matrix, feature_rows, target_labels)
-from colnato_qa.evaluation.gold import load_gold  # noqa: E402
+from colnato_qa.components.answerability import FEATURES  # noqa: E402
+from colnato_qa.evaluation.fitting import boosted_classifier, feature_matrix, target_labels  # noqa: E402
 
-PA = ("corpus/articles/port-ardley", "index/port-ardley")
 SETS = {
     "the thirteen features": FEATURES,
     "+ sentence and passage: min and mean": FEATURES + ALIGNMENT_FEATURES[:4],
@@ -42,22 +36,9 @@ SETS = {
 }
 
 
-def engine(corpus: str, index: str) -> QAEngine:
-    return QAEngine.load(ROOT / corpus, ROOT / index, answerability=AnswerabilityModel.neutral(alignment=True),
-                         query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
-
-
 def main() -> None:
-    rows = {}
-    for corpus, index, train in FIT:
-        e = engine(corpus, index)
-        held = (HeldOutEncoders(e, ROOT, cache_dir=ROOT / "index" / FOLDS_SUBDIR)
-                if training_record(e.embedder.model_location) else None)
-        items = [it for path in train for it in load_gold(ROOT / path)]
-        rows[corpus] = crossfit_feature_rows(e, items, QuestionBank.empty(), [], adapter=False,
-                                             encoder_without=held.run if held else None)
-    e = engine(*PA)
-    pa = [r for split in ("train", "dev") for r in feature_rows(e, load_gold(ROOT / PA[0] / "gold" / f"{split}.jsonl"))]
+    rows = article_rows(alignment=True)
+    pa = rows.pop(PA[0])
     from sklearn.metrics import roc_auc_score
 
     def auc(train, test, names) -> float:

@@ -43,8 +43,8 @@ SELECTOR_SETS = [(*PA, "corpus/articles/port-ardley/gold/dev.jsonl"),
                  ("corpus/articles/upland-fibre", "index/upland-fibre", "corpus/articles/upland-fibre/gold/train.jsonl")]
 
 
-def bare(corpus: str, index: str) -> QAEngine:
-    return QAEngine.load(ROOT / corpus, ROOT / index, answerability=AnswerabilityModel.neutral(),
+def bare(corpus: str, index: str, alignment: bool = False) -> QAEngine:
+    return QAEngine.load(ROOT / corpus, ROOT / index, answerability=AnswerabilityModel.neutral(alignment),
                          query_adapter=QueryAdapter.identity(), question_bank=QuestionBank.empty())
 
 
@@ -60,18 +60,20 @@ def selector() -> None:
                   + f" | {np.mean(hits):.3f}", flush=True)
 
 
-def article_rows() -> dict[str, list]:
+def article_rows(alignment: bool = False) -> dict[str, list]:
+    """Each training article's rows as fit_general_answerability.py reads them, and port-ardley's train and dev
+    rows; with ``alignment`` the word alignment's features too."""
     from fit_general_answerability import FIT
 
     rows = {}
     for corpus, index, train in FIT:
-        engine = bare(corpus, index)
+        engine = bare(corpus, index, alignment)
         held = (HeldOutEncoders(engine, ROOT, cache_dir=ROOT / "index" / FOLDS_SUBDIR)
                 if training_record(engine.embedder.model_location) else None)
         items = [it for path in train for it in load_gold(ROOT / path)]
         rows[corpus] = crossfit_feature_rows(engine, items, QuestionBank.empty(), [], adapter=False,
                                              encoder_without=held.run if held else None)
-    engine = bare(*PA)
+    engine = bare(*PA, alignment)
     rows[PA[0]] = [r for split in ("train", "dev") for r in
                    feature_rows(engine, load_gold(ROOT / PA[0] / "gold" / f"{split}.jsonl"))]
     return rows
